@@ -1,0 +1,31 @@
+# Chatterly. `make run` starts the whole stack; `make test` runs every test.
+# Variables use ?= so the caller's environment always wins.
+
+GO ?= go
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1
+BIN ?= bin
+GO_BUILD_FLAGS ?= -trimpath
+
+.PHONY: all build run test lint migrate clean
+
+all: build
+
+build:
+	$(GO) build $(GO_BUILD_FLAGS) -o $(BIN)/ $(addprefix ./,$(wildcard */cmd/*))
+
+run: build
+	@bash deploy/local/run.sh
+
+test:
+	@bash deploy/local/test.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+migrate: build
+	@bash deploy/local/migrate.sh
+
+clean:
+	rm -rf $(BIN)

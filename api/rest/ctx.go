@@ -1,0 +1,86 @@
+package rest
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+
+	"github.com/chatterly/chatterly/api/fault"
+	"github.com/chatterly/chatterly/shared/id"
+	"github.com/chatterly/chatterly/shared/token"
+	"github.com/valyala/fasthttp"
+)
+
+// Ctx is one request as a handler sees it. It must not be kept after the
+// handler returns (fasthttp reuses the request and its byte slices): copy
+// what you need.
+type Ctx struct {
+	RC *fasthttp.RequestCtx
+	// Claims of the caller's access token; zero on public routes.
+	Claims token.Claims
+	// RawToken is the caller's bearer token (never log it).
+	RawToken string
+	Log      *slog.Logger
+
+	ctx    context.Context
+	params []string // name, value, name, value...
+	route  *route
+}
+
+// Context carries the request id and is cancelled when the server stops.
+func (c *Ctx) Context() context.Context { return c.ctx }
+
+// UserID is the authenticated caller.
+func (c *Ctx) UserID() id.ID { return c.Claims.UserID }
+
+// Param returns the path parameter name (":name" in the pattern).
+func (c *Ctx) Param(name string) string {
+	for i := 0; i+1 < len(c.params); i += 2 {
+		if c.params[i] == name {
+			return c.params[i+1]
+		}
+	}
+	return ""
+}
+
+// IDParam parses the path parameter name as an id; a malformed one is
+// not_found, since no resource can have it.
+func (c *Ctx) IDParam(name string) (id.ID, error) {
+	v, err := id.Parse(c.Param(name))
+	if err != nil {
+		return 0, fault.Newf(fault.NotFound, "no such %s", name)
+	}
+	return v, nil
+}
+
+// Query returns a query-string value as a string.
+func (c *Ctx) Query(name string) string { return string(c.RC.QueryArgs().Peek(name)) }
+
+// ClientAddr is the caller's IP address, for per-address limits.
+func (c *Ctx) ClientAddr() string { return c.RC.RemoteIP().String() }
+
+// JSON writes v with status.
+func (c *Ctx) JSON(status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fault.Wrap(err, "encode response")
+	}
+	c.RC.SetStatusCode(status)
+	c.RC.SetContentType("application/json")
+	c.RC.SetBody(b)
+	return nil
+}
+
+// RawJSON writes pre-encoded JSON with status.
+func (c *Ctx) RawJSON(status int, b []byte) error {
+	c.RC.SetStatusCode(status)
+	c.RC.SetContentType("application/json")
+	c.RC.SetBody(b)
+	return nil
+}
+
+// NoContent answers 204.
+func (c *Ctx) NoContent() error {
+	c.RC.SetStatusCode(fasthttp.StatusNoContent)
+	return nil
+}

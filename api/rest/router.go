@@ -1,0 +1,260 @@
+// Package rest is the api's HTTP layer on fasthttp: routing with path
+// parameters, authentication, CORS, request ids, metrics, strict JSON
+// decoding and RFC 9457 problem responses. Handlers stay thin: parse,
+// authorize (policy functions), call the domain, render.
+package rest
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chatterly/chatterly/api/fault"
+	"github.com/chatterly/chatterly/shared/logging"
+	"github.com/chatterly/chatterly/shared/token"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fasthttp"
+)
+
+// Handler serves one route. A returned error becomes a problem response.
+type Handler func(c *Ctx) error
+
+// Authenticator checks a bearer token (signature, expiry, denylist).
+type Authenticator interface {
+	Check(ctx context.Context, raw string) (token.Claims, error)
+}
+
+// DefaultMaxBody is the request body limit of a route that sets none.
+const DefaultMaxBody = 64 << 10
+
+type route struct {
+	method  string
+	pattern string
+	segs    []string
+	public  bool
+	maxBody int
+	h       Handler
+}
+
+// RouteOption changes one route.
+type RouteOption func(*route)
+
+// Public lets a route be called without a token.
+func Public() RouteOption { return func(r *route) { r.public = true } }
+
+// MaxBody sets a route's request body limit.
+func MaxBody(n int) RouteOption { return func(r *route) { r.maxBody = n } }
+
+// Router matches method and path to a handler and runs every request
+// through the same steps: request id, CORS, route, auth, handler, problem
+// rendering, metrics and one log line.
+type Router struct {
+	routes  []*route
+	auth    Authenticator
+	origins map[string]bool
+	log     *slog.Logger
+	base    context.Context
+
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// Config is what a Router needs.
+type Config struct {
+	Auth           Authenticator
+	AllowedOrigins []string
+	Log            *slog.Logger
+	Metrics        prometheus.Registerer
+	// Base is the parent of every request's context; cancel it to stop.
+	Base context.Context
+}
+
+// NewRouter returns an empty router.
+func NewRouter(cfg Config) *Router {
+	r := &Router{auth: cfg.Auth, log: cfg.Log, base: cfg.Base, origins: map[string]bool{}}
+	if r.base == nil {
+		r.base = context.Background()
+	}
+	for _, o := range cfg.AllowedOrigins {
+		r.origins[strings.TrimRight(o, "/")] = true
+	}
+	r.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "chatterly_api_requests_total", Help: "HTTP requests by route, method and status.",
+	}, []string{"route", "method", "status"})
+	r.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "chatterly_api_request_seconds", Help: "HTTP request latency by route and method.",
+		Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"route", "method"})
+	if cfg.Metrics != nil {
+		cfg.Metrics.MustRegister(r.requests, r.latency)
+	}
+	return r
+}
+
+// Handle adds a route. Pattern segments starting with ':' are parameters.
+func (r *Router) Handle(method, pattern string, h Handler, opts ...RouteOption) {
+	rt := &route{method: method, pattern: pattern, segs: split(pattern), maxBody: DefaultMaxBody, h: h}
+	for _, o := range opts {
+		o(rt)
+	}
+	r.routes = append(r.routes, rt)
+}
+
+// Routes lists "METHOD pattern" for every route (the OpenAPI test uses it).
+func (r *Router) Routes() []string {
+	out := make([]string, len(r.routes))
+	for i, rt := range r.routes {
+		out[i] = rt.method + " " + rt.pattern
+	}
+	return out
+}
+
+func split(p string) []string { return strings.Split(strings.Trim(p, "/"), "/") }
+
+// match finds the route for method and path. It returns the allowed
+// methods when the path exists under other methods only.
+func (r *Router) match(method, path string, params []string) (*route, []string, []string) {
+	segs := split(path)
+	var allow []string
+	for _, rt := range r.routes {
+		if len(rt.segs) != len(segs) {
+			continue
+		}
+		p := params[:0]
+		ok := true
+		for i, s := range rt.segs {
+			if strings.HasPrefix(s, ":") {
+				if segs[i] == "" {
+					ok = false
+					break
+				}
+				p = append(p, s[1:], segs[i])
+			} else if s != segs[i] {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		if rt.method == method {
+			return rt, p, nil
+		}
+		allow = append(allow, rt.method)
+	}
+	return nil, nil, allow
+}
+
+// Serve is the fasthttp handler.
+func (r *Router) Serve(rc *fasthttp.RequestCtx) {
+	start := time.Now()
+	rid := string(rc.Request.Header.Peek("X-Request-Id"))
+	if len(rid) == 0 || len(rid) > 64 || strings.ContainsAny(rid, " \"\\") {
+		rid = logging.NewRequestID()
+	}
+	rc.Response.Header.Set("X-Request-Id", rid)
+	method := string(rc.Method())
+	path := string(rc.Path())
+	r.cors(rc)
+
+	label := "unmatched"
+	c := &Ctx{RC: rc, ctx: logging.WithRequestID(r.base, rid), Log: r.log}
+	err := func() error {
+		rt, params, allow := r.match(method, path, make([]string, 0, 4))
+		if method == fasthttp.MethodOptions && rt == nil && allow != nil {
+			return r.preflight(rc, allow)
+		}
+		if rt == nil {
+			if allow != nil {
+				rc.Response.Header.Set("Allow", strings.Join(allow, ", "))
+				return fault.Newf(fault.MethodNotAllowed, "%s is not allowed on %s", method, path)
+			}
+			return fault.Newf(fault.NotFound, "no route %s %s", method, path)
+		}
+		label = rt.pattern
+		c.params, c.route = params, rt
+		if !rt.public {
+			if err := r.authenticate(c); err != nil {
+				return err
+			}
+		}
+		return rt.h(c)
+	}()
+	if err != nil {
+		fe, ok := fault.As(err)
+		if !ok {
+			fe = fault.Wrap(err, "unexpected error")
+		}
+		if fe.Code == fault.Internal || fe.Code == fault.Unavailable {
+			r.log.ErrorContext(c.ctx, "request failed", "route", label, "method", method, "err", err)
+		}
+		writeProblem(rc, fe, rid)
+	}
+	status := rc.Response.StatusCode()
+	d := time.Since(start)
+	r.requests.WithLabelValues(label, method, strconv.Itoa(status)).Inc()
+	r.latency.WithLabelValues(label, method).Observe(d.Seconds())
+	if r.log.Enabled(c.ctx, slog.LevelDebug) {
+		r.log.DebugContext(c.ctx, "request", "route", label, "method", method, "status", status, "duration_ms", float64(d.Microseconds())/1000)
+	}
+}
+
+func (r *Router) authenticate(c *Ctx) error {
+	h := string(c.RC.Request.Header.Peek("Authorization"))
+	raw, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || raw == "" {
+		return fault.New(fault.Unauthorized, "missing bearer token")
+	}
+	cl, err := r.auth.Check(c.ctx, strings.TrimSpace(raw))
+	switch {
+	case err == nil:
+		c.Claims, c.RawToken = cl, raw
+		c.Log = r.log.With("user_id", cl.UserID.String())
+		return nil
+	case errors.Is(err, token.ErrExpired):
+		return fault.New(fault.TokenExpired, "the access token has expired; refresh it")
+	case errors.Is(err, token.ErrMalformed), errors.Is(err, token.ErrInvalid), errors.Is(err, token.ErrRevoked):
+		return fault.New(fault.Unauthorized, "invalid or revoked token")
+	default:
+		return &fault.Error{Code: fault.Unavailable, Message: "cannot check the token right now", Err: err}
+	}
+}
+
+// cors adds the allow-list headers for an allowed browser origin.
+func (r *Router) cors(rc *fasthttp.RequestCtx) {
+	o := string(rc.Request.Header.Peek("Origin"))
+	if o == "" {
+		return
+	}
+	rc.Response.Header.Add("Vary", "Origin")
+	if !r.origins[o] {
+		return
+	}
+	h := &rc.Response.Header
+	h.Set("Access-Control-Allow-Origin", o)
+	h.Set("Access-Control-Expose-Headers", "Authorization, Retry-After, X-Request-Id, Location")
+}
+
+func (r *Router) preflight(rc *fasthttp.RequestCtx, allow []string) error {
+	h := &rc.Response.Header
+	if h.Peek("Access-Control-Allow-Origin") != nil {
+		h.Set("Access-Control-Allow-Methods", strings.Join(append(allow, "OPTIONS"), ", "))
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id")
+		h.Set("Access-Control-Max-Age", "600")
+	}
+	rc.SetStatusCode(fasthttp.StatusNoContent)
+	return nil
+}
+
+// ServerErrorHandler renders fasthttp's own request errors (a body over the
+// server limit, a malformed request line) as problems too.
+func ServerErrorHandler(rc *fasthttp.RequestCtx, err error) {
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		writeProblem(rc, fault.New(fault.PayloadTooLarge, "the request body is too large"), "")
+		return
+	}
+	writeProblem(rc, fault.New(fault.BadRequest, "malformed HTTP request"), "")
+}

@@ -1,0 +1,61 @@
+package server
+
+import (
+	"time"
+
+	"github.com/chatterly/chatterly/shared/config"
+)
+
+// Config is the api's configuration.
+type Config struct {
+	config.Common
+	// Addr is where the api listens (API_ADDR).
+	Addr string
+	// NodeID, when not -1, fixes the id generator's node (NODE_ID); otherwise
+	// one is drawn from a Postgres sequence at start.
+	NodeID int
+	// MaxBodyBytes is the server-wide request size cap (API_MAX_BODY_BYTES);
+	// routes have their own smaller limits.
+	MaxBodyBytes int
+	// DBMaxConns sizes the Postgres pool (DATABASE_MAX_CONNS).
+	DBMaxConns int
+	// ShutdownTimeout bounds the graceful stop (SHUTDOWN_TIMEOUT).
+	ShutdownTimeout time.Duration
+	// Auth holds the authentication settings.
+	Auth AuthConfig
+}
+
+// AuthConfig holds the limits and lifetimes of authentication.
+type AuthConfig struct {
+	RefreshTokenTTL       time.Duration // REFRESH_TOKEN_TTL
+	TokenCacheSize        int           // TOKEN_CACHE_SIZE
+	HashConcurrency       int           // PASSWORD_HASH_CONCURRENCY
+	Argon2Memory          int           // ARGON2_MEMORY_KIB
+	Argon2Time            int           // ARGON2_TIME
+	LoginPerAccountPerMin int           // RATE_LOGIN_PER_ACCOUNT
+	LoginPerAddrPerMin    int           // RATE_LOGIN_PER_ADDR
+	RegisterPerAddrPerMin int           // RATE_REGISTER_PER_ADDR
+}
+
+// LoadConfig reads the api's configuration from e.
+func LoadConfig(e *config.Env) (Config, error) {
+	c := Config{
+		Common:          config.LoadCommon(e),
+		Addr:            e.Addr("API_ADDR", "127.0.0.1:8080"),
+		NodeID:          e.Int("NODE_ID", -1, -1, 1023),
+		MaxBodyBytes:    e.Int("API_MAX_BODY_BYTES", 1<<20, 1<<10, 64<<20),
+		DBMaxConns:      e.Int("DATABASE_MAX_CONNS", 32, 2, 1000),
+		ShutdownTimeout: e.Duration("SHUTDOWN_TIMEOUT", 10*time.Second, time.Second, 10*time.Minute),
+		Auth: AuthConfig{
+			RefreshTokenTTL:       e.Duration("REFRESH_TOKEN_TTL", 30*24*time.Hour, time.Minute, 365*24*time.Hour),
+			TokenCacheSize:        e.Int("TOKEN_CACHE_SIZE", 100_000, 0, 10_000_000),
+			HashConcurrency:       e.Int("PASSWORD_HASH_CONCURRENCY", 2, 1, 256),
+			Argon2Memory:          e.Int("ARGON2_MEMORY_KIB", 64*1024, 8*1024, 1024*1024),
+			Argon2Time:            e.Int("ARGON2_TIME", 1, 1, 10),
+			LoginPerAccountPerMin: e.Int("RATE_LOGIN_PER_ACCOUNT", 10, 1, 1_000_000),
+			LoginPerAddrPerMin:    e.Int("RATE_LOGIN_PER_ADDR", 60, 1, 1_000_000),
+			RegisterPerAddrPerMin: e.Int("RATE_REGISTER_PER_ADDR", 10, 1, 1_000_000),
+		},
+	}
+	return c, e.Err()
+}

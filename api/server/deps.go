@@ -1,0 +1,147 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/chatterly/chatterly/shared/id"
+	"github.com/chatterly/chatterly/shared/rkey"
+	"github.com/chatterly/chatterly/shared/token"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/rueidis"
+)
+
+// Deps is everything the api's components are built from. Open builds it
+// from Config; tests build it the same way against their own database and
+// key prefix.
+type Deps struct {
+	Cfg Config
+	Log *slog.Logger
+	// DB is the primary; Replica serves reads that need not see the
+	// caller's own writes (it is DB when no replica is configured).
+	DB      *pgxpool.Pool
+	Replica *pgxpool.Pool
+	// Redis holds denylist, rate limits, caches, member sets; Streams
+	// carries the event streams (the same client unless configured apart).
+	Redis   rueidis.Client
+	Streams rueidis.Client
+	Keys    rkey.Space
+	IDs     *id.Generator
+	Issuer  *token.Issuer
+	Checker *token.Checker
+	Metrics *prometheus.Registry
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Open connects to Postgres and Redis, loads keys and draws a node id.
+// Close releases what it opened.
+func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Registry) (*Deps, error) {
+	d := &Deps{Cfg: cfg, Log: log, Metrics: reg, Now: time.Now,
+		Keys: rkey.New(cfg.KeyPrefix, cfg.StreamShards)}
+	var err error
+	if d.DB, err = openPool(ctx, cfg.DatabaseURL, cfg); err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	d.Replica = d.DB
+	if cfg.DatabaseReplicaURL != "" {
+		if d.Replica, err = openPool(ctx, cfg.DatabaseReplicaURL, cfg); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("DATABASE_REPLICA_URL: %w", err)
+		}
+	}
+	if d.Redis, err = openRedis(cfg.RedisURL); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	d.Streams = d.Redis
+	if cfg.RedisStreamsURL != cfg.RedisURL {
+		if d.Streams, err = openRedis(cfg.RedisStreamsURL); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("REDIS_STREAMS_URL: %w", err)
+		}
+	}
+	node := cfg.NodeID
+	if node < 0 {
+		var n int64
+		if err := d.DB.QueryRow(ctx, "SELECT nextval('node_ids')").Scan(&n); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("draw node id: %w", err)
+		}
+		node = int(n % (id.MaxNode + 1))
+	}
+	if d.IDs, err = id.NewGenerator(node); err != nil {
+		d.Close()
+		return nil, err
+	}
+	priv, err := token.LoadSigningKey(cfg.JWTKeyDir, cfg.JWTDevKeys)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	if d.Issuer, err = token.NewIssuer(priv, cfg.AccessTokenTTL); err != nil {
+		d.Close()
+		return nil, err
+	}
+	pubs, err := token.LoadPublicKeys(cfg.JWTKeyDir)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	v, err := token.NewVerifier(pubs, cfg.Auth.TokenCacheSize)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	d.Checker = &token.Checker{Verifier: v, Denylist: token.NewDenylist(d.Redis, d.Keys)}
+	return d, nil
+}
+
+// Close releases connections.
+func (d *Deps) Close() {
+	if d.Streams != nil && d.Streams != d.Redis {
+		d.Streams.Close()
+	}
+	if d.Redis != nil {
+		d.Redis.Close()
+	}
+	if d.Replica != nil && d.Replica != d.DB {
+		d.Replica.Close()
+	}
+	if d.DB != nil {
+		d.DB.Close()
+	}
+}
+
+func openPool(ctx context.Context, url string, cfg Config) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	pc.MaxConns = int32(cfg.DBMaxConns)
+	if cfg.PgBouncer {
+		// Transaction pooling cannot keep server-side prepared statements.
+		pc.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
+	}
+	p, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Ping(ctx); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func openRedis(url string) (rueidis.Client, error) {
+	opt, err := rueidis.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	return rueidis.NewClient(opt)
+}

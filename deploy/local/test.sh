@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# make test: reuse the local Postgres and Redis of this checkout when they run
+# (make run), otherwise start them for the run and stop them after. Then every
+# test, race detector on. TEST_DATABASE_URL (a server admin URL) and
+# TEST_REDIS_URL point the tests elsewhere.
+source "$(dirname "$0")/lib.sh"
+cd "$CHECKOUT"
+
+started=()
+cleanup() {
+  [ -n "${PG_PID:-}" ] && kill -INT "$PG_PID" 2>/dev/null
+  [ -n "${REDIS_PID:-}" ] && kill -TERM "$REDIS_PID" 2>/dev/null
+  for p in "${started[@]}"; do wait "$p" 2>/dev/null; done
+  return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [ -z "${TEST_DATABASE_URL:-}" ] || [ -z "${TEST_REDIS_URL:-}" ]; then
+  ensure_binaries
+  mkdir -p "$STACK_DIR"
+fi
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  prepare_dirs
+  if ! pg_up; then
+    # shellcheck disable=SC2046
+    as_pg $(pg_cmd) >"$STACK_DIR/pg-test.log" 2>&1 &
+    PG_PID=$!; started+=("$PG_PID")
+    wait_for postgres 30 pg_up || { cat "$STACK_DIR/pg-test.log" >&2; exit 1; }
+  fi
+  export TEST_DATABASE_URL="$LOCAL_ADMIN_URL"
+fi
+if [ -z "${TEST_REDIS_URL:-}" ]; then
+  mkdir -p "$REDIS_DATA"
+  if ! redis_up; then
+    redis-server --port "$LOCAL_REDIS_PORT" --bind 127.0.0.1 --dir "$REDIS_DATA" \
+      --save '' --appendonly no --loglevel warning --daemonize no >"$STACK_DIR/redis-test.log" 2>&1 &
+    REDIS_PID=$!; started+=("$REDIS_PID")
+    wait_for redis 15 redis_up || { cat "$STACK_DIR/redis-test.log" >&2; exit 1; }
+  fi
+  export TEST_REDIS_URL="$LOCAL_REDIS_URL"
+fi
+
+export STACK_DIR
+# shellcheck disable=SC2086
+go test -race -count=1 ${GO_TEST_FLAGS:-} ${TEST_PACKAGES:-./...}

@@ -1,0 +1,5 @@
+// Package shared is the root of what Chatterly's processes must agree on:
+// configuration loading (config), ids (id), tokens (token), the event
+// envelope (event), Redis key and stream names (rkey), logging and metrics.
+// Nothing here knows about HTTP resources or sockets.
+package shared

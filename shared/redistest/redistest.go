@@ -1,0 +1,68 @@
+// Package redistest gives each test its own key prefix on the Redis at
+// TEST_REDIS_URL (`make test` sets it), and deletes the test's keys after.
+package redistest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/chatterly/chatterly/shared/logging"
+	"github.com/chatterly/chatterly/shared/rkey"
+	"github.com/redis/rueidis"
+)
+
+// URL returns TEST_REDIS_URL, failing the test when it is unset.
+func URL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("TEST_REDIS_URL")
+	if u == "" {
+		t.Fatal("TEST_REDIS_URL is not set: run the tests with `make test`, which starts Postgres and Redis")
+	}
+	return u
+}
+
+// Prefix returns a key prefix no other test uses.
+func Prefix(t testing.TB) string {
+	return fmt.Sprintf("t%d%s:", time.Now().UnixNano()%1e9, logging.NewRequestID()[:6])
+}
+
+// Client returns a client on TEST_REDIS_URL and a fresh key space with 4
+// stream shards; the space's keys are deleted when the test ends.
+func Client(t testing.TB) (rueidis.Client, rkey.Space) {
+	t.Helper()
+	opt, err := rueidis.ParseURL(URL(t))
+	if err != nil {
+		t.Fatalf("redistest: %v", err)
+	}
+	c, err := rueidis.NewClient(opt)
+	if err != nil {
+		t.Fatalf("redistest: %v", err)
+	}
+	keys := rkey.New(Prefix(t), 4)
+	t.Cleanup(func() {
+		Flush(c, keys.Prefix)
+		c.Close()
+	})
+	return c, keys
+}
+
+// Flush deletes every key starting with prefix.
+func Flush(c rueidis.Client, prefix string) {
+	ctx := context.Background()
+	var cursor uint64
+	for {
+		e, err := c.Do(ctx, c.B().Scan().Cursor(cursor).Match(prefix+"*").Count(1000).Build()).AsScanEntry()
+		if err != nil {
+			return
+		}
+		for _, k := range e.Elements {
+			c.Do(ctx, c.B().Unlink().Key(k).Build())
+		}
+		if cursor = e.Cursor; cursor == 0 {
+			return
+		}
+	}
+}
