@@ -15,7 +15,7 @@ func TestStreamAndGuardKeysShareHashTag(t *testing.T) {
 		shard := s.ShardOf(ConversationTopic(c))
 		require.Less(t, shard, 16)
 		stream := s.Stream(shard)
-		tagOf := func(k string) string { return k[strings.IndexByte(k, '{'):strings.IndexByte(k, '}')+1] }
+		tagOf := func(k string) string { return k[strings.IndexByte(k, '{') : strings.IndexByte(k, '}')+1] }
 		require.Equal(t, tagOf(stream), tagOf(s.PublishedSeq(c)))
 		require.Equal(t, tagOf(stream), tagOf(s.PendingSeq(c)))
 	}
