@@ -53,8 +53,7 @@ ensure_binaries() {
 }
 
 # as_pg runs a command as the postgres system user when we are root (Postgres
-# refuses to run as root); otherwise as ourselves. setpriv execs in place, so
-# the process stays our child and in our process group.
+# refuses to run as root); otherwise as ourselves. For foreground commands.
 as_pg() {
   if [ "$(id -u)" -eq 0 ]; then
     setpriv --reuid=postgres --regid=postgres --init-groups --reset-env -- env PATH="$PATH" "$@"
@@ -77,17 +76,19 @@ prepare_dirs() {
   if [ "$(id -u)" -eq 0 ]; then chown postgres: "$PG_DATA"; fi
 }
 
-# pg_cmd prints the foreground Postgres command line (no pg_ctl: it detaches).
-pg_cmd() {
+# pg_argv sets PG_ARGV to the foreground Postgres command (no pg_ctl: it
+# detaches into its own session). Started in the background as a plain
+# command, "${PG_ARGV[@]}" & gives $! = the postgres process itself (setpriv
+# and env exec in place), so a signal to $! reaches Postgres, not a subshell.
+pg_argv() {
   local bin; bin=$(pg_bin)
-  echo "$bin/postgres" -D "$PG_DATA" -p "$LOCAL_PG_PORT" -c listen_addresses=127.0.0.1 \
-    -c unix_socket_directories="$PG_DATA" -c max_connections=400 -c shared_buffers=256MB \
-    -c log_min_messages=warning -c log_line_prefix=
-}
-
-redis_cmd() {
-  echo redis-server --port "$LOCAL_REDIS_PORT" --bind 127.0.0.1 --dir "$REDIS_DATA" \
-    --save "''" --appendonly yes --appendfsync everysec --loglevel warning --daemonize no
+  PG_ARGV=()
+  if [ "$(id -u)" -eq 0 ]; then
+    PG_ARGV=(setpriv --reuid=postgres --regid=postgres --init-groups --reset-env -- env PATH="$PATH")
+  fi
+  PG_ARGV+=("$bin/postgres" -D "$PG_DATA" -p "$LOCAL_PG_PORT" -c listen_addresses=127.0.0.1
+    -c unix_socket_directories="$PG_DATA" -c max_connections=400 -c shared_buffers=256MB
+    -c log_min_messages=warning -c log_line_prefix=)
 }
 
 pg_up() { pg_isready -q -U postgres -h 127.0.0.1 -p "$LOCAL_PG_PORT" >/dev/null 2>&1; }

@@ -7,8 +7,8 @@ if [ -z "${DATABASE_URL:-}" ]; then
   ensure_binaries
   prepare_dirs
   if ! pg_up; then
-    # shellcheck disable=SC2046
-    as_pg $(pg_cmd) >"$STACK_DIR/pg-migrate.log" 2>&1 &
+    pg_argv
+    "${PG_ARGV[@]}" >"$STACK_DIR/pg-migrate.log" 2>&1 &
     PG_PID=$!
     trap 'kill -INT $PG_PID; wait $PG_PID' EXIT
     wait_for postgres 30 pg_up

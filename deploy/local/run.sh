@@ -38,8 +38,8 @@ fi
 if [ -z "${DATABASE_URL:-}" ]; then
   prepare_dirs
   if pg_up; then log "postgres already answers on $LOCAL_PG_PORT: is another make run going?"; exit 1; fi
-  # shellcheck disable=SC2046
-  start postgres as_pg $(pg_cmd); PG_PID=$LAST_PID; svc_pids+=("$PG_PID")
+  pg_argv
+  start postgres "${PG_ARGV[@]}"; PG_PID=$LAST_PID; svc_pids+=("$PG_PID")
   wait_for postgres 30 pg_up
   create_db "$LOCAL_ADMIN_URL" chatterly
   export DATABASE_URL="$LOCAL_DATABASE_URL"

@@ -23,8 +23,8 @@ fi
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
   prepare_dirs
   if ! pg_up; then
-    # shellcheck disable=SC2046
-    as_pg $(pg_cmd) >"$STACK_DIR/pg-test.log" 2>&1 &
+    pg_argv
+    "${PG_ARGV[@]}" >"$STACK_DIR/pg-test.log" 2>&1 &
     PG_PID=$!; started+=("$PG_PID")
     wait_for postgres 30 pg_up || { cat "$STACK_DIR/pg-test.log" >&2; exit 1; }
   fi
