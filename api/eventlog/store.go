@@ -1,0 +1,189 @@
+package eventlog
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/chatterly/chatterly/shared/id"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Every SQL statement of the event log is in this file.
+
+// sqlInsert takes the next seq under the conversation row's lock (the
+// UPDATE) and inserts the event with that seq written into its envelope.
+const sqlInsert = `
+WITH c AS (
+  UPDATE conversations
+     SET last_seq = last_seq + 1,
+         last_activity_at = CASE WHEN $5 THEN $6 ELSE last_activity_at END
+   WHERE id = $2
+  RETURNING last_seq)
+INSERT INTO conversation_events (id, conversation_id, seq, type, envelope, created_at)
+SELECT $1, $2, c.last_seq, $3, jsonb_set($4::jsonb, '{seq}', to_jsonb(c.last_seq)), $6 FROM c
+RETURNING seq`
+
+func queueInsert(b *pgx.Batch, eventID id.ID, s Spec, at time.Time, envelope []byte) *pgx.QueuedQuery {
+	return b.Queue(sqlInsert, int64(eventID), int64(s.Conversation), s.Type, string(envelope), s.Activity, at)
+}
+
+// Record queues specs in one batch on tx, sends it, and returns the events
+// in order. It is for writers that already hold a transaction; writers that
+// batch their own statements use Outbox.Queue.
+func (o *Outbox) Record(ctx context.Context, tx pgx.Tx, specs ...Spec) ([]Event, error) {
+	b := &pgx.Batch{}
+	drafts := make([]*Draft, len(specs))
+	for i, s := range specs {
+		d, err := o.Queue(b, s)
+		if err != nil {
+			return nil, err
+		}
+		drafts[i] = d
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, fmt.Errorf("eventlog: record: %w", err)
+	}
+	return Events(drafts...)
+}
+
+// Events resolves drafts whose batch has run.
+func Events(drafts ...*Draft) ([]Event, error) {
+	out := make([]Event, len(drafts))
+	for i, d := range drafts {
+		e, err := d.Event()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = e
+	}
+	return out, nil
+}
+
+// store runs the log's own queries (publishing, relay, replay, retention).
+type store struct{ db *pgxpool.Pool }
+
+// mark records that the events (conversation, seq) reached the stream.
+func (s store) mark(ctx context.Context, convs, seqs []int64) error {
+	if len(convs) == 0 {
+		return nil
+	}
+	_, err := s.db.Exec(ctx, `
+UPDATE conversation_events e SET published_at = now()
+  FROM unnest($1::bigint[], $2::bigint[]) AS p(c, s)
+ WHERE e.conversation_id = p.c AND e.seq = p.s AND e.published_at IS NULL`, convs, seqs)
+	if err != nil {
+		return fmt.Errorf("eventlog: mark published: %w", err)
+	}
+	return nil
+}
+
+// seed is the highest seq of c whose predecessors, and itself, are all
+// marked published: the guard's starting point when Redis has lost (or
+// expired) the conversation's published seq. It never overstates what was
+// appended (an event is marked only after its append); it may understate,
+// which costs duplicate appends, never a missing one.
+func (s store) seed(ctx context.Context, c id.ID) (int64, error) {
+	var n int64
+	err := s.db.QueryRow(ctx, `
+SELECT coalesce(
+  (SELECT min(seq) - 1 FROM conversation_events WHERE conversation_id = $1 AND published_at IS NULL),
+  (SELECT last_seq FROM conversations WHERE id = $1),
+  0)`, int64(c)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("eventlog: seed published seq of %s: %w", c, err)
+	}
+	return n, nil
+}
+
+// unpublished returns up to limit events created before the id floor that
+// were never marked published, ordered by conversation and seq.
+func (s store) unpublished(ctx context.Context, before id.ID, limit int) ([]Event, error) {
+	rows, err := s.db.Query(ctx, `
+SELECT conversation_id, seq, type, envelope::text FROM conversation_events
+ WHERE published_at IS NULL AND id < $1
+ ORDER BY conversation_id, seq LIMIT $2`, int64(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: unpublished: %w", err)
+	}
+	return collectEvents(rows)
+}
+
+// between returns c's events with lo < seq < hi, published or not, in seq
+// order: the relay fills a gap in the stream with them.
+func (s store) between(ctx context.Context, c id.ID, lo, hi int64) ([]Event, error) {
+	rows, err := s.db.Query(ctx, `
+SELECT conversation_id, seq, type, envelope::text FROM conversation_events
+ WHERE conversation_id = $1 AND seq > $2 AND seq < $3 ORDER BY seq`, int64(c), lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: events of %s between %d and %d: %w", c, lo, hi, err)
+	}
+	return collectEvents(rows)
+}
+
+func collectEvents(rows pgx.Rows) ([]Event, error) {
+	evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Event, error) {
+		var e Event
+		var conv int64
+		var env string
+		err := r.Scan(&conv, &e.Seq, &e.Type, &env)
+		e.ConversationID, e.Envelope = id.ID(conv), []byte(env)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: read events: %w", err)
+	}
+	return evs, nil
+}
+
+// replay returns up to limit envelopes of c with seq > after, in seq order.
+func (s store) replay(ctx context.Context, c id.ID, after int64, limit int) ([]int64, []json.RawMessage, error) {
+	rows, err := s.db.Query(ctx, `
+SELECT seq, envelope::text FROM conversation_events
+ WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, int64(c), after, limit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("eventlog: replay: %w", err)
+	}
+	defer rows.Close()
+	var seqs []int64
+	var envs []json.RawMessage
+	for rows.Next() {
+		var seq int64
+		var env string
+		if err := rows.Scan(&seq, &env); err != nil {
+			return nil, nil, fmt.Errorf("eventlog: replay: %w", err)
+		}
+		seqs, envs = append(seqs, seq), append(envs, json.RawMessage(env))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("eventlog: replay: %w", err)
+	}
+	return seqs, envs, nil
+}
+
+// lastSeq is the seq of c's newest committed event (0 for none).
+func (s store) lastSeq(ctx context.Context, c id.ID) (int64, bool, error) {
+	var n int64
+	err := s.db.QueryRow(ctx, `SELECT last_seq FROM conversations WHERE id = $1`, int64(c)).Scan(&n)
+	if err == pgx.ErrNoRows {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("eventlog: last seq: %w", err)
+	}
+	return n, true, nil
+}
+
+// trim deletes up to batch events with ids below before and returns how
+// many it deleted.
+func (s store) trim(ctx context.Context, before id.ID, batch int) (int64, error) {
+	tag, err := s.db.Exec(ctx, `
+DELETE FROM conversation_events WHERE id IN (
+  SELECT id FROM conversation_events WHERE id < $1 LIMIT $2)`, int64(before), batch)
+	if err != nil {
+		return 0, fmt.Errorf("eventlog: trim: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
