@@ -1,0 +1,314 @@
+package hub
+
+import (
+	"time"
+
+	"github.com/chatterly/chatterly/edge/cable"
+	"github.com/chatterly/chatterly/shared/event"
+	"github.com/chatterly/chatterly/shared/id"
+	"github.com/chatterly/chatterly/shared/rkey"
+)
+
+// topic is a topic's subscribers in one shard, grouped by identifier so a
+// group shares one encoded frame.
+type topic struct {
+	name   string
+	groups []group
+}
+
+type group struct {
+	ident *Ident
+	slots []*slot
+}
+
+// Shard is the subscriptions of one event loop. Every method must be
+// called on that loop's goroutine.
+type Shard struct {
+	hub    *Hub
+	post   func(func())
+	topics map[string]*topic
+	sids   map[id.ID]*Conn
+	conns  int
+
+	// delivering is set while Deliver writes to sockets; detached sockets
+	// wait in detached until it ends (see the package comment).
+	delivering bool
+	detached   []*Conn
+	// scratch for member.left removals.
+	leaving []*Sub
+}
+
+// Post runs fn on the shard's loop, after the tasks posted before it.
+func (s *Shard) Post(fn func()) { s.post(fn) }
+
+// Conns is the number of attached sockets.
+func (s *Shard) Conns() int { return s.conns }
+
+// Attach adds an authenticated socket, indexing it by session.
+func (s *Shard) Attach(c *Conn) {
+	if c.attached {
+		return
+	}
+	c.attached = true
+	s.conns++
+	if head := s.sids[c.SID]; head != nil {
+		c.sidNext, head.sidPrev = head, c
+	}
+	s.sids[c.SID] = c
+}
+
+// Detach removes a socket and all its subscriptions. It is safe to call
+// from inside Deliver (the socket is closed while being written to) and
+// more than once.
+func (s *Shard) Detach(c *Conn) {
+	if !c.attached || c.gone {
+		return
+	}
+	c.gone = true
+	if s.delivering {
+		s.detached = append(s.detached, c)
+		return
+	}
+	s.unlink(c)
+}
+
+func (s *Shard) unlink(c *Conn) {
+	for _, sub := range c.subs {
+		s.unplace(sub)
+		s.hub.interner.Release(sub.Ident)
+		s.hub.metrics.subDelta(sub.Channel, -1)
+	}
+	c.subs = nil
+	if c.sidPrev != nil {
+		c.sidPrev.sidNext = c.sidNext
+	} else if c.sidNext != nil {
+		s.sids[c.SID] = c.sidNext
+	} else {
+		delete(s.sids, c.SID)
+	}
+	if c.sidNext != nil {
+		c.sidNext.sidPrev = c.sidPrev
+	}
+	c.sidPrev, c.sidNext = nil, nil
+	s.conns--
+}
+
+// Subscribe adds a subscription of c under the identifier literal raw, on
+// topic (conv:<id> or user:<id>; empty for PresenceChannel, whose topics
+// come with Watch). The caller has checked c.Find(raw) == nil and the
+// per-socket limit.
+func (s *Shard) Subscribe(c *Conn, raw []byte, ch cable.Channel, conv id.ID, topicName string) *Sub {
+	sub := &Sub{Conn: c, Ident: s.hub.interner.Intern(raw), Channel: ch, Conv: conv}
+	sub.main.sub = sub
+	if topicName != "" {
+		s.place(&sub.main, topicName)
+	}
+	c.subs = append(c.subs, sub)
+	s.hub.metrics.subDelta(ch, 1)
+	return sub
+}
+
+// Unsubscribe removes one subscription.
+func (s *Shard) Unsubscribe(sub *Sub) {
+	c := sub.Conn
+	for i, x := range c.subs {
+		if x == sub {
+			last := len(c.subs) - 1
+			c.subs[i] = c.subs[last]
+			c.subs[last] = nil
+			c.subs = c.subs[:last]
+			if len(c.subs) == 0 {
+				c.subs = nil
+			}
+			s.unplace(sub)
+			s.hub.interner.Release(sub.Ident)
+			s.hub.metrics.subDelta(sub.Channel, -1)
+			return
+		}
+	}
+}
+
+// Watch replaces the users a presence subscription watches.
+func (s *Shard) Watch(sub *Sub, users []id.ID) {
+	for i := range sub.watch {
+		s.remove(&sub.watch[i])
+	}
+	sub.watch = nil
+	if len(users) == 0 {
+		return
+	}
+	sub.watch = make([]slot, len(users))
+	for i, u := range users {
+		sub.watch[i].sub = sub
+		s.place(&sub.watch[i], rkey.PresenceTopic(u))
+	}
+}
+
+func (s *Shard) unplace(sub *Sub) {
+	if sub.main.topic != nil {
+		s.remove(&sub.main)
+	}
+	for i := range sub.watch {
+		s.remove(&sub.watch[i])
+	}
+	sub.watch = nil
+}
+
+func (s *Shard) place(sl *slot, name string) {
+	t := s.topics[name]
+	if t == nil {
+		t = &topic{name: name}
+		s.topics[name] = t
+	}
+	ident := sl.sub.Ident
+	gi := -1
+	for i := range t.groups {
+		if t.groups[i].ident == ident {
+			gi = i
+			break
+		}
+	}
+	if gi < 0 {
+		t.groups = append(t.groups, group{ident: ident})
+		gi = len(t.groups) - 1
+	}
+	g := &t.groups[gi]
+	sl.topic, sl.pos = t, int32(len(g.slots))
+	g.slots = append(g.slots, sl)
+}
+
+func (s *Shard) remove(sl *slot) {
+	t := sl.topic
+	if t == nil {
+		return
+	}
+	ident := sl.sub.Ident
+	for gi := range t.groups {
+		g := &t.groups[gi]
+		if g.ident != ident {
+			continue
+		}
+		last := len(g.slots) - 1
+		moved := g.slots[last]
+		g.slots[sl.pos] = moved
+		moved.pos = sl.pos
+		g.slots[last] = nil
+		g.slots = g.slots[:last]
+		if len(g.slots) == 0 {
+			t.groups[gi] = t.groups[len(t.groups)-1]
+			t.groups[len(t.groups)-1] = group{}
+			t.groups = t.groups[:len(t.groups)-1]
+		} else if cap(g.slots) > 64 && len(g.slots) < cap(g.slots)/4 {
+			g.slots = append([]*slot(nil), g.slots...)
+		}
+		break
+	}
+	if len(t.groups) == 0 {
+		delete(s.topics, t.name)
+	}
+	sl.topic = nil
+}
+
+// Deliver hands a batch of events, in stream order, to this shard's
+// subscribers. It runs as one task on the loop per batch.
+func (s *Shard) Deliver(evs []*Event) {
+	var frames int
+	for _, ev := range evs {
+		frames += s.deliver(ev)
+	}
+	s.hub.metrics.framesDelivered(frames)
+}
+
+func (s *Shard) deliver(ev *Event) int {
+	if ev.Type == event.SessionRevoked {
+		if ev.Channel == cable.CallChannel {
+			s.revoke(ev.SID)
+		}
+		return 0
+	}
+	t := s.topics[ev.Topic]
+	if t == nil {
+		return 0
+	}
+	n := 0
+	s.delivering = true
+	typing := ev.Type == event.Typing
+	for gi := range t.groups {
+		g := &t.groups[gi]
+		var frame []byte
+		for _, sl := range g.slots {
+			sub := sl.sub
+			c := sub.Conn
+			if c.gone || typing && c.User == ev.Subject {
+				continue
+			}
+			if ev.Seq > 0 {
+				if ev.Seq <= sub.lastSeq {
+					continue
+				}
+				sub.lastSeq = ev.Seq
+			}
+			if frame == nil {
+				frame = ev.frame(g.ident)
+			}
+			c.out.Send(frame)
+			n++
+		}
+	}
+	if ev.Type == event.MemberLeft {
+		s.collectLeaving(t, ev.Subject)
+	}
+	s.delivering = false
+	if n > 0 && !ev.Time.IsZero() {
+		s.hub.metrics.lag(time.Since(ev.Time))
+	}
+	s.settle()
+	return n
+}
+
+// collectLeaving notes the subscriptions of a user who left a conversation;
+// settle removes them once the delivery ends.
+func (s *Shard) collectLeaving(t *topic, user id.ID) {
+	for gi := range t.groups {
+		for _, sl := range t.groups[gi].slots {
+			if sl.sub.Conn.User == user && !sl.sub.Conn.gone {
+				s.leaving = append(s.leaving, sl.sub)
+			}
+		}
+	}
+}
+
+// settle applies what had to wait for the end of a delivery: sockets that
+// closed while being written to, and subscriptions of members who left.
+func (s *Shard) settle() {
+	for i, c := range s.detached {
+		s.unlink(c)
+		s.detached[i] = nil
+	}
+	s.detached = s.detached[:0]
+	for i, sub := range s.leaving {
+		s.leaving[i] = nil
+		if sub.Conn.gone {
+			continue
+		}
+		raw := sub.Ident.Raw
+		s.Unsubscribe(sub)
+		s.hub.metrics.removedMember()
+		sub.Conn.out.Send(cable.AppendReject(nil, raw))
+	}
+	s.leaving = s.leaving[:0]
+}
+
+// revoke disconnects this shard's sockets of session sid.
+func (s *Shard) revoke(sid id.ID) {
+	var victims []*Conn
+	for c := s.sids[sid]; c != nil; c = c.sidNext {
+		victims = append(victims, c)
+	}
+	for _, c := range victims {
+		if !c.gone {
+			s.hub.metrics.revoked()
+			c.out.Disconnect(cable.Unauthorized)
+		}
+	}
+}

@@ -1,0 +1,86 @@
+package stream
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chatterly/chatterly/edge/hub"
+	"github.com/chatterly/chatterly/shared/event"
+	"github.com/chatterly/chatterly/shared/id"
+	"github.com/chatterly/chatterly/shared/redistest"
+	"github.com/chatterly/chatterly/shared/rkey"
+	sstream "github.com/chatterly/chatterly/shared/stream"
+	"github.com/stretchr/testify/require"
+)
+
+type sink struct {
+	mu  sync.Mutex
+	got []*hub.Event
+}
+
+func (s *sink) Publish(evs []*hub.Event) {
+	s.mu.Lock()
+	s.got = append(s.got, evs...)
+	s.mu.Unlock()
+}
+
+func (s *sink) events() []*hub.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*hub.Event(nil), s.got...)
+}
+
+func TestConsumerReadsEveryShardInOrder(t *testing.T) {
+	t.Parallel()
+	rdb, keys := redistest.Client(t)
+	app := sstream.NewAppender(rdb, keys, 10_000)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	// An entry appended before the consumer starts is not replayed.
+	_, err := app.Append(ctx, rkey.ConversationTopic(1), []byte(`{"type":"message.created","seq":1,"data":{}}`))
+	require.NoError(t, err)
+
+	for _, readers := range []int{1, 4} {
+		s := &sink{}
+		c := New(rdb, keys, s, Config{Readers: readers, Block: 100 * time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+		cctx, ccancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { _ = c.Run(cctx); close(done) }()
+		require.Eventually(t, c.Ready, 5*time.Second, 10*time.Millisecond)
+
+		// 20 conversations spread over the 4 shards, 10 events each,
+		// appended concurrently per conversation.
+		var wg sync.WaitGroup
+		for conv := id.ID(1); conv <= 20; conv++ {
+			wg.Add(1)
+			go func(conv id.ID) {
+				defer wg.Done()
+				for seq := int64(1); seq <= 10; seq++ {
+					_, err := app.AppendEvent(ctx, rkey.ConversationTopic(conv), event.Envelope{
+						Type: event.MessageCreated, ConversationID: conv, Seq: seq, At: time.Now(), Data: []byte(`{}`)})
+					if err != nil {
+						t.Error(err)
+					}
+				}
+			}(conv)
+		}
+		// An entry that cannot be routed is skipped, not fatal.
+		_, err := app.Append(ctx, "bogus:1", []byte(`{"type":"x"}`))
+		require.NoError(t, err)
+		wg.Wait()
+		require.Eventually(t, func() bool { return len(s.events()) == 200 }, 5*time.Second, 10*time.Millisecond)
+		last := map[string]int64{}
+		for _, ev := range s.events() {
+			require.Equal(t, last[ev.Topic]+1, ev.Seq, "topic %s", ev.Topic)
+			last[ev.Topic] = ev.Seq
+			require.WithinDuration(t, time.Now(), ev.Time, 10*time.Second)
+		}
+		ccancel()
+		<-done
+	}
+}
