@@ -3,6 +3,7 @@ package token
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/chatterly/chatterly/shared/id"
@@ -21,12 +22,25 @@ type Denylist struct {
 	// invalidation (belt and braces should a tracking message be lost with
 	// a dropped connection; rueidis also flushes its cache on reconnect).
 	cacheTTL time.Duration
+
+	// mine holds the sessions this Denylist revoked itself, until their
+	// entries expire. Redis pushes the invalidation of a cached "not
+	// revoked" answer asynchronously, on whichever pooled connection read
+	// it, so without this a check made right after Revoke returns (the
+	// next request of a client that just logged out) could still be
+	// answered from memory. Other processes rely on the push alone, which
+	// Redis sends as the SET runs.
+	mu   sync.RWMutex
+	mine map[id.ID]time.Time
 }
 
 // NewDenylist returns a Denylist on rdb.
 func NewDenylist(rdb rueidis.Client, keys rkey.Space) *Denylist {
-	return &Denylist{rdb: rdb, keys: keys, cacheTTL: time.Minute}
+	return &Denylist{rdb: rdb, keys: keys, cacheTTL: time.Minute, mine: map[id.ID]time.Time{}}
 }
+
+// sweepAt is the size of mine above which Revoke drops expired entries.
+const sweepAt = 1024
 
 // Revoke denies session sid until until.
 func (d *Denylist) Revoke(ctx context.Context, sid id.ID, until time.Time) error {
@@ -38,11 +52,31 @@ func (d *Denylist) Revoke(ctx context.Context, sid id.ID, until time.Time) error
 	if err := d.rdb.Do(ctx, cmd).Error(); err != nil {
 		return fmt.Errorf("denylist: revoke: %w", err)
 	}
+	now := time.Now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.mine) >= sweepAt {
+		for k, exp := range d.mine {
+			if !now.Before(exp) {
+				delete(d.mine, k)
+			}
+		}
+	}
+	if until.After(d.mine[sid]) {
+		d.mine[sid] = until
+	}
 	return nil
 }
 
-// Revoked reports whether session sid is denied.
+// Revoked reports whether session sid is denied. A repeated check is
+// answered from process memory until Redis says the key changed.
 func (d *Denylist) Revoked(ctx context.Context, sid id.ID) (bool, error) {
+	d.mu.RLock()
+	exp, mine := d.mine[sid]
+	d.mu.RUnlock()
+	if mine && time.Now().Before(exp) {
+		return true, nil
+	}
 	cmd := d.rdb.B().Get().Key(d.keys.Denied(sid)).Cache()
 	err := d.rdb.DoCache(ctx, cmd, d.cacheTTL).Error()
 	if rueidis.IsRedisNil(err) {

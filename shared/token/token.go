@@ -131,6 +131,9 @@ func (v *Verifier) Verify(raw string) (Claims, error) {
 		if now.Before(c.ExpiresAt) {
 			return c, nil
 		}
+		v.mu.Lock()
+		delete(v.cache, sum)
+		v.mu.Unlock()
 		return Claims{}, ErrExpired
 	}
 	c, err := v.verify(raw, now)
@@ -170,14 +173,16 @@ func (v *Verifier) remember(sum [32]byte, c Claims, now time.Time) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if len(v.cache) >= v.max {
-		// Drop the expired first; if that frees too little, drop an eighth
-		// at random (map order): a full cache costs re-verification, never
-		// a wrong answer.
+		// Drop the expired first; only if that frees nothing, drop an
+		// eighth at random (map order): a full cache costs re-verification,
+		// never a wrong answer.
 		for k, e := range v.cache {
 			if !now.Before(e.ExpiresAt) {
 				delete(v.cache, k)
 			}
 		}
+	}
+	if len(v.cache) >= v.max {
 		for k := range v.cache {
 			if len(v.cache) < v.max-v.max/8 {
 				break
