@@ -7,7 +7,9 @@ package rest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -85,9 +87,9 @@ func NewRouter(cfg Config) *Router {
 		Name: "chatterly_api_requests_total", Help: "HTTP requests by route, method and status.",
 	}, []string{"route", "method", "status"})
 	r.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "chatterly_api_request_seconds", Help: "HTTP request latency by route and method.",
+		Name: "chatterly_api_request_seconds", Help: "HTTP request latency by route, method and status.",
 		Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
-	}, []string{"route", "method"})
+	}, []string{"route", "method", "status"})
 	if cfg.Metrics != nil {
 		cfg.Metrics.MustRegister(r.requests, r.latency)
 	}
@@ -162,7 +164,14 @@ func (r *Router) Serve(rc *fasthttp.RequestCtx) {
 
 	label := "unmatched"
 	c := &Ctx{RC: rc, ctx: logging.WithRequestID(r.base, rid), Log: r.log}
-	err := func() error {
+	err := func() (err error) {
+		// fasthttp does not recover: one handler bug must not end the
+		// process and every request in it.
+		defer func() {
+			if p := recover(); p != nil {
+				err = fault.Wrap(fmt.Errorf("panic: %v\n%s", p, debug.Stack()), "handler panicked")
+			}
+		}()
 		rt, params, allow := r.match(method, path, make([]string, 0, 4))
 		if method == fasthttp.MethodOptions && rt == nil && allow != nil {
 			return r.preflight(rc, allow)
@@ -195,20 +204,23 @@ func (r *Router) Serve(rc *fasthttp.RequestCtx) {
 	}
 	status := rc.Response.StatusCode()
 	d := time.Since(start)
-	r.requests.WithLabelValues(label, method, strconv.Itoa(status)).Inc()
-	r.latency.WithLabelValues(label, method).Observe(d.Seconds())
+	code := strconv.Itoa(status)
+	r.requests.WithLabelValues(label, method, code).Inc()
+	r.latency.WithLabelValues(label, method, code).Observe(d.Seconds())
 	if r.log.Enabled(c.ctx, slog.LevelDebug) {
 		r.log.DebugContext(c.ctx, "request", "route", label, "method", method, "status", status, "duration_ms", float64(d.Microseconds())/1000)
 	}
 }
 
 func (r *Router) authenticate(c *Ctx) error {
+	// The scheme is case-insensitive (RFC 9110 §11.1).
 	h := string(c.RC.Request.Header.Peek("Authorization"))
-	raw, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || raw == "" {
+	scheme, raw, _ := strings.Cut(h, " ")
+	raw = strings.TrimSpace(raw)
+	if !strings.EqualFold(scheme, "Bearer") || raw == "" {
 		return fault.New(fault.Unauthorized, "missing bearer token")
 	}
-	cl, err := r.auth.Check(c.ctx, strings.TrimSpace(raw))
+	cl, err := r.auth.Check(c.ctx, raw)
 	switch {
 	case err == nil:
 		c.Claims, c.RawToken = cl, raw
@@ -257,4 +269,15 @@ func ServerErrorHandler(rc *fasthttp.RequestCtx, err error) {
 		return
 	}
 	writeProblem(rc, fault.New(fault.BadRequest, "malformed HTTP request"), "")
+}
+
+// ServerLogger routes fasthttp's own messages (connection-level errors
+// such as an oversized body) into the structured log, at debug: they are
+// about one client's request, which its problem response already answers.
+func ServerLogger(log *slog.Logger) fasthttp.Logger { return serverLogger{log} }
+
+type serverLogger struct{ log *slog.Logger }
+
+func (l serverLogger) Printf(format string, args ...any) {
+	l.log.Debug("http server", "msg_detail", fmt.Sprintf(format, args...))
 }

@@ -35,6 +35,7 @@ func New(ctx context.Context, d *Deps) (*Server, error) {
 	s.http = &fasthttp.Server{
 		Handler:            r.Serve,
 		ErrorHandler:       rest.ServerErrorHandler,
+		Logger:             rest.ServerLogger(d.Log),
 		Name:               "chatterly",
 		MaxRequestBodySize: d.Cfg.MaxBodyBytes,
 		ReadTimeout:        30 * time.Second,

@@ -1,0 +1,224 @@
+package rest_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatterly/chatterly/api/fault"
+	"github.com/chatterly/chatterly/api/rest"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/stretchr/testify/require"
+)
+
+func appRoutes(r *rest.Router) {
+	r.Handle("GET", "/open", func(c *rest.Ctx) error { return c.RawJSON(200, []byte(`{}`)) }, rest.Public())
+	r.Handle("GET", "/me", func(c *rest.Ctx) error {
+		return c.JSON(200, map[string]any{"user": c.UserID(), "sid": c.Claims.SID})
+	})
+	r.Handle("GET", "/conversations/:cid/messages/:mid", func(c *rest.Ctx) error {
+		cid, err := c.IDParam("cid")
+		if err != nil {
+			return err
+		}
+		return c.JSON(200, map[string]string{"cid": cid.String(), "mid": c.Param("mid"), "q": c.Query("q")})
+	}, rest.Public())
+	r.Handle("DELETE", "/conversations/:cid/messages/:mid", func(c *rest.Ctx) error { return c.NoContent() }, rest.Public())
+	r.Handle("GET", "/boom", func(c *rest.Ctx) error {
+		return fault.Wrap(errors.New("database password is hunter2"), "load")
+	}, rest.Public())
+	r.Handle("GET", "/panic", func(c *rest.Ctx) error { panic("handler bug") }, rest.Public())
+	r.Handle("GET", "/slow-down", func(c *rest.Ctx) error {
+		return &fault.Error{Code: fault.RateLimited, Message: "later", RetryAfter: 1500 * time.Millisecond}
+	}, rest.Public())
+}
+
+func TestRoutingAndParams(t *testing.T) {
+	t.Parallel()
+	b := setup(t, appRoutes)
+	r := b.do("GET", "/conversations/12/messages/34?q=hi", nil, nil)
+	require.Equal(t, 200, r.status, "%s", r.body)
+	require.JSONEq(t, `{"cid":"12","mid":"34","q":"hi"}`, string(r.body))
+
+	r = b.do("GET", "/conversations/abc/messages/34", nil, nil)
+	require.Equal(t, 404, r.status, "a malformed id names no resource")
+	require.Equal(t, "not_found", r.problem(t)["code"])
+
+	r = b.do("GET", "/conversations//messages/34", nil, nil)
+	require.Equal(t, 404, r.status, "an empty parameter matches nothing")
+
+	r = b.do("GET", "/nowhere", nil, nil)
+	require.Equal(t, 404, r.status)
+	require.Equal(t, "not_found", r.problem(t)["code"])
+
+	r = b.do("PUT", "/conversations/12/messages/34", nil, nil)
+	require.Equal(t, 405, r.status)
+	require.Equal(t, "method_not_allowed", r.problem(t)["code"])
+	require.Equal(t, "GET, DELETE", r.header.Get("Allow"))
+
+	require.ElementsMatch(t, []string{"GET /open", "GET /me", "GET /conversations/:cid/messages/:mid",
+		"DELETE /conversations/:cid/messages/:mid", "GET /boom", "GET /panic", "GET /slow-down"}, b.router.Routes())
+}
+
+func TestAuthentication(t *testing.T) {
+	t.Parallel()
+	b := setup(t, appRoutes)
+	good := b.bearer(40)
+	r := b.do("GET", "/me", nil, map[string]string{"Authorization": good})
+	require.Equal(t, 200, r.status, "%s", r.body)
+	require.JSONEq(t, `{"user":"7","sid":"40"}`, string(r.body))
+
+	tok := strings.TrimPrefix(good, "Bearer ")
+	for _, h := range []string{"bearer " + tok, "BEARER  " + tok + " "} {
+		r = b.do("GET", "/me", nil, map[string]string{"Authorization": h})
+		require.Equal(t, 200, r.status, "the scheme is case-insensitive: %q", h)
+	}
+	for name, h := range map[string]string{
+		"none":      "",
+		"no token":  "Bearer ",
+		"basic":     "Basic dXNlcjpwYXNz",
+		"bare":      tok,
+		"malformed": "Bearer abc.def",
+		"tampered":  good[:len(good)-3] + "xyz",
+	} {
+		hdr := map[string]string{}
+		if h != "" {
+			hdr["Authorization"] = h
+		}
+		r = b.do("GET", "/me", nil, hdr)
+		require.Equal(t, 401, r.status, name)
+		require.Equal(t, "unauthorized", r.problem(t)["code"], name)
+	}
+
+	require.NoError(t, b.deny.Revoke(context.Background(), 40, time.Now().Add(time.Minute)))
+	r = b.do("GET", "/me", nil, map[string]string{"Authorization": good})
+	require.Equal(t, 401, r.status, "a revoked session is refused at once")
+	require.Equal(t, "unauthorized", r.problem(t)["code"])
+
+	r = b.do("GET", "/open", nil, map[string]string{"Authorization": "Bearer garbage"})
+	require.Equal(t, 200, r.status, "public routes do not look at the token")
+}
+
+func TestProblemDocuments(t *testing.T) {
+	t.Parallel()
+	b := setup(t, appRoutes)
+	r := b.do("GET", "/boom", nil, map[string]string{"X-Request-Id": "req-123"})
+	require.Equal(t, 500, r.status)
+	p := r.problem(t)
+	require.Equal(t, "internal", p["code"])
+	require.Equal(t, "internal error", p["detail"], "internal causes never reach clients")
+	require.NotContains(t, string(r.body), "hunter2")
+	require.Equal(t, "https://chatterly.dev/problems/internal", p["type"])
+	require.Equal(t, "Internal Server Error", p["title"])
+	require.EqualValues(t, 500, p["status"])
+	require.Equal(t, "req-123", p["request_id"])
+	require.Equal(t, "req-123", r.header.Get("X-Request-Id"))
+
+	r = b.do("GET", "/slow-down", nil, nil)
+	require.Equal(t, 429, r.status)
+	require.Equal(t, "2", r.header.Get("Retry-After"), "rounded up to whole seconds")
+	require.EqualValues(t, 2, r.problem(t)["retry_after"])
+
+	r = b.do("GET", "/panic", nil, nil)
+	require.Equal(t, 500, r.status, "a handler panic is a 500, not a dead process")
+	require.Equal(t, "internal", r.problem(t)["code"])
+	require.Equal(t, 200, b.do("GET", "/open", nil, nil).status, "and the server still serves")
+}
+
+func TestRequestIDs(t *testing.T) {
+	t.Parallel()
+	b := setup(t, appRoutes)
+	r := b.do("GET", "/open", nil, nil)
+	require.Len(t, r.header.Get("X-Request-Id"), 16, "one is made when the client sends none")
+	r2 := b.do("GET", "/open", nil, nil)
+	require.NotEqual(t, r.header.Get("X-Request-Id"), r2.header.Get("X-Request-Id"))
+	r = b.do("GET", "/open", nil, map[string]string{"X-Request-Id": `bad "id"`})
+	require.Len(t, r.header.Get("X-Request-Id"), 16, "an unsafe one is replaced")
+	r = b.do("GET", "/open", nil, map[string]string{"X-Request-Id": strings.Repeat("x", 65)})
+	require.Len(t, r.header.Get("X-Request-Id"), 16, "an overlong one is replaced")
+}
+
+func TestCORS(t *testing.T) {
+	t.Parallel()
+	b := setup(t, appRoutes)
+	r := b.do("GET", "/open", nil, map[string]string{"Origin": "http://app.test"})
+	require.Equal(t, "http://app.test", r.header.Get("Access-Control-Allow-Origin"))
+	require.Contains(t, r.header.Get("Access-Control-Expose-Headers"), "Authorization")
+	require.Contains(t, r.header.Get("Access-Control-Expose-Headers"), "Retry-After")
+	require.Equal(t, "Origin", r.header.Get("Vary"))
+
+	r = b.do("GET", "/open", nil, map[string]string{"Origin": "http://evil.test"})
+	require.Equal(t, 200, r.status, "CORS is the browser's to enforce")
+	require.Empty(t, r.header.Get("Access-Control-Allow-Origin"))
+	require.Equal(t, "Origin", r.header.Get("Vary"))
+
+	// Errors carry the CORS headers too, or a browser hides them.
+	r = b.do("GET", "/me", nil, map[string]string{"Origin": "http://app.test"})
+	require.Equal(t, 401, r.status)
+	require.Equal(t, "http://app.test", r.header.Get("Access-Control-Allow-Origin"))
+
+	pre := map[string]string{"Origin": "http://app.test", "Access-Control-Request-Method": "DELETE",
+		"Access-Control-Request-Headers": "authorization,content-type"}
+	r = b.do("OPTIONS", "/conversations/1/messages/2", nil, pre)
+	require.Equal(t, 204, r.status, "a preflight needs no token: %s", r.body)
+	require.Equal(t, "http://app.test", r.header.Get("Access-Control-Allow-Origin"))
+	require.Equal(t, "GET, DELETE, OPTIONS", r.header.Get("Access-Control-Allow-Methods"))
+	require.Contains(t, r.header.Get("Access-Control-Allow-Headers"), "Authorization")
+	require.Contains(t, r.header.Get("Access-Control-Allow-Headers"), "Content-Type")
+	require.NotEmpty(t, r.header.Get("Access-Control-Max-Age"))
+
+	pre["Origin"] = "http://evil.test"
+	r = b.do("OPTIONS", "/conversations/1/messages/2", nil, pre)
+	require.Equal(t, 204, r.status)
+	require.Empty(t, r.header.Get("Access-Control-Allow-Origin"), "a foreign origin's preflight gets no grant")
+	require.Empty(t, r.header.Get("Access-Control-Allow-Methods"))
+
+	r = b.do("OPTIONS", "/nowhere", nil, map[string]string{"Origin": "http://app.test"})
+	require.Equal(t, 404, r.status)
+}
+
+// Metrics count requests and time them by route pattern (not raw path, so
+// ids do not explode the label space), method and status.
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	b := setup(t, appRoutes)
+	b.do("GET", "/conversations/1/messages/2", nil, nil)
+	b.do("GET", "/conversations/3/messages/4", nil, nil)
+	b.do("GET", "/me", nil, nil)
+	b.do("GET", "/nowhere/at/all", nil, nil)
+
+	fams, err := b.reg.Gather()
+	require.NoError(t, err)
+	counts := map[string]float64{}
+	hist := map[string]uint64{}
+	for _, f := range fams {
+		for _, m := range f.GetMetric() {
+			key := labels(m)
+			switch f.GetName() {
+			case "chatterly_api_requests_total":
+				counts[key] = m.GetCounter().GetValue()
+			case "chatterly_api_request_seconds":
+				hist[key] = m.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	want := map[string]float64{
+		"GET /conversations/:cid/messages/:mid 200": 2,
+		"GET /me 401":       1,
+		"GET unmatched 404": 1,
+	}
+	require.Equal(t, want, counts)
+	for k, n := range want {
+		require.EqualValues(t, n, hist[k], "latency histogram for %s", k)
+	}
+}
+
+func labels(m *dto.Metric) string {
+	v := map[string]string{}
+	for _, l := range m.GetLabel() {
+		v[l.GetName()] = l.GetValue()
+	}
+	return v["method"] + " " + v["route"] + " " + v["status"]
+}
