@@ -1,0 +1,398 @@
+// Package stack runs the whole Chatterly stack for the bench, from
+// nothing to nothing: it builds release binaries, starts Postgres and Redis
+// in a clean data folder (by deploy/local/lib.sh's rules, through
+// services.sh), migrates, makes the signing key, starts the api, the edge
+// processes and the worker with the bench's raised limits, restarts any of
+// them on demand (the fault scenarios), and stops everything at the end.
+//
+// Every port is chosen free on 127.0.0.1 at start, and the data folder is
+// the caller's (a sub-folder of the per-checkout STACK_DIR), so a bench
+// stack never collides with `make run`, `make test` or another checkout.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Config says what to start.
+type Config struct {
+	// Checkout is the repository root.
+	Checkout string
+	// Dir is the data folder. It is emptied at start: nothing of an earlier
+	// run survives into this one.
+	Dir string
+	// Edges is how many edge processes to start (when the edge exists).
+	Edges int
+	// Env holds extra variables for the api, edge and worker (raised
+	// limits); they override the stack's own.
+	Env map[string]string
+	// Logf reports progress; nil is silent.
+	Logf func(format string, args ...any)
+}
+
+// Stack is a running stack.
+type Stack struct {
+	cfg Config
+	// BinDir holds the release binaries; KeyDir the JWT keys (signing.key
+	// and *.pub, as JWT_KEY_DIR).
+	BinDir, KeyDir string
+	// DatabaseURL is the application database; AdminURL the server's
+	// postgres database. RedisURL serves every Redis role.
+	DatabaseURL, AdminURL, RedisURL string
+	PGPort, RedisPort               int
+	// APIURL is http://127.0.0.1:<port>.
+	APIURL string
+	PG     *Proc
+	Redis  *Proc
+	API    *Proc
+	Edges  []*Edge
+	Worker *Proc
+	// Missing names each command that was not started and why (a piece
+	// another engineer has not landed yet).
+	Missing map[string]string
+}
+
+// Edge is one running edge process.
+type Edge struct {
+	*Proc
+	// Addr is its host:port; URL the WebSocket endpoint.
+	Addr, URL string
+}
+
+func (c Config) logf(format string, args ...any) {
+	if c.Logf != nil {
+		c.Logf(format, args...)
+	}
+}
+
+// Start builds and starts everything. On error, whatever was started is
+// stopped again.
+func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
+	s = &Stack{cfg: cfg, BinDir: filepath.Join(cfg.Dir, "bin"), KeyDir: filepath.Join(cfg.Dir, "keys"),
+		Missing: map[string]string{}}
+	defer func() {
+		if err != nil {
+			_ = s.Stop()
+		}
+	}()
+	if err := cleanDir(cfg.Dir); err != nil {
+		return s, err
+	}
+	t0 := time.Now()
+	built, err := Build(ctx, cfg.Checkout, s.BinDir)
+	if err != nil {
+		return s, err
+	}
+	cfg.logf("built %v in %s", built, time.Since(t0).Round(time.Millisecond))
+	for name, rel := range Commands {
+		if !contains(built, name) {
+			s.Missing[name] = rel + " does not exist yet"
+		}
+	}
+	if !contains(built, "api") {
+		return s, errors.New("stack: the api command does not build")
+	}
+	if err := s.startServices(ctx); err != nil {
+		return s, err
+	}
+	if err := s.startApp(ctx, built); err != nil {
+		return s, err
+	}
+	cfg.logf("stack up in %s: api %s, %d edge(s), worker %v", time.Since(t0).Round(time.Millisecond),
+		s.APIURL, len(s.Edges), s.Worker != nil)
+	return s, nil
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// cleanDir empties dir, first stopping a Postgres an earlier, crashed run
+// may have left on its data (its pid is the first line of postmaster.pid).
+func cleanDir(dir string) error {
+	if b, err := os.ReadFile(filepath.Join(dir, "pg", "postmaster.pid")); err == nil {
+		line, _, _ := strings.Cut(string(b), "\n")
+		if pid, err := strconv.Atoi(strings.TrimSpace(line)); err == nil && pid > 1 {
+			if syscall.Kill(pid, syscall.SIGINT) == nil {
+				for i := 0; i < 100 && syscall.Kill(pid, 0) == nil; i++ {
+					time.Sleep(100 * time.Millisecond) // polling a foreign pid: no channel to wait on
+				}
+			}
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("stack: clean %s: %w", dir, err)
+	}
+	// The postgres user must be able to walk down to its data folder.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.Chmod(filepath.Dir(dir), 0o755)
+}
+
+// services runs services.sh with the stack's folder and ports.
+func (s *Stack) services(ctx context.Context, verb string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join(s.cfg.Checkout, "bench", "stack", "services.sh"), verb)
+	cmd.Env = append(os.Environ(), "STACK_DIR="+s.cfg.Dir,
+		"LOCAL_PG_PORT="+strconv.Itoa(s.PGPort), "LOCAL_REDIS_PORT="+strconv.Itoa(s.RedisPort))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("stack: services.sh %s: %w: %s", verb, err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
+}
+
+func (s *Stack) startServices(ctx context.Context) error {
+	ports, err := FreePorts(2)
+	if err != nil {
+		return err
+	}
+	s.PGPort, s.RedisPort = ports[0], ports[1]
+	if _, err := s.services(ctx, "prepare"); err != nil {
+		return err
+	}
+	out, err := s.services(ctx, "pg-argv")
+	if err != nil {
+		return err
+	}
+	argv := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	// Benchmarks reconnect thousands of sockets at once; the api pool and
+	// worker still fit in lib.sh's max_connections.
+	s.PG = NewProc("postgres", s.cfg.Dir, os.Environ(), argv...)
+	s.AdminURL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.PGPort)
+	s.DatabaseURL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/chatterly?sslmode=disable", s.PGPort)
+	if err := s.startPG(ctx); err != nil {
+		return err
+	}
+	if _, err := s.admin(ctx, `CREATE DATABASE chatterly`); err != nil {
+		return err
+	}
+	redisDir := filepath.Join(s.cfg.Dir, "redis")
+	if err := os.MkdirAll(redisDir, 0o755); err != nil {
+		return err
+	}
+	// As `make run` runs it: append-only file fsynced every second, so a
+	// restart keeps the streams (up to the last second, which is what the
+	// relay exists for).
+	s.Redis = NewProc("redis", s.cfg.Dir, os.Environ(), "redis-server", "--port", strconv.Itoa(s.RedisPort),
+		"--bind", "127.0.0.1", "--dir", redisDir, "--save", "", "--appendonly", "yes",
+		"--appendfsync", "everysec", "--loglevel", "warning", "--daemonize", "no", "--maxclients", "10000")
+	s.RedisURL = fmt.Sprintf("redis://127.0.0.1:%d/0", s.RedisPort)
+	return s.startRedis(ctx)
+}
+
+func (s *Stack) startPG(ctx context.Context) error {
+	if err := s.PG.Start(); err != nil {
+		return err
+	}
+	return waitFor(ctx, s.PG, 30*time.Second, func() error {
+		c, err := pgx.Connect(ctx, s.AdminURL)
+		if err != nil {
+			return err
+		}
+		return c.Close(ctx)
+	})
+}
+
+func (s *Stack) startRedis(ctx context.Context) error {
+	if err := s.Redis.Start(); err != nil {
+		return err
+	}
+	return waitFor(ctx, s.Redis, 15*time.Second, func() error { return redisPing(s.RedisPort) })
+}
+
+// admin runs one statement on the server's postgres database.
+func (s *Stack) admin(ctx context.Context, sql string) (string, error) {
+	c, err := pgx.Connect(ctx, s.AdminURL)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close(ctx)
+	tag, err := c.Exec(ctx, sql)
+	if err != nil {
+		return "", fmt.Errorf("stack: %s: %w", sql, err)
+	}
+	return tag.String(), nil
+}
+
+// appEnv is the environment of the api, edge and worker processes.
+func (s *Stack) appEnv(extra map[string]string) []string {
+	vars := map[string]string{
+		"DATABASE_URL": s.DatabaseURL,
+		"REDIS_URL":    s.RedisURL,
+		"JWT_KEY_DIR":  s.KeyDir,
+		"LOG_LEVEL":    "warn",
+	}
+	for k, v := range s.cfg.Env {
+		vars[k] = v
+	}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	env := os.Environ()
+	for k, v := range vars {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// run runs a one-shot subcommand of a built binary (migrate, keygen).
+func (s *Stack) run(ctx context.Context, name string, args ...string) error {
+	cmd := exec.CommandContext(ctx, binary(s.BinDir, name), args...)
+	cmd.Env = s.appEnv(nil)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("stack: %s %v: %w\n%s", name, args, err, out)
+	}
+	return nil
+}
+
+func (s *Stack) startApp(ctx context.Context, built []string) error {
+	if err := s.run(ctx, "api", "migrate"); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(s.KeyDir, 0o700); err != nil {
+		return err
+	}
+	if err := s.run(ctx, "api", "keygen"); err != nil {
+		return err
+	}
+	ports, err := FreePorts(1 + s.cfg.Edges)
+	if err != nil {
+		return err
+	}
+	apiAddr := fmt.Sprintf("127.0.0.1:%d", ports[0])
+	s.APIURL = "http://" + apiAddr
+	s.API = NewProc("api", s.cfg.Dir, s.appEnv(map[string]string{"API_ADDR": apiAddr}), binary(s.BinDir, "api"))
+	if err := s.startAPI(ctx); err != nil {
+		return err
+	}
+	if contains(built, "edge") {
+		for i := 0; i < s.cfg.Edges; i++ {
+			addr := fmt.Sprintf("127.0.0.1:%d", ports[1+i])
+			e := &Edge{Addr: addr, URL: "ws://" + addr + "/cable",
+				Proc: NewProc(fmt.Sprintf("edge%d", i), s.cfg.Dir, s.appEnv(edgeEnv(i, addr)), binary(s.BinDir, "edge"))}
+			s.Edges = append(s.Edges, e)
+			if err := s.startEdge(ctx, e); err != nil {
+				return err
+			}
+		}
+	}
+	if contains(built, "worker") {
+		s.Worker = NewProc("worker", s.cfg.Dir, s.appEnv(nil), binary(s.BinDir, "worker"))
+		if err := s.Worker.Start(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Stack) startAPI(ctx context.Context) error {
+	if err := s.API.Start(); err != nil {
+		return err
+	}
+	return waitFor(ctx, s.API, 30*time.Second, func() error { return httpOK(s.APIURL + "/readyz") })
+}
+
+func (s *Stack) startEdge(ctx context.Context, e *Edge) error {
+	if err := e.Start(); err != nil {
+		return err
+	}
+	return waitFor(ctx, e.Proc, 30*time.Second, func() error { return tcpOpen(e.Addr) })
+}
+
+func httpOK(url string) error {
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return nil
+}
+
+// waitFor polls check until it succeeds, p exits, or timeout passes.
+func waitFor(ctx context.Context, p *Proc, timeout time.Duration, check func() error) error {
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	var last error
+	for {
+		if last = check(); last == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("stack: %s not ready within %s: %v\n%s", p.Name, timeout, last, p.Tail(2000))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-p.Done():
+			return fmt.Errorf("stack: %s exited (%v) before it was ready:\n%s", p.Name, p.Err(), p.Tail(2000))
+		case <-tick.C:
+		}
+	}
+}
+
+// Stop stops the application processes (edges, api, worker: SIGTERM,
+// graceful), then Postgres (SIGINT, its fast shutdown) and Redis, and
+// checks that none is left running.
+func (s *Stack) Stop() error {
+	var errs []error
+	for _, e := range s.Edges {
+		errs = append(errs, e.Stop(syscall.SIGTERM, 20*time.Second))
+	}
+	for _, p := range []*Proc{s.API, s.Worker} {
+		if p != nil {
+			errs = append(errs, p.Stop(syscall.SIGTERM, 20*time.Second))
+		}
+	}
+	if s.PG != nil {
+		errs = append(errs, s.PG.Stop(syscall.SIGINT, 30*time.Second))
+	}
+	if s.Redis != nil {
+		errs = append(errs, s.Redis.Stop(syscall.SIGTERM, 15*time.Second))
+	}
+	for _, p := range s.Procs() {
+		if p.Running() {
+			errs = append(errs, fmt.Errorf("stack: %s still running after stop", p.Name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Procs lists every process of the stack.
+func (s *Stack) Procs() []*Proc {
+	var out []*Proc
+	for _, p := range []*Proc{s.PG, s.Redis, s.API, s.Worker} {
+		if p != nil {
+			out = append(out, p)
+		}
+	}
+	for _, e := range s.Edges {
+		out = append(out, e.Proc)
+	}
+	return out
+}
