@@ -2,7 +2,8 @@
 # Variables use ?= so the caller's environment always wins.
 
 GO ?= go
-STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1
+# staticcheck 2025.1.1 is module version v0.6.1 ("@2025.1.1" is not a version the Go proxy knows).
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.6.1
 BIN ?= bin
 GO_BUILD_FLAGS ?= -trimpath
 
