@@ -36,6 +36,9 @@ type Shard struct {
 	detached   []*Conn
 	// scratch for member.left removals.
 	leaving []*Sub
+	// left remembers recent member.left events, so a subscribe whose
+	// membership check raced with one is refused (see Left).
+	left map[[2]id.ID]time.Time
 }
 
 // Post runs fn on the shard's loop, after the tasks posted before it.
@@ -226,6 +229,9 @@ func (s *Shard) deliver(ev *Event) int {
 		}
 		return 0
 	}
+	if ev.Type == event.MemberLeft {
+		s.noteLeft(ev)
+	}
 	t := s.topics[ev.Topic]
 	if t == nil {
 		return 0
@@ -264,6 +270,34 @@ func (s *Shard) deliver(ev *Event) int {
 	}
 	s.settle()
 	return n
+}
+
+// leftMemory is how long a member.left is remembered for Left.
+const leftMemory = 30 * time.Second
+
+func (s *Shard) noteLeft(ev *Event) {
+	now := time.Now()
+	if s.left == nil {
+		s.left = make(map[[2]id.ID]time.Time)
+	}
+	for k, at := range s.left {
+		if now.Sub(at) > leftMemory {
+			delete(s.left, k)
+		}
+	}
+	conv, err := id.Parse(ev.Topic[len(rkey.TopicConversation):])
+	if err == nil {
+		s.left[[2]id.ID{conv, ev.Subject}] = now
+	}
+}
+
+// Left reports whether this shard delivered a member.left of user in conv
+// at or after since. A subscribe answered by a membership check that
+// started before the member left must not subscribe them: the check may
+// have read the set before the api changed it.
+func (s *Shard) Left(conv, user id.ID, since time.Time) bool {
+	at, ok := s.left[[2]id.ID{conv, user}]
+	return ok && !at.Before(since)
 }
 
 // collectLeaving notes the subscriptions of a user who left a conversation;

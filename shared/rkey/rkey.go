@@ -91,9 +91,25 @@ func (s Space) CallParticipants(call id.ID) string {
 	return s.Prefix + "call:" + call.String() + ":participants"
 }
 
-// Presence holds a user's online state: a hash of edge node -> socket count
-// with a TTL that edges refresh.
+// Presence holds a user's online state: a hash of edge node -> that node's
+// socket count for the user, with a TTL that the edges holding the user's
+// sockets refresh in batches. The user is online while the hash exists;
+// the edge that removes the last field announces the user offline.
 func (s Space) Presence(u id.ID) string { return s.Prefix + "presence:" + u.String() }
+
+// PresenceLast holds when a user was last seen online (Unix milliseconds),
+// written when they go offline, for presence snapshots.
+func (s Space) PresenceLast(u id.ID) string { return s.Prefix + "presence:" + u.String() + ":last" }
+
+// EdgeNodes is a sorted set of live edge nodes scored by the Unix
+// millisecond time their heartbeat expires. An edge whose heartbeat has
+// expired died without saying goodbye; another edge removes it and takes
+// its fields out of the Presence hashes.
+func (s Space) EdgeNodes() string { return s.Prefix + "edge:nodes" }
+
+// EdgeNodeUsers is the set of users with sockets on edge node, so the edge
+// that reaps a dead node knows whose presence to clean.
+func (s Space) EdgeNodeUsers(node string) string { return s.Prefix + "edge:" + node + ":users" }
 
 // RateLimit is a fixed-window counter for one limit and one subject.
 func (s Space) RateLimit(limit, subject string) string {

@@ -1,0 +1,92 @@
+package server
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/chatterly/chatterly/edge/authz"
+	"github.com/chatterly/chatterly/edge/hub"
+	"github.com/chatterly/chatterly/edge/presence"
+	"github.com/chatterly/chatterly/edge/stream"
+	"github.com/chatterly/chatterly/shared/rkey"
+	sstream "github.com/chatterly/chatterly/shared/stream"
+	"github.com/chatterly/chatterly/shared/token"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/rueidis"
+)
+
+// Deps is what the edge is built from. Open builds it from Config.
+type Deps struct {
+	// Redis holds the denylist, member sets, call participants and
+	// presence; Streams carries the shard streams (the same client unless
+	// configured apart).
+	Redis    rueidis.Client
+	Streams  rueidis.Client
+	Keys     rkey.Space
+	Checker  *token.Checker
+	Authz    *authz.Checker
+	Appender *sstream.Appender
+	Presence *presence.Tracker
+	Hub      *hub.Hub
+	Consumer *stream.Consumer
+	Log      *slog.Logger
+	Metrics  *prometheus.Registry
+}
+
+// Open connects to Redis and loads the public keys. Close releases what it
+// opened.
+func Open(cfg Config, log *slog.Logger, reg *prometheus.Registry) (*Deps, error) {
+	d := &Deps{Log: log, Metrics: reg, Keys: rkey.New(cfg.KeyPrefix, cfg.StreamShards)}
+	var err error
+	if d.Redis, err = openRedis(cfg.RedisURL, cfg.StreamReaders+1); err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	d.Streams = d.Redis
+	if cfg.RedisStreamsURL != cfg.RedisURL {
+		if d.Streams, err = openRedis(cfg.RedisStreamsURL, cfg.StreamReaders+1); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("REDIS_STREAMS_URL: %w", err)
+		}
+	}
+	pubs, err := token.LoadPublicKeys(cfg.JWTKeyDir)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	v, err := token.NewVerifier(pubs, cfg.TokenCacheSize)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	d.Checker = &token.Checker{Verifier: v, Denylist: token.NewDenylist(d.Redis, d.Keys)}
+	d.Authz = authz.New(d.Redis, d.Keys)
+	d.Appender = sstream.NewAppender(d.Streams, d.Keys, cfg.StreamMaxLen)
+	d.Presence = presence.New(d.Redis, d.Keys, d.Appender, presence.Config{
+		Node: cfg.Node, Grace: cfg.PresenceGrace, NodeTTL: cfg.NodeTTL,
+	}, log, reg)
+	d.Hub = hub.New(reg)
+	d.Consumer = stream.New(d.Streams, d.Keys, d.Hub, stream.Config{Readers: cfg.StreamReaders}, log, reg)
+	return d, nil
+}
+
+// openRedis opens a client whose descriptors stay few and bounded: one
+// pipelined connection plus a small pool for blocking XREADs.
+func openRedis(url string, blocking int) (rueidis.Client, error) {
+	opt, err := rueidis.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	opt.BlockingPoolSize = max(2, blocking+1)
+	opt.CacheSizeEachConn = 32 << 20
+	return rueidis.NewClient(opt)
+}
+
+// Close releases the Redis clients.
+func (d *Deps) Close() {
+	if d.Streams != nil && d.Streams != d.Redis {
+		d.Streams.Close()
+	}
+	if d.Redis != nil {
+		d.Redis.Close()
+	}
+}

@@ -1,0 +1,215 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/chatterly/chatterly/edge/cable"
+	"github.com/chatterly/chatterly/shared/token"
+	"github.com/gobwas/httphead"
+	"github.com/gobwas/ws"
+	"github.com/panjf2000/gnet/v2"
+)
+
+// The handshake is parsed from gnet's inbound buffer without copying it
+// out: the edge waits until the buffer holds the whole request head (up to
+// and including the blank line), hands exactly those bytes to gobwas/ws,
+// and leaves whatever follows in the buffer for the frame reader; a head
+// split over many TCP segments simply waits for the rest.
+
+const (
+	protocolV1          = "actioncable-v1-json"
+	protocolUnsupported = "actioncable-unsupported"
+)
+
+var (
+	headEnd     = []byte("\r\n\r\n")
+	cablePath   = []byte("/cable")
+	originKey   = []byte("Origin")
+	errNotFound = ws.RejectConnectionError(ws.RejectionStatus(http.StatusNotFound), ws.RejectionReason("not found"))
+	errOrigin   = ws.RejectConnectionError(ws.RejectionStatus(http.StatusForbidden), ws.RejectionReason("origin not allowed"))
+	tooLarge    = []byte("HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+)
+
+// handshakeScratch is a loop's reusable upgrader and buffers. The
+// upgrader's callbacks fill the fields below for the request being read;
+// one loop reads one request at a time.
+type handshakeScratch struct {
+	up  ws.Upgrader
+	in  bytes.Reader
+	out bytes.Buffer
+	rw  headRW
+
+	token     string
+	originBad bool
+}
+
+type headRW struct{ h *handshakeScratch }
+
+func (rw headRW) Read(p []byte) (int, error)  { return rw.h.in.Read(p) }
+func (rw headRW) Write(p []byte) (int, error) { return rw.h.out.Write(p) }
+
+func (h *handshakeScratch) init(l *loop) {
+	h.rw = headRW{h}
+	origins := l.srv.origins
+	h.up = ws.Upgrader{
+		ReadBufferSize: l.srv.cfg.MaxHandshakeBytes,
+		OnRequest: func(uri []byte) error {
+			path, query, _ := bytes.Cut(uri, []byte{'?'})
+			if !bytes.Equal(path, cablePath) {
+				return errNotFound
+			}
+			if q, err := url.ParseQuery(string(query)); err == nil {
+				if t := q.Get("token"); t != "" {
+					h.token = t
+				}
+			}
+			return nil
+		},
+		OnHeader: func(key, value []byte) error {
+			if bytes.EqualFold(key, originKey) && !origins[string(value)] {
+				h.originBad = true
+				return errOrigin
+			}
+			return nil
+		},
+		// The client offers "actioncable-v1-json, actioncable-unsupported"
+		// and may add its token as one more entry; the answer must be
+		// exactly actioncable-v1-json or the official client gives up.
+		ProtocolCustom: func(v []byte) (string, bool) {
+			chosen, ok := "", true
+			httphead.ScanTokens(v, func(tok []byte) bool {
+				switch string(tok) {
+				case protocolV1:
+					chosen = protocolV1
+				case protocolUnsupported:
+				default:
+					if h.token == "" && bytes.Count(tok, []byte{'.'}) == 2 {
+						h.token = string(tok)
+					}
+				}
+				return true
+			})
+			return chosen, ok
+		},
+	}
+}
+
+// handshake reads the upgrade request once it is whole and answers it.
+func (l *loop) handshake(s *socket) gnet.Action {
+	c := s.gc
+	buf, _ := c.Peek(-1)
+	end := bytes.Index(buf, headEnd)
+	if end < 0 {
+		if len(buf) > l.srv.cfg.MaxHandshakeBytes {
+			l.srv.m.handshake(hsBadRequest)
+			_, _ = c.Write(tooLarge)
+			return gnet.Close
+		}
+		return gnet.None
+	}
+	n := end + len(headEnd)
+	if n > l.srv.cfg.MaxHandshakeBytes {
+		l.srv.m.handshake(hsBadRequest)
+		_, _ = c.Write(tooLarge)
+		return gnet.Close
+	}
+	h := &l.hs
+	h.in.Reset(buf[:n])
+	h.out.Reset()
+	h.token, h.originBad = "", false
+	_, err := h.up.Upgrade(h.rw)
+	_, _ = c.Discard(n)
+	_, _ = c.Write(h.out.Bytes())
+	if err != nil {
+		if h.originBad {
+			l.srv.m.handshake(hsOrigin)
+		} else {
+			l.srv.m.handshake(hsBadRequest)
+		}
+		return gnet.Close
+	}
+	if s.closed {
+		return gnet.None
+	}
+	s.state = stAuth
+	if h.token == "" {
+		l.authDone(s, token.Claims{}, token.ErrMalformed)
+		return gnet.None
+	}
+	s.hs.token = h.token
+	l.authenticate(s)
+	return gnet.None
+}
+
+// authenticate checks the socket's token on the worker pool.
+func (l *loop) authenticate(s *socket) {
+	raw := s.hs.token
+	s.hs.token = ""
+	checker := l.srv.d.Checker
+	ok := l.srv.pool.submit(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		claims, err := checker.Check(ctx, raw)
+		cancel()
+		l.post(func() { l.authDone(s, claims, err) })
+	})
+	if !ok {
+		l.authDone(s, token.Claims{}, errBusy)
+	}
+}
+
+var errBusy = errors.New("edge: worker pool full")
+
+// authDone welcomes the socket or tells it why not. It maps every token
+// error to its disconnect reason, in this one place.
+func (l *loop) authDone(s *socket, claims token.Claims, err error) {
+	if s.closed {
+		return
+	}
+	srv := l.srv
+	if err == nil && srv.draining.Load() {
+		err = errBusy
+	}
+	if err != nil {
+		reason, outcome := cable.Unauthorized, hsUnauthorized
+		switch {
+		case errors.Is(err, token.ErrExpired):
+			reason, outcome = cable.TokenExpired, hsExpired
+		case errors.Is(err, token.ErrMalformed), errors.Is(err, token.ErrInvalid), errors.Is(err, token.ErrRevoked):
+		default: // the denylist could not be read, or the edge is busy
+			reason, outcome = cable.ServerRestart, hsUnavailable
+		}
+		srv.m.handshake(outcome)
+		s.Disconnect(reason)
+		return
+	}
+	if n := srv.d.Presence.Connect(claims.UserID); n > srv.cfg.MaxSocketsPerUser {
+		srv.d.Presence.Disconnect(claims.UserID)
+		srv.m.handshake(hsUserCap)
+		s.Disconnect(cable.Remote)
+		return
+	}
+	l.forget(s) // leaves the pending list
+	s.hs = nil
+	s.state = stOpen
+	s.Init(claims.UserID, claims.SID, s)
+	l.shard.Attach(&s.Conn)
+	l.open(s)
+	srv.m.handshake(hsOK)
+	s.Send(cable.Welcome)
+	// Commands the client sent right behind its request wait in the
+	// inbound buffer: read them now.
+	if !s.closed && s.gc.InboundBuffered() > 0 {
+		l.inTraffic = s
+		act := l.readFrames(s, time.Now())
+		l.inTraffic = nil
+		if act == gnet.Close || s.closeAfter {
+			s.closeAfter = false
+			s.close()
+		}
+	}
+}
