@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -48,4 +49,37 @@ func TestRegisterLoginMeLogoutMe(t *testing.T) {
 	// session still works.
 	r = s.Do("GET", "/me", reg.Token, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+}
+
+// Registrations racing for one username: the pre-check lets them all
+// through to the password hash, and the unique index decides. Exactly one
+// wins; the others get the same 409 the pre-check gives.
+func TestConcurrentRegistrationsOfOneName(t *testing.T) {
+	t.Parallel()
+	s := apitest.Start(t, map[string]string{"RATE_REGISTER_PER_ADDR": "100", "PASSWORD_HASH_CONCURRENCY": "8"})
+	const n = 6
+	statuses := make(chan *apitest.Response, n)
+	for i := range n {
+		go func() {
+			statuses <- s.Do("POST", "/auth/register", "", map[string]string{
+				"email": fmt.Sprintf("racer%d@example.com", i), "username": "racer", "password": "racer password",
+			})
+		}()
+	}
+	won := 0
+	for range n {
+		r := <-statuses
+		switch r.Status {
+		case http.StatusCreated:
+			won++
+		case http.StatusConflict:
+			require.Equal(t, "already_exists", r.Code())
+			require.Contains(t, string(r.Body), `"field":"username"`)
+		default:
+			t.Fatalf("unexpected %d: %s", r.Status, r.Body)
+		}
+	}
+	require.Equal(t, 1, won)
+	require.Equal(t, 1, count(t, s, "SELECT count(*) FROM users"))
+	require.Equal(t, 1, count(t, s, "SELECT count(*) FROM auth_sessions"), "a losing registration leaves no session behind")
 }

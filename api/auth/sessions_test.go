@@ -177,3 +177,25 @@ func TestLoginsLimitedPerAddress(t *testing.T) {
 	require.Equal(t, http.StatusTooManyRequests, r.Status, "%s", r.Body)
 	require.Equal(t, 4, count(t, s, "SELECT count(*) FROM auth_sessions"), "two registrations and two logins; the throttled one made none")
 }
+
+// A session unused for REFRESH_TOKEN_TTL is over: its refresh token no
+// longer works (sign in again), and refreshing extends the deadline.
+func TestRefreshOfAnExpiredSession(t *testing.T) {
+	t.Parallel()
+	s := apitest.Start(t, map[string]string{"REFRESH_TOKEN_TTL": "1h"})
+	a := register(t, s, "olga", "olga password")
+	b := login(t, s, "olga", "olga password")
+	sidA, sidB := a.claims(t, s).SID, b.claims(t, s).SID
+	require.Equal(t, 1, count(t, s, "SELECT count(*) FROM auth_sessions WHERE id = $1 AND expires_at BETWEEN now() + interval '59 minutes' AND now() + interval '61 minutes'", sidA))
+
+	require.Equal(t, 1, count(t, s, "WITH aged AS (UPDATE auth_sessions SET expires_at = now() - interval '1 second' WHERE id = $1 RETURNING 1) SELECT count(*) FROM aged", sidA))
+	r := refresh(s, a.RefreshToken)
+	require.Equal(t, http.StatusUnauthorized, r.Status, "%s", r.Body)
+	require.Equal(t, "unauthorized", r.Code())
+
+	require.Equal(t, 1, count(t, s, "WITH aged AS (UPDATE auth_sessions SET expires_at = now() + interval '1 minute' WHERE id = $1 RETURNING 1) SELECT count(*) FROM aged", sidB))
+	r = refresh(s, b.RefreshToken)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Equal(t, 1, count(t, s, "SELECT count(*) FROM auth_sessions WHERE id = $1 AND expires_at > now() + interval '59 minutes'", sidB),
+		"a refresh moves the session's deadline forward")
+}
