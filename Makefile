@@ -30,3 +30,17 @@ migrate: build
 
 clean:
 	rm -rf $(BIN)
+
+.PHONY: bench bench-smoke
+
+# make bench: builds release binaries, runs every scenario on a fresh local
+# stack (under 20 minutes) and writes bench/REPORT.md, bench/results/<run>.json
+# and its plots, which are committed.
+bench:
+	$(GO) run ./bench/cmd/chatterly-bench
+
+# make bench-smoke: every scenario with tiny loads (under a minute on a warm
+# build cache); its report stays in the scratch data folder. make test runs
+# the same harness as TestBenchSmoke.
+bench-smoke:
+	$(GO) run ./bench/cmd/chatterly-bench -smoke

@@ -15,6 +15,7 @@ package load
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,7 +38,16 @@ type Plan struct {
 	// started; one due earlier but not started by then is counted Unsent.
 	// Zero means one second.
 	Grace time.Duration
+	// Spin makes workers busy-wait the last stretch before each due time
+	// instead of sleeping through it. For in-process operations of a few
+	// microseconds: a timer wakes tens of microseconds late, and that
+	// lateness (the driver's, not the operation's) would be what the
+	// latency showed. It costs a core per worker while it runs.
+	Spin bool
 }
+
+// spinWindow is how close to a due time a spinning worker stops sleeping.
+const spinWindow = 2 * time.Millisecond
 
 // Op runs operation i and reports whether it succeeded. It must be safe for
 // concurrent use; worker is the index of the calling worker (0..Workers-1),
@@ -122,14 +132,7 @@ func Run(ctx context.Context, plan Plan, op Op) Result {
 					return
 				}
 				at := start.Add(time.Duration(float64(i) * interval))
-				if d := time.Until(at); d > 0 {
-					t := time.NewTimer(d)
-					select {
-					case <-t.C:
-					case <-ctx.Done():
-						t.Stop()
-					}
-				}
+				wait(ctx, at, plan.Spin)
 				began := time.Now()
 				if ctx.Err() != nil || began.After(deadline) {
 					// Stop every worker: what was not run is Unsent.
@@ -175,4 +178,25 @@ func Run(ctx context.Context, plan Plan, op Op) Result {
 		r.Elapsed = last.Sub(start)
 	}
 	return r
+}
+
+// wait returns at due time at (or when ctx ends): asleep, or with spin,
+// asleep until spinWindow before it and busy for the rest.
+func wait(ctx context.Context, at time.Time, spin bool) {
+	d := time.Until(at)
+	if spin {
+		d -= spinWindow
+	}
+	if d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
+	}
+	for spin && time.Now().Before(at) && ctx.Err() == nil {
+		runtime.Gosched()
+	}
 }

@@ -96,3 +96,14 @@ func TestCancelStopsScheduling(t *testing.T) {
 	require.Less(t, r.Done, int64(20))
 	require.Equal(t, r.Due, r.Done+r.Unsent)
 }
+
+// TestSpinStartsOnTime: with Spin, a 2,000/s schedule of no-op operations
+// starts each within a fraction of a millisecond of its due time.
+func TestSpinStartsOnTime(t *testing.T) {
+	t.Parallel()
+	r := Run(context.Background(), Plan{Rate: 2000, Duration: 100 * time.Millisecond, Workers: 1, Spin: true},
+		func(context.Context, int, int64) error { return nil })
+	require.True(t, r.Clean())
+	require.Less(t, r.Latency.Quantile(0.5), 500*time.Microsecond, r.String())
+	require.GreaterOrEqual(t, r.Elapsed, 99*time.Millisecond)
+}

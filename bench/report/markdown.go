@@ -49,7 +49,7 @@ func Markdown(r *Run) []byte {
 		for _, t := range fails {
 			fmt.Fprintf(&b, "- **%s**: %s", t.What, orDash(t.Where))
 			if t.Profile != "" {
-				fmt.Fprintf(&b, " Profile: [`%s`](%s).", t.Profile, t.Profile)
+				fmt.Fprintf(&b, "; profile: [`%s`](%s)", t.Profile, t.Profile)
 			}
 			b.WriteString("\n")
 		}
@@ -83,6 +83,9 @@ func Markdown(r *Run) []byte {
 			fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %d | %d | %.0f | %s | %s | %s | %s | %s | %s |\n",
 				cell(st.Label), num(st.Rate), num(st.Seconds), st.Due, st.Done, st.Failed, st.Unsent, st.Throughput,
 				msIf(l), msP(l, l.P99), msP(l, l.P999), msP(l, l.Max), svc, cell(extras(st.Extra)))
+		}
+		if s.Error != "" {
+			fmt.Fprintf(&b, "\nThe scenario stopped on an error: `%s`\n", strings.ReplaceAll(s.Error, "`", "'"))
 		}
 		for _, st := range s.Steps {
 			if st.FirstError != "" {

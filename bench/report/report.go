@@ -81,8 +81,11 @@ type Scenario struct {
 	Name  string `json:"name"`
 	Title string `json:"title"`
 	// NotMeasured, when set, is why the scenario did not run.
-	NotMeasured string  `json:"not_measured,omitempty"`
-	Steps       []*Step `json:"steps"`
+	NotMeasured string `json:"not_measured,omitempty"`
+	// Error is how the scenario failed part-way, after the steps it
+	// recorded.
+	Error string  `json:"error,omitempty"`
+	Steps []*Step `json:"steps"`
 	// Plot is the SVG file name, set by the writer.
 	Plot string `json:"plot,omitempty"`
 }
@@ -109,6 +112,11 @@ type Step struct {
 	// Extra holds the step's other figures by name (frames_per_s,
 	// cpu_us_per_frame, lost, duplicates, rss_bytes_per_socket, …).
 	Extra map[string]float64 `json:"extra,omitempty"`
+	// Profile is the pprof file (relative to the bench folder) taken of
+	// this step when it missed its target, and Where the profile's top
+	// entries in one line.
+	Profile string `json:"profile,omitempty"`
+	Where   string `json:"where,omitempty"`
 }
 
 // FromLoad records a load driver result as a step.

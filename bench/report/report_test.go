@@ -65,7 +65,7 @@ func TestWriteProducesReportJSONAndPlots(t *testing.T) {
 	require.Contains(t, s, "| REST read p99 | < 50 ms | p99 ≤ 2 ms | p99 0.9 ms | PASS |")
 	require.Contains(t, s, "| write \\| p99 |", "pipes inside cells are escaped")
 	require.Contains(t, s, "| sockets | 1,000,000 | ≥ 19,000 | not measured: the edge has not landed | FAIL |")
-	require.Contains(t, s, "fsync on commit. Profile: [`results/x.pprof`]")
+	require.Contains(t, s, "fsync on commit.; profile: [`results/x.pprof`]")
 	require.Contains(t, s, "Not measured: the edge has not landed")
 	require.Contains(t, s, "(results/"+r.ID+"-rest_read.svg)")
 	require.Contains(t, s, "1,000,000 / 19,000 = 53 nodes")

@@ -42,7 +42,7 @@ func (s *Stack) RestartWorker(ctx context.Context, sig syscall.Signal) error {
 	if err := s.Worker.Stop(sig, 20*time.Second); err != nil {
 		return err
 	}
-	return s.Worker.Start()
+	return s.startWorker(ctx)
 }
 
 // RestartAPI stops the api with sig and starts it again on its address.

@@ -59,6 +59,8 @@ type Stack struct {
 	API    *Proc
 	Edges  []*Edge
 	Worker *Proc
+	// WorkerURL serves the worker's /readyz and /metrics.
+	WorkerURL string
 	// Missing names each command that was not started and why (a piece
 	// another engineer has not landed yet).
 	Missing map[string]string
@@ -67,8 +69,9 @@ type Stack struct {
 // Edge is one running edge process.
 type Edge struct {
 	*Proc
-	// Addr is its host:port; URL the WebSocket endpoint.
-	Addr, URL string
+	// Addr is its WebSocket host:port and URL the endpoint; AdminURL
+	// serves /readyz and /metrics.
+	Addr, URL, AdminURL string
 }
 
 func (c Config) logf(format string, args ...any) {
@@ -241,6 +244,9 @@ func (s *Stack) appEnv(extra map[string]string) []string {
 		"REDIS_URL":    s.RedisURL,
 		"JWT_KEY_DIR":  s.KeyDir,
 		"LOG_LEVEL":    "warn",
+		// Spelled out so the bench's own clients agree with the processes.
+		"REDIS_KEY_PREFIX": KeyPrefix,
+		"STREAM_SHARDS":    strconv.Itoa(Shards),
 	}
 	for k, v := range s.cfg.Env {
 		vars[k] = v
@@ -276,7 +282,8 @@ func (s *Stack) startApp(ctx context.Context, built []string) error {
 	if err := s.run(ctx, "api", "keygen"); err != nil {
 		return err
 	}
-	ports, err := FreePorts(1 + s.cfg.Edges)
+	// The api, then two per edge (WebSocket, admin), then the worker's admin.
+	ports, err := FreePorts(2 + 2*s.cfg.Edges)
 	if err != nil {
 		return err
 	}
@@ -288,9 +295,10 @@ func (s *Stack) startApp(ctx context.Context, built []string) error {
 	}
 	if contains(built, "edge") {
 		for i := 0; i < s.cfg.Edges; i++ {
-			addr := fmt.Sprintf("127.0.0.1:%d", ports[1+i])
-			e := &Edge{Addr: addr, URL: "ws://" + addr + "/cable",
-				Proc: NewProc(fmt.Sprintf("edge%d", i), s.cfg.Dir, s.appEnv(edgeEnv(i, addr)), binary(s.BinDir, "edge"))}
+			addr := fmt.Sprintf("127.0.0.1:%d", ports[1+2*i])
+			admin := fmt.Sprintf("127.0.0.1:%d", ports[2+2*i])
+			e := &Edge{Addr: addr, URL: "ws://" + addr + "/cable", AdminURL: "http://" + admin,
+				Proc: NewProc(fmt.Sprintf("edge%d", i), s.cfg.Dir, s.appEnv(edgeEnv(i, addr, admin)), binary(s.BinDir, "edge"))}
 			s.Edges = append(s.Edges, e)
 			if err := s.startEdge(ctx, e); err != nil {
 				return err
@@ -298,8 +306,10 @@ func (s *Stack) startApp(ctx context.Context, built []string) error {
 		}
 	}
 	if contains(built, "worker") {
-		s.Worker = NewProc("worker", s.cfg.Dir, s.appEnv(nil), binary(s.BinDir, "worker"))
-		if err := s.Worker.Start(); err != nil {
+		s.WorkerURL = fmt.Sprintf("http://127.0.0.1:%d", ports[len(ports)-1])
+		s.Worker = NewProc("worker", s.cfg.Dir, s.appEnv(map[string]string{"WORKER_ADDR": strings.TrimPrefix(s.WorkerURL, "http://")}),
+			binary(s.BinDir, "worker"))
+		if err := s.startWorker(ctx); err != nil {
 			return err
 		}
 	}
@@ -317,7 +327,19 @@ func (s *Stack) startEdge(ctx context.Context, e *Edge) error {
 	if err := e.Start(); err != nil {
 		return err
 	}
-	return waitFor(ctx, e.Proc, 30*time.Second, func() error { return tcpOpen(e.Addr) })
+	return waitFor(ctx, e.Proc, 30*time.Second, func() error {
+		if err := tcpOpen(e.Addr); err != nil {
+			return err
+		}
+		return httpOK(e.AdminURL + "/readyz")
+	})
+}
+
+func (s *Stack) startWorker(ctx context.Context) error {
+	if err := s.Worker.Start(); err != nil {
+		return err
+	}
+	return waitFor(ctx, s.Worker, 30*time.Second, func() error { return httpOK(s.WorkerURL + "/readyz") })
 }
 
 func httpOK(url string) error {

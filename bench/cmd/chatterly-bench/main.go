@@ -1,0 +1,64 @@
+// Command chatterly-bench runs the bench harness: `make bench` (the full
+// run, whose report is committed under bench/) and `make bench-smoke` (tiny
+// loads, report written into the scratch data folder only).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/chatterly/chatterly/bench/harness"
+	"github.com/chatterly/chatterly/bench/scenario"
+	"github.com/chatterly/chatterly/bench/stack"
+)
+
+func main() {
+	smoke := flag.Bool("smoke", false, "tiny loads, report into the data folder, never into bench/")
+	edges := flag.Int("edges", 3, "edge processes to start (the fleet scenario uses them all)")
+	out := flag.String("out", "", "where REPORT.md and results/ go (default: bench/ for a full run)")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, "[bench %s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+	}
+	checkout, err := stack.Checkout()
+	if err != nil {
+		fail(err)
+	}
+	o := harness.Options{Checkout: checkout, Size: scenario.Full, Edges: *edges, Logf: logf, OutDir: *out}
+	sub := "bench"
+	if *smoke {
+		o.Size, sub = scenario.Smoke, "bench-smoke"
+	}
+	if o.DataDir, err = stack.DataDir(ctx, checkout, sub); err != nil {
+		fail(err)
+	}
+	if o.OutDir == "" {
+		o.OutDir = filepath.Join(checkout, "bench")
+		if *smoke {
+			o.OutDir = filepath.Join(o.DataDir, "out")
+		}
+	}
+	t0 := time.Now()
+	_, files, err := harness.Run(ctx, o)
+	for _, f := range files {
+		logf("wrote %s", f)
+	}
+	if err != nil {
+		fail(err)
+	}
+	logf("done in %s", time.Since(t0).Round(time.Second))
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "chatterly-bench:", err)
+	os.Exit(1)
+}

@@ -1,0 +1,13 @@
+// Package bench is the root of Chatterly's bench harness, which proves
+// DESIGN.md's targets on a running stack and writes bench/REPORT.md.
+//
+// Layout: hist (the latency histogram), load (the open-model driver),
+// report (JSON, Markdown and SVG writers), stack (builds and runs the whole
+// stack), seed (users, tokens and conversations written directly),
+// scenario (one function per scenario, and the targets table), harness
+// (the run order), cmd/chatterly-bench (`make bench`, `make bench-smoke`).
+//
+// This package holds only tests: TestBenchSmoke runs the whole harness with
+// tiny loads on its own stack so it cannot rot, and TestK6Syntax checks the
+// k6 scripts in loadtest/k6 parse as ES modules.
+package bench

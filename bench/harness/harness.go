@@ -1,0 +1,162 @@
+// Package harness runs a whole bench: it starts the stack, seeds it, runs
+// every scenario in order, judges the targets, stops the stack and writes
+// the report. `make bench` (full size, report into bench/) and the smoke
+// run in `make test` (tiny loads, report into a scratch folder) are the
+// same code with a different scenario.Size.
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/chatterly/chatterly/bench/report"
+	"github.com/chatterly/chatterly/bench/scenario"
+	"github.com/chatterly/chatterly/bench/seed"
+	"github.com/chatterly/chatterly/bench/stack"
+	"github.com/chatterly/chatterly/shared/rkey"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/rueidis"
+)
+
+// Options say what to run and where.
+type Options struct {
+	// Checkout is the repository root.
+	Checkout string
+	Size     scenario.Size
+	// DataDir is the stack's data folder, emptied at start.
+	DataDir string
+	// OutDir receives REPORT.md and results/.
+	OutDir string
+	// Edges is how many edge processes the stack starts (the fleet
+	// scenario uses them all, the others the first).
+	Edges int
+	Logf  func(format string, args ...any)
+}
+
+// Step is one scenario in the run order.
+type Step struct {
+	Name, Title string
+	Run         scenario.Func
+}
+
+// Steps is the run order: in process first, then REST, then WebSockets,
+// and the faults last because they restart pieces of the stack.
+var Steps = []Step{
+	{"auth", "Auth check (JWT verify + denylist), in process", scenario.Auth},
+	{"rest_write", "REST write: POST /conversations/:id/messages", scenario.RESTWrite},
+	{"rest_read", "REST cached read: GET /conversations and GET /conversations/:id/messages", scenario.RESTRead},
+}
+
+// Run runs the bench and writes its report; it returns the run and the
+// files written. The stack is stopped whatever happens.
+func Run(ctx context.Context, o Options) (run *report.Run, files []string, err error) {
+	logf := o.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	run = report.NewRun(o.Size.Name)
+	run.Machine = report.Describe(o.Checkout)
+	st, err := stack.Start(ctx, stack.Config{Checkout: o.Checkout, Dir: o.DataDir, Edges: o.Edges, Env: RaisedLimits, Logf: logf})
+	if err != nil {
+		return run, nil, err
+	}
+	defer func() {
+		if serr := st.Stop(); serr != nil {
+			err = errors.Join(err, fmt.Errorf("harness: stop: %w", serr))
+		}
+	}()
+	env, closeEnv, err := open(ctx, st, o, run, logf)
+	if err != nil {
+		return run, nil, err
+	}
+	defer closeEnv()
+	for _, s := range Steps {
+		sc := run.Scenario(s.Name, s.Title)
+		t0 := time.Now()
+		if err := s.Run(ctx, env); err != nil {
+			sc.Error = err.Error()
+			if len(sc.Steps) == 0 && sc.NotMeasured == "" {
+				sc.NotMeasured = "the scenario failed: " + err.Error()
+			}
+		}
+		logf("scenario %s done in %s", s.Name, time.Since(t0).Round(time.Millisecond))
+		if ctx.Err() != nil {
+			return run, nil, ctx.Err()
+		}
+	}
+	run.Targets = scenario.Targets(run)
+	run.Estimate = scenario.Estimate(run)
+	run.Notes = notes(run, st)
+	run.Finished = time.Now().UTC()
+	files, err = report.Write(o.OutDir, run)
+	return run, files, err
+}
+
+// open connects the bench's own clients and seeds the world.
+func open(ctx context.Context, st *stack.Stack, o Options, run *report.Run, logf func(string, ...any)) (*scenario.Env, func(), error) {
+	opt, err := rueidis.ParseURL(st.RedisURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	rdb, err := rueidis.NewClient(opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := pgxpool.New(ctx, st.DatabaseURL)
+	if err != nil {
+		rdb.Close()
+		return nil, nil, err
+	}
+	closeAll := func() { db.Close(); rdb.Close() }
+	keys := rkey.New(stack.KeyPrefix, stack.Shards)
+	t0 := time.Now()
+	world, err := seed.Seed(ctx, seed.Deps{DB: db, Redis: rdb, Keys: keys, KeyDir: st.KeyDir},
+		seed.Plan{Users: o.Size.Users, Groups: o.Size.Groups})
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	logf("seeded %d users, %d conversations in %s", len(world.Users), len(world.Conversations), time.Since(t0).Round(time.Millisecond))
+	return &scenario.Env{Stack: st, World: world, Size: o.Size, Run: run, Redis: rdb, DB: db, Keys: keys,
+		ResultsDir: filepath.Join(o.OutDir, "results"), Logf: logf}, closeAll, nil
+}
+
+// RaisedLimits are the limits the bench lifts, through the variables every
+// operator has: one loopback address and a few users make more requests
+// than any real client may.
+var RaisedLimits = map[string]string{
+	"RATE_LOGIN_PER_ACCOUNT": "1000000",
+	"RATE_LOGIN_PER_ADDR":    "1000000",
+	"RATE_REGISTER_PER_ADDR": "1000000",
+	"RATE_CONVERSATIONS":     "1000000",
+	"RATE_MESSAGES":          "1000000",
+	"RATE_REACTIONS":         "1000000",
+	"RATE_USER_SEARCH":       "1000000",
+	// Every bench socket comes from 127.0.0.1.
+	"EDGE_HANDSHAKE_RATE":  "1000000",
+	"EDGE_HANDSHAKE_BURST": "1000000",
+}
+
+func notes(run *report.Run, st *stack.Stack) []string {
+	var limits []string
+	for k, v := range RaisedLimits {
+		limits = append(limits, k+"="+v)
+	}
+	sort.Strings(limits)
+	n := []string{
+		"Users, sessions, conversations and memberships were seeded directly into Postgres (SQL COPY, member sets rebuilt by api/membership) and their access tokens signed with the stack's dev signing key (shared/token), not registered through argon2.",
+		"Rate limits were raised through their environment variables: " + strings.Join(limits, ", ") + ".",
+		fmt.Sprintf("Everything ran on this one machine: Postgres, Redis, the api, %d edge process(es), the worker and the load generators share its %d cores; the machine is shared with other work (load average %.2f when the run started), and every figure includes that contention.",
+			len(st.Edges), run.Machine.Cores, run.Machine.Load1),
+		"Release binaries (go build -trimpath -ldflags=-s -w); Postgres and Redis as `make run` configures them (deploy/local/lib.sh), Redis with an append-only file fsynced every second.",
+	}
+	for name, why := range st.Missing {
+		n = append(n, fmt.Sprintf("Not started: %s (%s).", name, why))
+	}
+	return n
+}

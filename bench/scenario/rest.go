@@ -1,0 +1,158 @@
+package scenario
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/chatterly/chatterly/bench/load"
+	"github.com/chatterly/chatterly/bench/report"
+)
+
+// DESIGN.md's REST targets.
+const (
+	ReadP99       = 2 * time.Millisecond  // at ReadRate
+	ReadHeldP99   = 5 * time.Millisecond  // for the highest rate held
+	ReadHeldRate  = 20_000.0              // the rate that must be held
+	WriteP99      = 5 * time.Millisecond  // at WriteRate
+	WriteHeldP99  = 15 * time.Millisecond // for the highest rate held
+	WriteHeldRate = 3_000.0
+)
+
+// Paths of the messaging endpoints the REST scenarios drive.
+func messagesPath(conv string) string { return "/conversations/" + conv + "/messages" }
+
+// errNotServed is an endpoint the api does not serve at this commit.
+var errNotServed = errors.New("not served")
+
+// probe asks path once as user 0 and tells a missing route (404 for a
+// conversation that exists, 405) from a working one.
+func (e *Env) probe(c *restClient, method, path string, body []byte) error {
+	st, b, err := c.do(method, path, e.World.Users[e.World.Conversations[0].Members[0]].Token, body, true)
+	if st == 404 || st == 405 {
+		return fmt.Errorf("%w: %s %s answers %d %s", errNotServed, method, path, st, clipBody(b))
+	}
+	return err
+}
+
+// readers lists (token, conversation id) pairs of members, spread over the
+// 19-member conversations: the reads' population.
+func (e *Env) readers(n int) (toks, convs []string) {
+	g := e.World.ByShape["g19"]
+	for i := 0; i < n; i++ {
+		c := e.World.Conversations[g[i%len(g)]]
+		u := c.Members[(i/len(g))%len(c.Members)]
+		toks = append(toks, e.World.Users[u].Token)
+		convs = append(convs, c.ID.String())
+	}
+	return toks, convs
+}
+
+// RESTWrite posts messages (POST /conversations/:id/messages) at the fixed
+// rate, then at rising rates until one is not held.
+func RESTWrite(ctx context.Context, e *Env) error {
+	sc := e.Run.Scenario("rest_write", "REST write: POST /conversations/:id/messages")
+	c := newRESTClient(e.Stack.APIURL, e.Size.HTTPConns)
+	conv := e.World.Conversations[0].ID.String()
+	if err := e.probe(c, "POST", messagesPath(conv), messageBody("probe")); err != nil {
+		sc.NotMeasured = err.Error()
+		return nil
+	}
+	toks, convs := e.readers(e.Size.Users)
+	var seq int64
+	op := func(_ context.Context, _ int, i int64) error {
+		k := int(i) % len(toks)
+		_, _, err := c.do("POST", messagesPath(convs[k]), toks[k], messageBody("w"+strconv.FormatInt(seq+i, 10)), false)
+		return err
+	}
+	fixed := e.runREST(ctx, sc, stepFixed, e.Size.WriteRate, e.Size.FixedSeconds, op, WriteP99)
+	seq += fixed.Due
+	e.ramp(ctx, sc, e.Size.WriteSteps, WriteHeldP99, func(ctx context.Context, w int, i int64) error {
+		return op(ctx, w, i+seq)
+	})
+	return nil
+}
+
+// RESTRead reads, alternately, a member's conversation list (GET
+// /conversations) and a conversation's newest page of messages (GET
+// /conversations/:id/messages), for a population of members whose answers
+// the api has cached (each is read once before the clock starts).
+func RESTRead(ctx context.Context, e *Env) error {
+	sc := e.Run.Scenario("rest_read", "REST cached read: GET /conversations and GET /conversations/:id/messages")
+	c := newRESTClient(e.Stack.APIURL, e.Size.HTTPConns)
+	conv := e.World.Conversations[0].ID.String()
+	for _, p := range []string{"/conversations", messagesPath(conv) + "?limit=50"} {
+		if err := e.probe(c, "GET", p, nil); err != nil {
+			sc.NotMeasured = err.Error()
+			return nil
+		}
+	}
+	toks, convs := e.readers(min(e.Size.Users, 2000))
+	paths := make([]string, 0, 2*len(toks))
+	for k := range toks {
+		paths = append(paths, "/conversations", messagesPath(convs[k])+"?limit=50")
+	}
+	op := func(_ context.Context, _ int, i int64) error {
+		k := int(i) % len(paths)
+		_, _, err := c.do("GET", paths[k], toks[k/2], nil, false)
+		return err
+	}
+	// Warm: every (reader, path) once, so the measured reads are cache hits.
+	for k := range paths {
+		if err := op(ctx, 0, int64(k)); err != nil {
+			return fmt.Errorf("rest read: warm: %w", err)
+		}
+	}
+	e.runREST(ctx, sc, stepFixed, e.Size.ReadRate, e.Size.FixedSeconds, op, ReadP99)
+	e.ramp(ctx, sc, e.Size.ReadSteps, ReadHeldP99, op)
+	return nil
+}
+
+// runREST runs one fixed-rate step and records it.
+func (e *Env) runREST(ctx context.Context, sc *report.Scenario, label string, rate, secs float64, op load.Op, target time.Duration) load.Result {
+	// Enough workers for the rate at 50 ms each before the driver, not the
+	// api, would be the queue; their waiting would still be counted.
+	workers := max(16, int(rate/20))
+	r := load.Run(ctx, load.Plan{Rate: rate, Duration: seconds(secs), Workers: workers, Grace: 2 * time.Second}, op)
+	e.logf("%s %s: %s", sc.Name, label, r)
+	if label != stepFixed {
+		label = fmt.Sprintf("%s %.0f/s", label, rate)
+	}
+	st := sc.Add(report.FromLoad(label, r))
+	st.Set("held", b2f(held(r, target)))
+	// A pause, not a wait for a condition: it lets a backlog the step left
+	// in the api drain before the next step's clock starts.
+	time.Sleep(500 * time.Millisecond)
+	return r
+}
+
+// ramp tries rates in order and stops after the first not held.
+func (e *Env) ramp(ctx context.Context, sc *report.Scenario, rates []float64, target time.Duration, op load.Op) {
+	for _, rate := range rates {
+		r := e.runREST(ctx, sc, "ramp", rate, e.Size.StepSeconds, op, target)
+		if !held(r, target) || ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// held reports whether a step ran clean with p99 within target and its
+// throughput kept up with its rate.
+func held(r load.Result, target time.Duration) bool {
+	return r.Clean() && r.Latency.Quantile(0.99) <= target && r.Throughput() >= 0.95*r.Plan.Rate
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// messageBody is a message send with a body the deliveries can be told
+// apart by.
+func messageBody(body string) []byte {
+	return []byte(`{"body":` + strconv.Quote(body) + `}`)
+}

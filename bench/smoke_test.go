@@ -1,0 +1,85 @@
+package bench
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chatterly/chatterly/bench/harness"
+	"github.com/chatterly/chatterly/bench/report"
+	"github.com/chatterly/chatterly/bench/scenario"
+	"github.com/chatterly/chatterly/bench/stack"
+	"github.com/stretchr/testify/require"
+)
+
+// TestBenchSmoke runs the whole harness (make bench-smoke) with tiny loads
+// on a stack of its own: data under this checkout's STACK_DIR (exported by
+// deploy/local/test.sh), on ports the kernel hands out, so it never meets
+// the Postgres and Redis the other tests use. It checks that every
+// scenario ran or says why it could not, that every target has a row and a
+// verdict, that the report and its JSON were written to the scratch folder
+// and not over the committed report, and that nothing is left running.
+func TestBenchSmoke(t *testing.T) {
+	checkout, err := stack.Checkout()
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir, err := stack.DataDir(ctx, checkout, "bench-smoke")
+	require.NoError(t, err)
+	committed := filepath.Join(checkout, "bench", "REPORT.md")
+	before := fileSum(t, committed)
+
+	out := filepath.Join(dir, "out")
+	run, files, err := harness.Run(ctx, harness.Options{Checkout: checkout, Size: scenario.Smoke,
+		DataDir: dir, OutDir: out, Edges: 2, Logf: t.Logf})
+	require.NoError(t, err)
+
+	require.Equal(t, before, fileSum(t, committed), "the smoke run must not touch the committed report")
+	require.Contains(t, files, filepath.Join(out, "REPORT.md"))
+	b, err := os.ReadFile(filepath.Join(out, "results", run.ID+".json"))
+	require.NoError(t, err)
+	var back report.Run
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.Equal(t, "smoke", back.Mode)
+
+	for _, s := range harness.Steps {
+		var sc *report.Scenario
+		for _, x := range run.Scenarios {
+			if x.Name == s.Name {
+				sc = x
+			}
+		}
+		require.NotNil(t, sc, s.Name)
+		require.Empty(t, sc.Error, "scenario %s", s.Name)
+		if sc.NotMeasured == "" {
+			require.NotEmpty(t, sc.Steps, "scenario %s ran but recorded nothing", s.Name)
+		}
+	}
+	auth := run.Scenario("auth", "")
+	require.Empty(t, auth.NotMeasured)
+	require.Equal(t, auth.Steps[0].Due, auth.Steps[0].Done, "every auth check succeeded")
+	require.Len(t, run.Targets, len(scenario.Targets(run)))
+	for _, tg := range run.Targets {
+		require.Contains(t, []string{"PASS", "FAIL"}, tg.Verdict(), tg.What)
+		if tg.Measured == "" {
+			require.NotEmpty(t, tg.NotMeasured, "a row with no figure says why: %s", tg.What)
+		}
+	}
+	// The harness stopped its stack: Postgres removed its pid file.
+	_, err = os.Stat(filepath.Join(dir, "pg", "postmaster.pid"))
+	require.True(t, os.IsNotExist(err), "postgres still has a pid file")
+}
+
+func fileSum(t *testing.T, path string) [32]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return [32]byte{}
+	}
+	require.NoError(t, err)
+	return sha256.Sum256(b)
+}
