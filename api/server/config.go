@@ -23,6 +23,24 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Auth holds the authentication settings.
 	Auth AuthConfig
+	// Messaging holds the settings of conversations, messages, the event
+	// log and the caches.
+	Messaging MessagingConfig
+}
+
+// MessagingConfig holds the limits and tunables of messaging. Rates are per
+// user per minute, set where a busy person never meets them.
+type MessagingConfig struct {
+	ConversationsPerMin int           // RATE_CONVERSATIONS
+	MessagesPerMin      int           // RATE_MESSAGES
+	ReactionsPerMin     int           // RATE_REACTIONS
+	UserSearchPerMin    int           // RATE_USER_SEARCH
+	EventRetention      time.Duration // EVENT_RETENTION: how long the event log keeps events
+	PublishTimeout      time.Duration // PUBLISH_TIMEOUT: bound on the append after a commit
+	RelayInterval       time.Duration // RELAY_INTERVAL: pause between idle relay passes
+	RelayGrace          time.Duration // RELAY_GRACE: age before the relay takes an unmarked event
+	CacheTTL            time.Duration // CACHE_TTL: lifetime of a cache entry in Redis
+	CacheLocalTTL       time.Duration // CACHE_LOCAL_TTL: bound on an entry in process memory
 }
 
 // AuthConfig holds the limits and lifetimes of authentication.
@@ -55,6 +73,18 @@ func LoadConfig(e *config.Env) (Config, error) {
 			LoginPerAccountPerMin: e.Int("RATE_LOGIN_PER_ACCOUNT", 10, 1, 1_000_000),
 			LoginPerAddrPerMin:    e.Int("RATE_LOGIN_PER_ADDR", 60, 1, 1_000_000),
 			RegisterPerAddrPerMin: e.Int("RATE_REGISTER_PER_ADDR", 10, 1, 1_000_000),
+		},
+		Messaging: MessagingConfig{
+			ConversationsPerMin: e.Int("RATE_CONVERSATIONS", 60, 1, 10_000_000),
+			MessagesPerMin:      e.Int("RATE_MESSAGES", 300, 1, 10_000_000),
+			ReactionsPerMin:     e.Int("RATE_REACTIONS", 300, 1, 10_000_000),
+			UserSearchPerMin:    e.Int("RATE_USER_SEARCH", 120, 1, 10_000_000),
+			EventRetention:      e.Duration("EVENT_RETENTION", 30*24*time.Hour, time.Hour, 10*365*24*time.Hour),
+			PublishTimeout:      e.Duration("PUBLISH_TIMEOUT", time.Second, 10*time.Millisecond, time.Minute),
+			RelayInterval:       e.Duration("RELAY_INTERVAL", time.Second, 10*time.Millisecond, time.Hour),
+			RelayGrace:          e.Duration("RELAY_GRACE", 2*time.Second, 10*time.Millisecond, time.Hour),
+			CacheTTL:            e.Duration("CACHE_TTL", 10*time.Minute, time.Second, 24*time.Hour),
+			CacheLocalTTL:       e.Duration("CACHE_LOCAL_TTL", time.Minute, time.Second, time.Hour),
 		},
 	}
 	return c, e.Err()

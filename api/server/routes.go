@@ -16,6 +16,7 @@ import (
 func (s *Server) routes(ctx context.Context, r *rest.Router) error {
 	for _, mount := range []func(context.Context, *rest.Router) error{
 		s.mountAuth,
+		s.mountMessaging,
 	} {
 		if err := mount(ctx, r); err != nil {
 			return err

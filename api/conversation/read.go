@@ -1,0 +1,314 @@
+package conversation
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chatterly/chatterly/api/cache"
+	"github.com/chatterly/chatterly/api/eventlog"
+	"github.com/chatterly/chatterly/api/fault"
+	"github.com/chatterly/chatterly/shared/id"
+)
+
+// Paging limits of the conversation, member and channel lists.
+const (
+	defaultLimit = 50
+	maxLimit     = 100
+)
+
+// memberOfList returns u's memberships through the cache.
+func (s *Service) memberOfList(ctx context.Context, u id.ID) ([]memberOf, error) {
+	b, err := s.env.Cache.Get(ctx, MemberOfRef(u), func(ctx context.Context) ([]byte, error) {
+		ms, err := memberOfRows(ctx, s.env.DB, u)
+		if err != nil {
+			return nil, err
+		}
+		return marshal(ms)
+	})
+	if err != nil {
+		return nil, fault.Wrap(err, "list conversations")
+	}
+	var ms []memberOf
+	if err := unmarshal(b, &ms); err != nil {
+		return nil, fault.Wrap(err, "list conversations")
+	}
+	return ms, nil
+}
+
+// resources returns the resources of convs through the cache, in order.
+func (s *Service) resources(ctx context.Context, convs []id.ID) ([]JSON, error) {
+	refs := make([]cache.Ref, len(convs))
+	for i, c := range convs {
+		refs[i] = ConversationRef(c)
+	}
+	bs, err := s.env.Cache.GetMany(ctx, refs, func(ctx context.Context, i int) ([]byte, error) {
+		conv, err := loadConversation(ctx, s.env.DB, convs[i])
+		if err != nil {
+			return nil, err
+		}
+		return marshal(Render(conv))
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]JSON, len(bs))
+	for i, b := range bs {
+		if err := unmarshal(b, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// views builds the caller's views of the conversations ms.
+func (s *Service) views(ctx context.Context, caller id.ID, mine []memberOf) ([]View, error) {
+	convs := make([]id.ID, len(mine))
+	reqs := make([]PreviewRequest, len(mine))
+	for i, m := range mine {
+		convs[i] = m.Conversation
+		reqs[i] = PreviewRequest{Conversation: m.Conversation, LastRead: id.ID(m.LastRead)}
+	}
+	res, err := s.resources(ctx, convs)
+	if err != nil {
+		return nil, err
+	}
+	prev, err := s.timeline.Previews(ctx, caller, reqs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]View, len(mine))
+	for i, m := range mine {
+		out[i] = View{JSON: res[i], Role: m.Role, UnreadCount: prev[i].Unread,
+			LastActivityAt: ms(prev[i].LastActivityAt), LastMessage: prev[i].LastMessage}
+		if m.LastRead > 0 {
+			lr := id.ID(m.LastRead)
+			out[i].LastReadMessageID = &lr
+		}
+	}
+	return out, nil
+}
+
+// List returns a page of caller's conversations, most recent activity
+// first. cursor is the previous page's next_cursor ("" for the first).
+// Every part comes from the cache when it is warm: the caller's
+// memberships, each conversation's resource, each preview.
+func (s *Service) List(ctx context.Context, caller id.ID, cursor string, limit int) ([]View, *string, error) {
+	limit = clampLimit(limit)
+	after, err := parseListCursor(cursor)
+	if err != nil {
+		return nil, nil, err
+	}
+	ms, err := s.memberOfList(ctx, caller)
+	if err != nil {
+		return nil, nil, err
+	}
+	views, err := s.views(ctx, caller, ms)
+	if err != nil {
+		return nil, nil, fault.Wrap(err, "list conversations")
+	}
+	sort.Slice(views, func(i, j int) bool { return before(views[i], views[j]) })
+	start := 0
+	if after != nil {
+		start = sort.Search(len(views), func(i int) bool { return before(*after, views[i]) })
+	}
+	page := views[start:min(start+limit, len(views))]
+	var next *string
+	if start+len(page) < len(views) && len(page) > 0 {
+		last := page[len(page)-1]
+		c := strconv.FormatInt(last.LastActivityAt.UnixMicro(), 10) + "_" + last.ID.String()
+		next = &c
+	}
+	return page, next, nil
+}
+
+// before orders the list: newer activity first, then higher id.
+func before(a, b View) bool {
+	if !a.LastActivityAt.Equal(b.LastActivityAt) {
+		return a.LastActivityAt.After(b.LastActivityAt)
+	}
+	return a.ID > b.ID
+}
+
+func parseListCursor(c string) (*View, error) {
+	if c == "" {
+		return nil, nil
+	}
+	bad := fault.Invalid("cursor", "cursor must be a next_cursor this endpoint returned")
+	t, i, ok := strings.Cut(c, "_")
+	if !ok {
+		return nil, bad
+	}
+	us, err := strconv.ParseInt(t, 10, 64)
+	if err != nil {
+		return nil, bad
+	}
+	cid, err := id.Parse(i)
+	if err != nil {
+		return nil, bad
+	}
+	return &View{JSON: JSON{ID: cid}, LastActivityAt: time.UnixMicro(us).UTC()}, nil
+}
+
+func clampLimit(n int) int {
+	switch {
+	case n <= 0:
+		return defaultLimit
+	case n > maxLimit:
+		return maxLimit
+	}
+	return n
+}
+
+// Get returns caller's view of c, with the log's newest seq.
+func (s *Service) Get(ctx context.Context, caller, c id.ID) (View, error) {
+	ms, err := s.memberOfList(ctx, caller)
+	if err != nil {
+		return View{}, err
+	}
+	var mine *memberOf
+	for i := range ms {
+		if ms[i].Conversation == c {
+			mine = &ms[i]
+		}
+	}
+	if mine == nil {
+		res, err := s.env.Resource(ctx, c)
+		if err != nil || CanSee(Access{Kind: res.Kind}) != nil {
+			return View{}, orNotFound(err)
+		}
+		// A channel seen from outside: no role, no marker, no unread.
+		mine = &memberOf{Conversation: c}
+	}
+	vs, err := s.views(ctx, caller, []memberOf{*mine})
+	if err != nil {
+		return View{}, orNotFound(err)
+	}
+	v := vs[0]
+	if mine.Role == "" {
+		v.UnreadCount = 0
+	}
+	seq, err := lastSeq(ctx, s.env.DB, c)
+	if err != nil {
+		return View{}, fault.Wrap(err, "get conversation")
+	}
+	v.LastSeq = &seq
+	return v, nil
+}
+
+// orNotFound passes fault errors (not_found among them) through and wraps
+// the rest.
+func orNotFound(err error) error {
+	if err == nil {
+		return errNotFound
+	}
+	if _, ok := fault.As(err); ok {
+		return err
+	}
+	return fault.Wrap(err, "get conversation")
+}
+
+// ViewOf is caller's view of conv right after caller changed it: read from
+// the primary, bypassing the caches (they were just invalidated).
+func (s *Service) ViewOf(ctx context.Context, caller id.ID, conv Conversation) (View, error) {
+	m, _, err := loadMembership(ctx, s.env.DB, conv.ID, caller)
+	if err != nil {
+		return View{}, fault.Wrap(err, "view conversation")
+	}
+	vs, err := s.views(ctx, caller, []memberOf{{Conversation: conv.ID, Role: m.Role, LastRead: int64(m.LastRead)}})
+	if err != nil {
+		return View{}, fault.Wrap(err, "view conversation")
+	}
+	v := vs[0]
+	v.JSON = Render(conv)
+	seq, err := lastSeq(ctx, s.env.DB, conv.ID)
+	if err != nil {
+		return View{}, fault.Wrap(err, "view conversation")
+	}
+	v.LastSeq = &seq
+	return v, nil
+}
+
+// Members returns a page of c's members, by user id, after the user id
+// cursor.
+func (s *Service) Members(ctx context.Context, caller, c id.ID, cursor string, limit int) ([]MemberJSON, *string, error) {
+	a, err := s.env.Participant(ctx, c, caller)
+	if err != nil {
+		return nil, nil, fault.Wrap(err, "list members")
+	}
+	if err := CanListMembers(a); err != nil {
+		return nil, nil, err
+	}
+	var after id.ID
+	if cursor != "" {
+		if after, err = id.Parse(cursor); err != nil {
+			return nil, nil, fault.Invalid("cursor", "cursor must be a next_cursor this endpoint returned")
+		}
+	}
+	limit = clampLimit(limit)
+	out, err := members(ctx, s.env.Replica, c, after, limit)
+	if err != nil {
+		return nil, nil, fault.Wrap(err, "list members")
+	}
+	var next *string
+	if len(out) == limit {
+		n := out[len(out)-1].UserID.String()
+		next = &n
+	}
+	return out, next, nil
+}
+
+// ChannelView is a channel in the browse list: the resource and whether the
+// caller is a member.
+type ChannelView struct {
+	JSON
+	IsMember bool `json:"is_member"`
+}
+
+// Channels returns a page of channels whose name starts with query, by
+// name, after the name cursor.
+func (s *Service) Channels(ctx context.Context, caller id.ID, query, cursor string, limit int) ([]ChannelView, *string, error) {
+	limit = clampLimit(limit)
+	q := strings.ToLower(strings.TrimSpace(query))
+	if len(q) > maxName {
+		return nil, nil, fault.Invalid("query", "a channel name has at most 80 characters")
+	}
+	convs, member, err := channels(ctx, s.env.Replica, q, cursor, caller, limit)
+	if err != nil {
+		return nil, nil, fault.Wrap(err, "browse channels")
+	}
+	out := make([]ChannelView, len(convs))
+	for i, c := range convs {
+		out[i] = ChannelView{JSON: Render(c), IsMember: member[i]}
+	}
+	var next *string
+	if len(out) == limit {
+		n := *out[len(out)-1].Name
+		next = &n
+	}
+	return out, next, nil
+}
+
+// Events replays c's log after afterSeq for a member.
+func (s *Service) Events(ctx context.Context, caller, c id.ID, afterSeq string, limit int) (eventlog.Page, error) {
+	a, err := s.env.Participant(ctx, c, caller)
+	if err != nil {
+		return eventlog.Page{}, fault.Wrap(err, "replay events")
+	}
+	if err := CanParticipate(a); err != nil {
+		return eventlog.Page{}, err
+	}
+	var after int64
+	if afterSeq != "" {
+		if after, err = strconv.ParseInt(afterSeq, 10, 64); err != nil || after < 0 {
+			return eventlog.Page{}, fault.Invalid("after_seq", "after_seq must be a whole number, 0 or more")
+		}
+	}
+	p, err := eventlog.Replay(ctx, s.env.DB, c, after, limit)
+	if _, ok := fault.As(err); err != nil && !ok {
+		return eventlog.Page{}, fault.Wrap(err, "replay events")
+	}
+	return p, err
+}

@@ -1,0 +1,250 @@
+package message
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/chatterly/chatterly/api/cache"
+	"github.com/chatterly/chatterly/api/conversation"
+	"github.com/chatterly/chatterly/api/eventlog"
+	"github.com/chatterly/chatterly/api/fault"
+	"github.com/chatterly/chatterly/shared/event"
+	"github.com/chatterly/chatterly/shared/id"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Service is the messages' domain.
+type Service struct {
+	env *conversation.Env
+}
+
+// New returns a Service.
+func New(env *conversation.Env) *Service { return &Service{env: env} }
+
+// Cache kinds of this package (viewer-neutral JSON).
+const (
+	// kindPage is a conversation's newest timeline page, by conversation.
+	kindPage = "page"
+	// kindTail is a conversation's preview material, by conversation.
+	kindTail = "tail"
+)
+
+// Refs are the cache entries a write to c's messages changes: any write
+// may change the newest page (a reply bumps its root's counters) and the
+// preview (activity, last message, unread).
+func Refs(c id.ID) []cache.Ref {
+	return []cache.Ref{{Kind: kindPage, ID: c.String()}, {Kind: kindTail, ID: c.String()}}
+}
+
+// SendInput is a message as the client sent it.
+type SendInput struct {
+	Body        string
+	ParentID    id.ID
+	ClientMsgID string
+}
+
+var errBadParent = fault.Invalid("parent_id", "parent_id must be a top-level message of this conversation that is not deleted")
+
+// Send posts a message to c as caller. A send repeating a client_msg_id
+// the caller used before answers the first message and false, whatever
+// happened to the first request's connection: a retry never duplicates.
+func (s *Service) Send(ctx context.Context, caller, c id.ID, in SendInput) (Message, bool, error) {
+	body, err := cleanBody(in.Body)
+	if err != nil {
+		return Message{}, false, err
+	}
+	if in.ClientMsgID != "" {
+		if err := checkClientMsgID(in.ClientMsgID); err != nil {
+			return Message{}, false, err
+		}
+	}
+	a, err := s.env.Participant(ctx, c, caller)
+	if err != nil {
+		return Message{}, false, fault.Wrap(err, "send message")
+	}
+	if err := CanPost(a); err != nil {
+		return Message{}, false, err
+	}
+	if in.ClientMsgID != "" {
+		// A retry is answered before it spends the rate limit.
+		if m, ok, err := s.replay(ctx, caller, c, in.ClientMsgID); err != nil || ok {
+			return m, false, err
+		}
+	}
+	if err := s.env.Limiter.Allow(ctx, s.env.Limits.Messages, caller.String()); err != nil {
+		return Message{}, false, err
+	}
+	m := Message{ID: s.env.IDs.Next(), ConversationID: c, UserID: caller, ParentID: in.ParentID, Body: body,
+		CreatedAt: s.env.Now().UTC().Truncate(time.Microsecond), ClientMsgID: in.ClientMsgID}
+	ev, first, err := s.commitSend(ctx, m)
+	if err != nil {
+		return Message{}, false, err
+	}
+	if !first {
+		// Another request with the same key committed first.
+		m, ok, err := s.replay(ctx, caller, c, in.ClientMsgID)
+		if err == nil && !ok {
+			err = fault.New(fault.Internal, "idempotency key without its message")
+		}
+		return m, false, err
+	}
+	s.env.Apply(ctx, conversation.Effects{Conversation: c, Invalidate: Refs(c), Events: []eventlog.Event{ev}})
+	return m, true, nil
+}
+
+// commitSend writes m and its message.created event in one transaction:
+// begin, the statements and the event in one round trip, then commit. It
+// answers false, committing nothing, when m's idempotency key was taken.
+func (s *Service) commitSend(ctx context.Context, m Message) (eventlog.Event, bool, error) {
+	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{})
+	first, bumped := true, true
+	queueSend(b, m, &first, &bumped)
+	d, err := s.env.Outbox.Queue(b, eventlog.Spec{Conversation: m.ConversationID, Type: event.MessageCreated,
+		Data: Event(m), Activity: true})
+	if err != nil {
+		return eventlog.Event{}, false, fault.Wrap(err, "send message")
+	}
+	br := s.env.DB.SendBatch(ctx, b)
+	tx := br.Tx()
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit it is a no-op
+	if err := br.Close(); err != nil {
+		return eventlog.Event{}, false, fault.Wrap(err, "send message")
+	}
+	if !first {
+		return eventlog.Event{}, false, nil
+	}
+	if !bumped {
+		return eventlog.Event{}, false, errBadParent
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return eventlog.Event{}, false, fault.Wrap(err, "send message")
+	}
+	ev, err := d.Event()
+	if err != nil {
+		return eventlog.Event{}, false, fault.Wrap(err, "send message")
+	}
+	return ev, true, nil
+}
+
+// replay finds the message of an earlier send with the same key.
+func (s *Service) replay(ctx context.Context, caller, c id.ID, key string) (Message, bool, error) {
+	mid, ok, err := sentBefore(ctx, s.env.DB, caller, key)
+	if err != nil || !ok {
+		return Message{}, false, wrap(err, "send message")
+	}
+	m, err := load(ctx, s.env.DB, mid)
+	if err != nil {
+		return Message{}, false, fault.Wrap(err, "send message")
+	}
+	if m.ConversationID != c {
+		return Message{}, false, &fault.Error{Code: fault.Conflict, Field: "client_msg_id",
+			Message: "client_msg_id was used for a message in another conversation"}
+	}
+	m.ClientMsgID = key
+	return m, true, nil
+}
+
+func wrap(err error, op string) error {
+	if err == nil {
+		return nil
+	}
+	return fault.Wrap(err, op)
+}
+
+// Get reads message mid and caller's access to its conversation; a message
+// of a conversation caller may not see is not_found.
+func (s *Service) Get(ctx context.Context, caller, mid id.ID) (Message, conversation.Access, error) {
+	m, err := load(ctx, s.env.DB, mid)
+	if errors.Is(err, errNoRow) {
+		return Message{}, conversation.Access{}, errNoMessage
+	}
+	if err != nil {
+		return Message{}, conversation.Access{}, fault.Wrap(err, "read message")
+	}
+	_, a, err := s.env.Access(ctx, m.ConversationID, caller)
+	if err != nil {
+		if _, ok := fault.As(err); ok {
+			return Message{}, conversation.Access{}, errNoMessage
+		}
+		return Message{}, conversation.Access{}, fault.Wrap(err, "read message")
+	}
+	if err := CanRead(a); err != nil {
+		return Message{}, conversation.Access{}, err
+	}
+	return m, a, nil
+}
+
+// Edit replaces the body of caller's message mid.
+func (s *Service) Edit(ctx context.Context, caller, mid id.ID, body string) (Message, error) {
+	b, err := cleanBody(body)
+	if err != nil {
+		return Message{}, err
+	}
+	m, a, err := s.Get(ctx, caller, mid)
+	if err != nil {
+		return Message{}, err
+	}
+	if err := CanEdit(a, m, caller); err != nil {
+		return Message{}, err
+	}
+	return s.change(ctx, m, event.MessageUpdated, func(tx pgx.Tx) (bool, error) {
+		ok, err := edit(ctx, tx, mid, b, s.env.Now())
+		if err == nil && !ok {
+			err = errDeleted
+		}
+		return ok, err
+	})
+}
+
+// Delete soft-deletes message mid. Deleting a deleted message changes
+// nothing and is not an error.
+func (s *Service) Delete(ctx context.Context, caller, mid id.ID) error {
+	m, a, err := s.Get(ctx, caller, mid)
+	if err != nil {
+		return err
+	}
+	if err := CanDelete(a, m, caller); err != nil {
+		return err
+	}
+	if m.Deleted() {
+		return nil
+	}
+	_, err = s.change(ctx, m, event.MessageDeleted, func(tx pgx.Tx) (bool, error) {
+		return softDelete(ctx, tx, mid, s.env.Now())
+	})
+	return err
+}
+
+// change runs write in a transaction and, when it changed the row, records
+// typ with the message as it now reads, then applies the effects.
+func (s *Service) change(ctx context.Context, m Message, typ string, write func(pgx.Tx) (bool, error)) (Message, error) {
+	var evs []eventlog.Event
+	err := s.env.InTx(ctx, typ, func(tx pgx.Tx) error {
+		changed, err := write(tx)
+		if err != nil || !changed {
+			return err
+		}
+		if m, err = load(ctx, tx, m.ID); err != nil {
+			return err
+		}
+		evs, err = s.env.Outbox.Record(ctx, tx, eventlog.Spec{Conversation: m.ConversationID, Type: typ, Data: Event(m)})
+		return err
+	})
+	if err != nil {
+		return Message{}, err
+	}
+	s.env.Apply(ctx, conversation.Effects{Conversation: m.ConversationID, Invalidate: Refs(m.ConversationID), Events: evs})
+	return m, nil
+}
+
+// IdempotencyKeyTTL is how long a client_msg_id is remembered at least.
+const IdempotencyKeyTTL = 24 * time.Hour
+
+// TrimIdempotencyKeys forgets client_msg_ids older than IdempotencyKeyTTL
+// and returns how many. The worker schedules it.
+func TrimIdempotencyKeys(ctx context.Context, db *pgxpool.Pool, now time.Time) (int64, error) {
+	return trimKeys(ctx, db, now.Add(-IdempotencyKeyTTL))
+}

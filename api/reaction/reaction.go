@@ -1,0 +1,90 @@
+// Package reaction is emoji reactions on messages: one per (message, user,
+// emoji); adding one twice, or removing one that is not there, changes
+// nothing and says so with 200 / 204 rather than an error. Messages carry
+// the aggregate (message package); this package writes it and emits
+// reaction.added / reaction.removed.
+package reaction
+
+import (
+	"context"
+
+	"github.com/chatterly/chatterly/api/conversation"
+	"github.com/chatterly/chatterly/api/eventlog"
+	"github.com/chatterly/chatterly/api/message"
+	"github.com/chatterly/chatterly/shared/event"
+	"github.com/chatterly/chatterly/shared/id"
+	"github.com/jackc/pgx/v5"
+)
+
+// JSON is the reaction resource: the REST answer of an add and the data of
+// reaction.added / reaction.removed. Count is the emoji's count on the
+// message after the change.
+type JSON struct {
+	MessageID id.ID  `json:"message_id"`
+	Emoji     string `json:"emoji"`
+	UserID    id.ID  `json:"user_id"`
+	Count     int    `json:"count"`
+}
+
+// Service is the reactions' domain.
+type Service struct {
+	env      *conversation.Env
+	messages *message.Service
+}
+
+// New returns a Service reading messages through messages.
+func New(env *conversation.Env, messages *message.Service) *Service {
+	return &Service{env: env, messages: messages}
+}
+
+// Add puts caller's emoji on message mid; false when it was there already.
+func (s *Service) Add(ctx context.Context, caller, mid id.ID, emoji string) (JSON, bool, error) {
+	return s.change(ctx, caller, mid, emoji, event.ReactionAdded, func(tx pgx.Tx) (bool, error) {
+		return add(ctx, tx, mid, caller, emoji, s.env.Now())
+	})
+}
+
+// Remove takes caller's emoji off message mid; false when it was not there.
+func (s *Service) Remove(ctx context.Context, caller, mid id.ID, emoji string) (bool, error) {
+	_, changed, err := s.change(ctx, caller, mid, emoji, event.ReactionRemoved, func(tx pgx.Tx) (bool, error) {
+		return remove(ctx, tx, mid, caller, emoji)
+	})
+	return changed, err
+}
+
+func (s *Service) change(ctx context.Context, caller, mid id.ID, emoji, typ string, write func(pgx.Tx) (bool, error)) (JSON, bool, error) {
+	if err := CheckEmoji(emoji); err != nil {
+		return JSON{}, false, err
+	}
+	m, a, err := s.messages.Get(ctx, caller, mid)
+	if err != nil {
+		return JSON{}, false, err
+	}
+	if err := CanReact(a, m); err != nil {
+		return JSON{}, false, err
+	}
+	if err := s.env.Limiter.Allow(ctx, s.env.Limits.Reactions, caller.String()); err != nil {
+		return JSON{}, false, err
+	}
+	r := JSON{MessageID: mid, Emoji: emoji, UserID: caller}
+	var changed bool
+	var evs []eventlog.Event
+	err = s.env.InTx(ctx, typ, func(tx pgx.Tx) error {
+		if changed, err = write(tx); err != nil {
+			return err
+		}
+		if r.Count, err = count(ctx, tx, mid, emoji); err != nil || !changed {
+			return err
+		}
+		evs, err = s.env.Outbox.Record(ctx, tx, eventlog.Spec{Conversation: m.ConversationID, Type: typ, Data: r})
+		return err
+	})
+	if err != nil {
+		return JSON{}, false, err
+	}
+	if changed {
+		s.env.Apply(ctx, conversation.Effects{Conversation: m.ConversationID,
+			Invalidate: message.Refs(m.ConversationID), Events: evs})
+	}
+	return r, changed, nil
+}
