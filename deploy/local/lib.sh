@@ -71,7 +71,7 @@ prepare_dirs() {
     [ "$(id -u)" -eq 0 ] && chown postgres: "$PG_DATA"
     chmod 0700 "$PG_DATA"
     log "initdb in $PG_DATA"
-    as_pg "$bin/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    (cd / && as_pg "$bin/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null)
   fi
   if [ "$(id -u)" -eq 0 ]; then chown postgres: "$PG_DATA"; fi
 }
