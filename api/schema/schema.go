@@ -68,6 +68,7 @@ func Fingerprint() string {
 		h.Write([]byte(m.Name))
 		h.Write([]byte(m.SQL))
 	}
+	h.Write([]byte(riverSQL()))
 	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
@@ -108,7 +109,8 @@ func Migrate(ctx context.Context, conn *pgx.Conn) ([]string, error) {
 		}
 		names = append(names, m.Name)
 	}
-	return names, nil
+	river, err := migrateRiver(ctx, conn)
+	return append(names, river...), err
 }
 
 // Pending returns the names of migrations not yet applied. The api refuses
@@ -134,7 +136,8 @@ func Pending(ctx context.Context, conn *pgx.Conn) ([]string, error) {
 			out = append(out, m.Name)
 		}
 	}
-	return out, nil
+	river, err := pendingRiver(ctx, conn)
+	return append(out, river...), err
 }
 
 func applied(ctx context.Context, conn *pgx.Conn) (map[int]bool, error) {

@@ -1,0 +1,52 @@
+package call
+
+import (
+	"strings"
+	"time"
+
+	"github.com/chatterly/chatterly/shared/config"
+)
+
+// Config is the calls' configuration, read by the api.
+type Config struct {
+	// RingTimeout is how long a call may go unanswered (CALL_RING_TIMEOUT).
+	RingTimeout time.Duration
+	// ICE is what GET /calls/ice-servers hands out.
+	ICE ICEConfig
+}
+
+// DefaultRingTimeout is how long a phone rings before it gives up, roughly;
+// the original design's 30 s.
+const DefaultRingTimeout = 30 * time.Second
+
+// LoadRingTimeout reads CALL_RING_TIMEOUT, a Go duration. The api and the
+// worker both read it: the api schedules the missed-call job with it, and
+// the worker never misses a call younger than it.
+func LoadRingTimeout(e *config.Env) time.Duration {
+	return e.Duration("CALL_RING_TIMEOUT", DefaultRingTimeout, 100*time.Millisecond, 10*time.Minute)
+}
+
+// LoadConfig reads the calls' variables from e. TURN_URLS and TURN_SECRET
+// go together: a TURN server without credentials, or a secret with no
+// server, is a misconfiguration that would only show when a call behind a
+// NAT fails.
+func LoadConfig(e *config.Env) Config {
+	c := Config{
+		RingTimeout: LoadRingTimeout(e),
+		ICE: ICEConfig{
+			STUN:          e.List("STUN_URLS", nil),
+			TURN:          e.List("TURN_URLS", nil),
+			Secret:        e.String("TURN_SECRET", ""),
+			CredentialTTL: e.Duration("TURN_CREDENTIAL_TTL", 12*time.Hour, time.Minute, 7*24*time.Hour),
+		},
+	}
+	for _, u := range c.ICE.STUN {
+		e.Check(strings.HasPrefix(u, "stun:") || strings.HasPrefix(u, "stuns:"), "STUN_URLS", u, "want stun: or stuns: URLs")
+	}
+	for _, u := range c.ICE.TURN {
+		e.Check(strings.HasPrefix(u, "turn:") || strings.HasPrefix(u, "turns:"), "TURN_URLS", u, "want turn: or turns: URLs")
+	}
+	e.Check(len(c.ICE.TURN) == 0 || c.ICE.Secret != "", "TURN_SECRET", "", "want the TURN server's shared secret when TURN_URLS is set")
+	e.Check(c.ICE.Secret == "" || len(c.ICE.TURN) > 0, "TURN_URLS", "", "want the TURN server URLs when TURN_SECRET is set")
+	return c
+}

@@ -1,0 +1,127 @@
+package call
+
+import (
+	"context"
+
+	"github.com/chatterly/chatterly/api/eventlog"
+	"github.com/chatterly/chatterly/api/fault"
+	"github.com/chatterly/chatterly/shared/id"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+)
+
+// NewCall is a request to start a call: to a user (CalleeID) or in a DM
+// (ConversationID), exactly one of them.
+type NewCall struct {
+	CalleeID       id.ID
+	ConversationID id.ID
+	Media          Media
+}
+
+// Create starts a call from caller. It finds or creates the DM when given
+// a callee, refuses with busy when either user is in a live call, and in
+// one transaction inserts the call in calling, records call.incoming in
+// the DM's log and enqueues the missed-call job for the ring timeout: the
+// job can never be lost between the commit and the queue.
+func (s *Service) Create(ctx context.Context, caller id.ID, req NewCall) (Call, error) {
+	if req.Media != Audio && req.Media != Video {
+		return Call{}, fault.Invalid("media", `media must be "audio" or "video"`)
+	}
+	conv, callee, err := s.target(ctx, caller, req)
+	if err != nil {
+		return Call{}, err
+	}
+	now := s.Now()
+	c := Call{ID: s.IDs.Next(), ConversationID: conv, CallerID: caller, CalleeID: callee,
+		Media: req.Media, Status: Calling, CreatedAt: now}
+	var ev eventlog.Event
+	err = s.inTx(ctx, func(tx pgx.Tx, st store) error {
+		if err := st.lockUsers(ctx, caller, callee); err != nil {
+			return err
+		}
+		busy, err := st.busy(ctx, caller, callee)
+		if err != nil {
+			return err
+		}
+		if busy != 0 {
+			who := "the callee is"
+			if busy == caller {
+				who = "you are"
+			}
+			return &fault.Error{Code: fault.Busy, Message: who + " already in a call",
+				Extra: map[string]any{"user_id": busy.String()}}
+		}
+		if err := st.insert(ctx, c); err != nil {
+			return err
+		}
+		if ev, err = s.record(ctx, tx, c); err != nil {
+			return err
+		}
+		_, err = s.Jobs.InsertTx(ctx, tx, MissedArgs{CallID: c.ID},
+			&river.InsertOpts{ScheduledAt: now.Add(s.RingTimeout)})
+		return err
+	})
+	if _, ok := fault.As(err); ok {
+		return Call{}, err
+	}
+	if err != nil {
+		return Call{}, fault.Wrap(err, "create call")
+	}
+	s.Log.InfoContext(ctx, "call created", "call_id", c.ID.String(), "conversation_id", conv.String(),
+		"caller_id", caller.String(), "callee_id", callee.String())
+	s.announce(ctx, c, ev)
+	return c, nil
+}
+
+// target resolves the DM and the callee of req.
+func (s *Service) target(ctx context.Context, caller id.ID, req NewCall) (conv, callee id.ID, err error) {
+	switch {
+	case req.CalleeID != 0 && req.ConversationID != 0:
+		return 0, 0, fault.Invalid("callee_id", "give callee_id or conversation_id, not both")
+	case req.CalleeID != 0:
+		if req.CalleeID == caller {
+			return 0, 0, fault.Invalid("callee_id", "you cannot call yourself")
+		}
+		ok, err := s.st.userExists(ctx, req.CalleeID)
+		if err != nil {
+			return 0, 0, fault.Wrap(err, "create call")
+		}
+		if !ok {
+			return 0, 0, &fault.Error{Code: fault.NotFound, Field: "callee_id", Message: "no such user"}
+		}
+		conv, err := s.DMs.FindOrCreateDM(ctx, caller, req.CalleeID)
+		if err != nil {
+			if _, ok := fault.As(err); ok {
+				return 0, 0, err
+			}
+			return 0, 0, fault.Wrap(err, "find or create the DM")
+		}
+		return conv, req.CalleeID, nil
+	case req.ConversationID != 0:
+		kind, members, ok, err := s.st.conversation(ctx, req.ConversationID)
+		if err != nil {
+			return 0, 0, fault.Wrap(err, "create call")
+		}
+		in := false
+		for _, m := range members {
+			in = in || m == caller
+		}
+		if !ok || !in {
+			return 0, 0, &fault.Error{Code: fault.NotFound, Field: "conversation_id", Message: "no such conversation"}
+		}
+		if kind != "dm" {
+			return 0, 0, fault.Invalid("conversation_id", "calls are made in a DM; this conversation is a "+kind)
+		}
+		if len(members) != 2 {
+			return 0, 0, fault.Invalid("conversation_id", "calls are made in a DM with another user")
+		}
+		for _, m := range members {
+			if m != caller {
+				callee = m
+			}
+		}
+		return req.ConversationID, callee, nil
+	default:
+		return 0, 0, fault.Invalid("callee_id", "give callee_id or conversation_id")
+	}
+}

@@ -1,0 +1,54 @@
+package call
+
+import (
+	"time"
+
+	"github.com/chatterly/chatterly/shared/id"
+)
+
+// JSON is the call session resource, as the REST API returns it and as the
+// call.* events carry it (it has no per-viewer fields, so both are the
+// same). A timestamp is null until its status is reached.
+type JSON struct {
+	ID             id.ID      `json:"id"`
+	ConversationID id.ID      `json:"conversation_id"`
+	CallerID       id.ID      `json:"caller_id"`
+	CalleeID       id.ID      `json:"callee_id"`
+	Media          Media      `json:"media"`
+	Status         Status     `json:"status"`
+	CreatedAt      time.Time  `json:"created_at"`
+	RingingAt      *time.Time `json:"ringing_at"`
+	AcceptedAt     *time.Time `json:"accepted_at"`
+	DeclinedAt     *time.Time `json:"declined_at"`
+	MissedAt       *time.Time `json:"missed_at"`
+	EndedAt        *time.Time `json:"ended_at"`
+	EndedBy        *id.ID     `json:"ended_by"`
+}
+
+// Render is c as clients see it: millisecond UTC times, like every time
+// the API and the events send.
+func Render(c Call) JSON {
+	return JSON{
+		ID: c.ID, ConversationID: c.ConversationID, CallerID: c.CallerID, CalleeID: c.CalleeID,
+		Media: c.Media, Status: c.Status, CreatedAt: ms(c.CreatedAt),
+		RingingAt: msp(c.RingingAt), AcceptedAt: msp(c.AcceptedAt), DeclinedAt: msp(c.DeclinedAt),
+		MissedAt: msp(c.MissedAt), EndedAt: msp(c.EndedAt), EndedBy: c.EndedBy,
+	}
+}
+
+// listJSON is one page of a DM's call history, newest first.
+type listJSON struct {
+	Items []JSON `json:"items"`
+	// NextCursor is the before= of the next (older) page; nil on the last.
+	NextCursor *string `json:"next_cursor"`
+}
+
+func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+func msp(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := ms(*t)
+	return &v
+}

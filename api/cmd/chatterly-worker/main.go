@@ -1,0 +1,73 @@
+// Command chatterly-worker runs the api's background work: the missed-call
+// job and its precise timer, the outbox relay, partition upkeep and event
+// retention. It serves /healthz, /readyz and /metrics on WORKER_ADDR and
+// stops cleanly on SIGINT or SIGTERM. Like the api, it refuses to run on a
+// database with pending migrations (`chatterly-api migrate` applies them,
+// River's included).
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/chatterly/chatterly/api/schema"
+	"github.com/chatterly/chatterly/api/worker"
+	"github.com/chatterly/chatterly/shared/config"
+	"github.com/chatterly/chatterly/shared/logging"
+	"github.com/chatterly/chatterly/shared/metrics"
+	"github.com/jackc/pgx/v5"
+)
+
+func main() {
+	cfg, err := worker.LoadConfig(config.FromOS())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chatterly-worker:", err)
+		os.Exit(2)
+	}
+	log := logging.New(os.Stderr, cfg.LogLevel, "worker")
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, log); err != nil {
+		log.Error("exiting", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cfg worker.Config, log *slog.Logger) error {
+	if err := checkSchema(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	w, err := worker.Open(ctx, cfg, log, metrics.NewRegistry(), time.Now)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("WORKER_ADDR: %w", err)
+	}
+	return w.Run(ctx, ln)
+}
+
+// checkSchema refuses a database with pending migrations.
+func checkSchema(ctx context.Context, url string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	defer conn.Close(ctx)
+	pending, err := schema.Pending(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if len(pending) > 0 {
+		return fmt.Errorf("database has pending migrations (run `make migrate`): %v", pending)
+	}
+	return nil
+}

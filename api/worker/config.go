@@ -1,0 +1,76 @@
+package worker
+
+import (
+	"time"
+
+	"github.com/chatterly/chatterly/api/call"
+	"github.com/chatterly/chatterly/api/eventlog"
+	"github.com/chatterly/chatterly/shared/config"
+)
+
+// Config is the worker's configuration.
+type Config struct {
+	config.Common
+	// Addr serves /healthz, /readyz and /metrics (WORKER_ADDR).
+	Addr string
+	// NodeID, when not -1, fixes the id generator's node (NODE_ID);
+	// otherwise one is drawn from the Postgres sequence the api draws from,
+	// so the worker's event ids never collide with the api's.
+	NodeID int
+	// DBMaxConns sizes the Postgres pool (DATABASE_MAX_CONNS).
+	DBMaxConns int
+	// ShutdownTimeout bounds the graceful stop (SHUTDOWN_TIMEOUT): running
+	// jobs get this long to finish before their contexts are cancelled.
+	ShutdownTimeout time.Duration
+	// RingTimeout is CALL_RING_TIMEOUT; no call younger is turned missed.
+	RingTimeout time.Duration
+	// CallWorkers bounds the missed-call jobs run at once (CALL_JOB_WORKERS).
+	CallWorkers int
+	// TimerPoll is how often the precise timer looks for missed-call jobs
+	// about to fall due (CALL_TIMER_POLL), and TimerAhead how far ahead it
+	// looks (CALL_TIMER_AHEAD); TimerPoll 0 turns the timer off, leaving
+	// River's scheduler alone (seconds late).
+	TimerPoll  time.Duration
+	TimerAhead time.Duration
+	// Relay tunes the outbox relay (RELAY_GRACE, RELAY_INTERVAL,
+	// RELAY_BATCH; the first two are the names and defaults the api read
+	// when it ran the relay).
+	Relay eventlog.RelayConfig
+	// PartitionMonthsAhead is how many months past the current one always
+	// have their partitions (PARTITION_MONTHS_AHEAD); UpkeepInterval is how
+	// often that is checked (PARTITION_UPKEEP_INTERVAL).
+	PartitionMonthsAhead int
+	UpkeepInterval       time.Duration
+	// EventRetention is how long the conversation event log is kept
+	// (EVENT_RETENTION); RetentionInterval how often it is trimmed
+	// (EVENT_RETENTION_INTERVAL).
+	EventRetention    time.Duration
+	RetentionInterval time.Duration
+}
+
+// LoadConfig reads the worker's configuration from e.
+func LoadConfig(e *config.Env) (Config, error) {
+	c := Config{
+		Common:          config.LoadCommon(e),
+		Addr:            e.Addr("WORKER_ADDR", "127.0.0.1:8092"),
+		NodeID:          e.Int("NODE_ID", -1, -1, 1023),
+		DBMaxConns:      e.Int("DATABASE_MAX_CONNS", 16, 4, 1000),
+		ShutdownTimeout: e.Duration("SHUTDOWN_TIMEOUT", 10*time.Second, time.Second, 10*time.Minute),
+		RingTimeout:     call.LoadRingTimeout(e),
+		CallWorkers:     e.Int("CALL_JOB_WORKERS", 20, 1, 10_000),
+		TimerPoll:       e.Duration("CALL_TIMER_POLL", 500*time.Millisecond, 0, time.Minute),
+		TimerAhead:      e.Duration("CALL_TIMER_AHEAD", 2*time.Second, 10*time.Millisecond, 10*time.Minute),
+		Relay: eventlog.RelayConfig{
+			Grace:    e.Duration("RELAY_GRACE", 2*time.Second, 10*time.Millisecond, time.Hour),
+			Interval: e.Duration("RELAY_INTERVAL", time.Second, 10*time.Millisecond, time.Hour),
+			Batch:    e.Int("RELAY_BATCH", 500, 1, 100_000),
+		},
+		PartitionMonthsAhead: e.Int("PARTITION_MONTHS_AHEAD", 3, 1, 120),
+		UpkeepInterval:       e.Duration("PARTITION_UPKEEP_INTERVAL", time.Hour, time.Second, 30*24*time.Hour),
+		EventRetention:       e.Duration("EVENT_RETENTION", eventlog.DefaultRetention, time.Hour, 10*365*24*time.Hour),
+		RetentionInterval:    e.Duration("EVENT_RETENTION_INTERVAL", time.Hour, time.Second, 30*24*time.Hour),
+	}
+	e.Check(c.TimerPoll == 0 || c.TimerAhead >= c.TimerPoll, "CALL_TIMER_AHEAD", c.TimerAhead.String(),
+		"want at least CALL_TIMER_POLL, or a job could fall due between two looks")
+	return c, e.Err()
+}

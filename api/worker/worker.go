@@ -1,0 +1,235 @@
+// Package worker is the api's background process (chatterly-worker): the
+// missed-call job on River with a precise in-process timer beside it, the
+// outbox relay that publishes conversation events committed but never
+// published, and the periodic partition upkeep and event retention jobs.
+// It writes Postgres like the api, and serves /healthz, /readyz and
+// /metrics on WORKER_ADDR.
+//
+// Presence needs no sweeper here: edges reap the presence of a dead edge
+// node themselves (rkey.EdgeNodes).
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/chatterly/chatterly/api/call"
+	"github.com/chatterly/chatterly/api/eventlog"
+	"github.com/chatterly/chatterly/api/membership"
+	"github.com/chatterly/chatterly/shared/id"
+	"github.com/chatterly/chatterly/shared/rkey"
+	"github.com/chatterly/chatterly/shared/stream"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/rueidis"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/valyala/fasthttp"
+)
+
+// Worker is the running worker process.
+type Worker struct {
+	cfg Config
+	log *slog.Logger
+	reg *prometheus.Registry
+
+	db      *pgxpool.Pool
+	rdb     rueidis.Client
+	streams rueidis.Client
+
+	jobs      *river.Client[pgx.Tx]
+	calls     *call.Service
+	publisher *eventlog.Publisher
+	relay     *eventlog.Relay
+	timer     *RingTimer
+	http      *fasthttp.Server
+}
+
+// Open connects to Postgres and Redis and builds every component. now is
+// the clock of the jobs and the relay (time.Now but in tests). Close
+// releases what Open opened; Run does it too.
+func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Registry, now func() time.Time) (*Worker, error) {
+	w := &Worker{cfg: cfg, log: log, reg: reg}
+	var err error
+	if w.db, err = openPool(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if w.rdb, err = openRedis(cfg.RedisURL); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	w.streams = w.rdb
+	if cfg.RedisStreamsURL != cfg.RedisURL {
+		if w.streams, err = openRedis(cfg.RedisStreamsURL); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("REDIS_STREAMS_URL: %w", err)
+		}
+	}
+	ids, err := w.idGenerator(ctx)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	keys := rkey.New(cfg.KeyPrefix, cfg.StreamShards)
+	guard := eventlog.NewGuard(w.streams, keys, cfg.StreamMaxLen, w.db)
+	w.publisher = eventlog.NewPublisher(guard, w.db, log, 5*time.Second, reg)
+	effects := call.NewEffects(w.rdb, keys, stream.NewAppender(w.streams, keys, cfg.StreamMaxLen), w.db, now)
+	w.relay = eventlog.NewRelay(guard, w.db, log.With("component", "relay"), now, cfg.Relay, reg,
+		membership.New(w.rdb, keys, w.db).RelayHook(), effects.RelayHook())
+	w.calls = call.New(call.Deps{DB: w.db, IDs: ids, Outbox: eventlog.NewOutbox(ids, now), Publisher: w.publisher,
+		Effects: effects, RingTimeout: cfg.RingTimeout, Now: now, Log: log.With("component", "calls")})
+	if w.jobs, err = w.riverClient(now); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if cfg.TimerPoll > 0 {
+		w.timer = NewRingTimer(w.jobs, w.calls.Miss, cfg.TimerPoll, cfg.TimerAhead, log.With("component", "ring_timer"))
+	}
+	w.http = w.healthServer()
+	return w, nil
+}
+
+// riverClient builds the River client that works the missed-call job and
+// enqueues and works the periodic jobs.
+func (w *Worker) riverClient(now func() time.Time) (*river.Client[pgx.Tx], error) {
+	st := store{db: w.db}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, call.NewMissedWorker(w.calls))
+	river.AddWorker(workers, &PartitionsWorker{st: st, now: now, months: w.cfg.PartitionMonthsAhead, log: w.log.With("component", "partitions")})
+	river.AddWorker(workers, &RetentionWorker{st: st, now: now, retention: w.cfg.EventRetention, log: w.log.With("component", "retention")})
+	c, err := river.NewClient(riverpgxv5.New(w.db), &river.Config{
+		Logger:  w.log.With("component", "river"),
+		Workers: workers,
+		Queues: map[string]river.QueueConfig{
+			call.Queue:       {MaxWorkers: w.cfg.CallWorkers},
+			maintenanceQueue: {MaxWorkers: 1},
+		},
+		PeriodicJobs: []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(w.cfg.UpkeepInterval),
+				func() (river.JobArgs, *river.InsertOpts) { return PartitionsArgs{}, nil },
+				&river.PeriodicJobOpts{ID: "partition_upkeep", RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(w.cfg.RetentionInterval),
+				func() (river.JobArgs, *river.InsertOpts) { return RetentionArgs{}, nil },
+				&river.PeriodicJobOpts{ID: "event_retention", RunOnStart: true}),
+		},
+		SoftStopTimeout: w.cfg.ShutdownTimeout,
+		// PgBouncer's transaction pooling cannot keep a LISTEN.
+		PollOnly: w.cfg.PgBouncer,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("river: %w", err)
+	}
+	return c, nil
+}
+
+// Jobs is the worker's River client (tests enqueue through it).
+func (w *Worker) Jobs() *river.Client[pgx.Tx] { return w.jobs }
+
+// Run serves health on ln and runs every component until ctx ends, then
+// stops them in order: no new misses (timer, then River, whose running
+// jobs get ShutdownTimeout to finish), no new relaying, the publisher's
+// last marks, the health server, and finally the connections.
+func (w *Worker) Run(ctx context.Context, ln net.Listener) error {
+	defer w.Close()
+	if err := w.jobs.Start(ctx); err != nil {
+		return fmt.Errorf("river: %w", err)
+	}
+	stopTimer := func() {}
+	if w.timer != nil {
+		stopTimer = background(ctx, w.timer.Run)
+	}
+	stopRelay := background(ctx, w.relay.Run)
+	stopPublisher := background(ctx, w.publisher.Run)
+	errc := make(chan error, 1)
+	go func() { errc <- w.http.Serve(ln) }()
+	w.log.InfoContext(ctx, "worker running", "addr", ln.Addr().String())
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	w.log.Info("worker stopping")
+	stopTimer()
+	sctx, cancel := context.WithTimeout(context.Background(), w.cfg.ShutdownTimeout+5*time.Second)
+	defer cancel()
+	if serr := w.jobs.Stop(sctx); serr != nil {
+		w.log.Warn("river did not stop cleanly", "err", serr)
+	}
+	stopRelay()
+	stopPublisher()
+	_ = w.http.ShutdownWithContext(sctx)
+	return err
+}
+
+// background runs loop in a goroutine on a context of its own (ctx's
+// values, not its cancellation) and returns the function that cancels it
+// and waits for it to return, so Run decides the order things stop in.
+func background(ctx context.Context, loop func(context.Context)) (stop func()) {
+	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); loop(lctx) }()
+	return func() { cancel(); wg.Wait() }
+}
+
+// Close releases the connections.
+func (w *Worker) Close() {
+	if w.streams != nil && w.streams != w.rdb {
+		w.streams.Close()
+	}
+	if w.rdb != nil {
+		w.rdb.Close()
+	}
+	if w.db != nil {
+		w.db.Close()
+	}
+}
+
+// idGenerator fixes the node of the worker's ids: NODE_ID, or the next of
+// the node_ids sequence the api draws from too.
+func (w *Worker) idGenerator(ctx context.Context) (*id.Generator, error) {
+	node := w.cfg.NodeID
+	if node < 0 {
+		var n int64
+		if err := w.db.QueryRow(ctx, "SELECT nextval('node_ids')").Scan(&n); err != nil {
+			return nil, fmt.Errorf("draw node id: %w", err)
+		}
+		node = int(n % (id.MaxNode + 1))
+	}
+	return id.NewGenerator(node)
+}
+
+func openPool(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	pc.MaxConns = int32(cfg.DBMaxConns)
+	if cfg.PgBouncer {
+		// Transaction pooling cannot keep server-side prepared statements.
+		pc.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
+	}
+	p, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Ping(ctx); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func openRedis(url string) (rueidis.Client, error) {
+	opt, err := rueidis.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	return rueidis.NewClient(opt)
+}
