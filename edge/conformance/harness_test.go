@@ -309,3 +309,13 @@ func envelope(t *testing.T, m cable.Message) event.Envelope {
 	require.NoError(t, json.Unmarshal(m.Message, &env), string(m.Raw))
 	return env
 }
+
+func newAppender(rdb rueidis.Client, st *stack) *sstream.Appender {
+	return sstream.NewAppender(rdb, st.keys, 100_000)
+}
+
+func mustEncode(t *testing.T, env event.Envelope) []byte {
+	b, err := event.Encode(env)
+	require.NoError(t, err)
+	return b
+}

@@ -30,7 +30,7 @@ type Config struct {
 	// default the open-files limit minus FDHeadroom).
 	MaxSockets int
 	// FDHeadroom is the descriptors kept for everything but sockets
-	// (EDGE_FD_HEADROOM; default min(500, limit/10)).
+	// (EDGE_FD_HEADROOM; default min(500, max(64, limit/10))).
 	FDHeadroom int
 	// MaxSocketsPerUser caps one user's sockets on this node
 	// (EDGE_MAX_SOCKETS_PER_USER).
@@ -96,7 +96,7 @@ type Config struct {
 // LoadConfig reads the edge's configuration from e.
 func LoadConfig(e *config.Env) (Config, error) {
 	limit := openFilesLimit()
-	headroom := e.Int("EDGE_FD_HEADROOM", min(500, max(16, limit/10)), 8, 100_000)
+	headroom := e.Int("EDGE_FD_HEADROOM", min(500, max(64, limit/10)), 8, 100_000)
 	c := Config{
 		Common:            config.LoadCommon(e),
 		Addr:              e.Addr("EDGE_ADDR", "127.0.0.1:8081"),

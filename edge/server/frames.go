@@ -40,8 +40,8 @@ func (l *loop) readFrames(s *socket, now time.Time) gnet.Action {
 		}
 		off += n
 	}
-	if !s.closed {
-		_, _ = c.Discard(off)
+	if off > 0 && !s.closed {
+		_, _ = c.Discard(off) // never Discard(0): gnet reads it as "discard everything"
 	}
 	return act
 }

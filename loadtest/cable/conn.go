@@ -56,6 +56,10 @@ func Upgrade(ctx context.Context, nc net.Conn, r Request) (*Conn, error) {
 	return c, nil
 }
 
+// Wrap makes a Conn of a connection whose handshake the caller did
+// itself, reading through br (which may hold bytes already read).
+func Wrap(nc net.Conn, br *bufio.Reader) *Conn { return &Conn{nc: nc, br: br} }
+
 // ReadHead reads an HTTP response head through its blank line.
 func (c *Conn) ReadHead() ([]byte, error) {
 	var head []byte

@@ -1,0 +1,88 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/chatterly/chatterly/shared/event"
+	"github.com/chatterly/chatterly/shared/rkey"
+	"github.com/redis/rueidis"
+	"github.com/stretchr/testify/require"
+)
+
+// privateRedis runs a redis-server of the test's own on port, which the
+// test may stop and start again.
+func privateRedis(t *testing.T, port int) func() {
+	t.Helper()
+	cmd := exec.Command("redis-server", "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "",
+		"--appendonly", "no", "--dir", t.TempDir())
+	require.NoError(t, cmd.Start())
+	require.Eventually(t, func() bool {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}, 5*time.Second, 20*time.Millisecond)
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestRedisOutage: Redis goes away; the edge keeps its sockets (they keep
+// getting pings), reports not ready, and resumes consuming when Redis
+// comes back.
+func TestRedisOutage(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("redis-server not installed")
+	}
+	port := freePort(t)
+	stop := privateRedis(t, port)
+	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+	st := newStack(t)
+	rdb, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
+	require.NoError(t, err)
+	defer rdb.Close()
+	st.rdb = rdb
+	st.app = newAppender(rdb, st)
+	e := st.start(map[string]string{"REDIS_URL": url})
+	st.member(7, 1)
+	c := e.dial(st, 1)
+	require.Equal(t, "confirm_subscription", subscribe(t, c, convIdent(7)))
+
+	stop()
+	require.Eventually(t, func() bool { return e.get("/readyz") == 503 }, 10*time.Second, 50*time.Millisecond)
+	for i := 0; i < 2; i++ {
+		m, err := c.Next(5*time.Second, false)
+		require.NoError(t, err)
+		require.Equal(t, "ping", m.Type, "the socket is kept")
+	}
+
+	privateRedis(t, port)
+	require.Eventually(t, func() bool { return e.get("/readyz") == 200 }, 15*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool {
+		_, err := st.app.Append(context.Background(), rkey.ConversationTopic(7), mustEncode(t, event.Envelope{
+			Type: event.MessageCreated, ConversationID: 7, Seq: 1, At: time.Now(), Data: []byte(`{}`)}))
+		return err == nil
+	}, 5*time.Second, 50*time.Millisecond)
+	require.Equal(t, int64(1), envelope(t, next(t, c)).Seq)
+}
