@@ -187,3 +187,19 @@ DELETE FROM conversation_events WHERE id IN (
 	}
 	return tag.RowsAffected(), nil
 }
+
+// ScrubBody removes the body from the logged message.created and
+// message.updated events of message m in conversation c, inside the
+// transaction that deletes m: replay must not hand out what the API no
+// longer shows. Events older than since (an id floor at or before m's
+// creation) are not searched; none of m's can be.
+func ScrubBody(ctx context.Context, tx pgx.Tx, c, m, since id.ID) error {
+	_, err := tx.Exec(ctx, `
+UPDATE conversation_events SET envelope = jsonb_set(envelope, '{data,body}', 'null')
+ WHERE conversation_id = $1 AND id >= $2 AND type IN ('message.created', 'message.updated')
+   AND envelope->'data'->>'id' = $3`, int64(c), int64(since), m.String())
+	if err != nil {
+		return fmt.Errorf("eventlog: scrub body of %s: %w", m, err)
+	}
+	return nil
+}

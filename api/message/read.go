@@ -46,7 +46,8 @@ type Page = conversation.Page[any]
 
 // List pages c's top-level messages for caller. k.Before and k.After are
 // the cursors (0 for none); with neither, the newest page is read, newest
-// first, through the cache.
+// first, through the cache (when it holds enough: the cached page has
+// DefaultLimit messages and one more).
 func (s *Service) List(ctx context.Context, caller, c id.ID, k Keyset) (Page, error) {
 	a, err := s.env.Participant(ctx, c, caller)
 	if err != nil {
@@ -56,7 +57,7 @@ func (s *Service) List(ctx context.Context, caller, c id.ID, k Keyset) (Page, er
 		return Page{}, err
 	}
 	k = clamp(k)
-	if k.After == 0 && k.Before == 0 {
+	if k.After == 0 && k.Before == 0 && k.Limit < pageSize {
 		ms, err := s.newest(ctx, c)
 		if err != nil {
 			return Page{}, fault.Wrap(err, "list messages")

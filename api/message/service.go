@@ -213,7 +213,14 @@ func (s *Service) Delete(ctx context.Context, caller, mid id.ID) error {
 		return nil
 	}
 	_, err = s.change(ctx, m, event.MessageDeleted, func(tx pgx.Tx) (bool, error) {
-		return softDelete(ctx, tx, mid, s.env.Now())
+		ok, err := softDelete(ctx, tx, mid, s.env.Now())
+		if err != nil || !ok {
+			return ok, err
+		}
+		// The message's id is drawn before its event's, so its creation
+		// time, less a margin for other api nodes' clocks, bounds the
+		// events that can hold its body.
+		return true, eventlog.ScrubBody(ctx, tx, m.ConversationID, mid, id.Floor(m.CreatedAt.Add(-time.Minute)))
 	})
 	return err
 }

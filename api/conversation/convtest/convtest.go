@@ -132,11 +132,13 @@ type Entry struct {
 	Env   event.Envelope
 }
 
-// Stream returns, in stream order, the entries of every shard stream of
-// the stack whose topic is topic.
+// Stream returns, in stream order, the entries of topic's shard stream.
+// It reads through the stack's main Redis client, which in tests is the
+// same server as the streams': a test may cut the api's streams connection
+// and still look.
 func Stream(t testing.TB, s *apitest.Stack, topic string) []Entry {
 	t.Helper()
-	rdb, keys := s.Deps.Streams, s.Deps.Keys
+	rdb, keys := s.Deps.Redis, s.Deps.Keys
 	res, err := rdb.Do(context.Background(),
 		rdb.B().Xrange().Key(keys.Stream(keys.ShardOf(topic))).Start("-").End("+").Build()).AsXRange()
 	require.NoError(t, err)
