@@ -161,7 +161,7 @@ func TestEveryForbiddenTransitionIsAConflictNamingTheStatus(t *testing.T) {
 				n := len(b.dmLog(t, p.conv))
 				_, err := do(p, c)
 				fe := requireCode(t, err, fault.InvalidTransition)
-				require.Equal(t, string(from), fe.Extra["status"])
+				require.Equal(t, string(from), fe.Extra["call_status"])
 				got, err := b.svc.Get(ctx, p.caller, c.ID)
 				require.NoError(t, err)
 				require.Equal(t, c, got, "a refused move changes nothing")

@@ -102,7 +102,7 @@ func TestRacingMovesHaveExactlyOneWinner(t *testing.T) {
 				continue
 			}
 			fe := requireCode(t, r.err, fault.InvalidTransition)
-			require.Contains(t, history, Status(fe.Extra["status"].(string)),
+			require.Contains(t, history, Status(fe.Extra["call_status"].(string)),
 				"round %d: a refusal names a status the call had", round)
 		}
 		for _, s := range after {

@@ -151,11 +151,12 @@ func (s *Service) move(ctx context.Context, by id.ID, call id.ID, t transition) 
 }
 
 // invalidTransition is the 409 for a move the call's status does not
-// allow; the problem's "status" member names the status found.
+// allow; the problem's "call_status" member names the status found (not
+// "status", which RFC 9457 keeps for the HTTP status).
 func invalidTransition(found, to Status) error {
 	return &fault.Error{Code: fault.InvalidTransition,
 		Message: fmt.Sprintf("the call is %s; it cannot become %s", found, to),
-		Extra:   map[string]any{"status": string(found)}}
+		Extra:   map[string]any{"call_status": string(found)}}
 }
 
 // Ring records that the callee's client is ringing.

@@ -197,7 +197,7 @@ func (s store) getShared(ctx context.Context, call id.ID) (Call, error) {
 // (0: from the newest), newest first: a keyset page on (conversation_id, id).
 func (s store) history(ctx context.Context, c id.ID, before id.ID, limit int) ([]Call, error) {
 	rows, err := s.q.Query(ctx, `SELECT `+columns+` FROM call_sessions
- WHERE conversation_id = $1 AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT $3`, int64(c), int64(before), limit)
+ WHERE conversation_id = $1 AND ($2::bigint = 0 OR id < $2) ORDER BY id DESC LIMIT $3`, int64(c), int64(before), limit)
 	if err != nil {
 		return nil, fmt.Errorf("call: history: %w", err)
 	}

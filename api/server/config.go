@@ -3,6 +3,7 @@ package server
 import (
 	"time"
 
+	"github.com/chatterly/chatterly/api/call"
 	"github.com/chatterly/chatterly/shared/config"
 )
 
@@ -26,6 +27,9 @@ type Config struct {
 	// Messaging holds the settings of conversations, messages, the event
 	// log and the caches.
 	Messaging MessagingConfig
+	// Calls holds CALL_RING_TIMEOUT and the ICE servers (STUN_URLS,
+	// TURN_URLS, TURN_SECRET, TURN_CREDENTIAL_TTL).
+	Calls call.Config
 }
 
 // MessagingConfig holds the limits and tunables of messaging. Rates are per
@@ -37,8 +41,6 @@ type MessagingConfig struct {
 	UserSearchPerMin    int           // RATE_USER_SEARCH
 	EventRetention      time.Duration // EVENT_RETENTION: how long the event log keeps events
 	PublishTimeout      time.Duration // PUBLISH_TIMEOUT: bound on the append after a commit
-	RelayInterval       time.Duration // RELAY_INTERVAL: pause between idle relay passes
-	RelayGrace          time.Duration // RELAY_GRACE: age before the relay takes an unmarked event
 	CacheTTL            time.Duration // CACHE_TTL: lifetime of a cache entry in Redis
 	CacheLocalTTL       time.Duration // CACHE_LOCAL_TTL: bound on an entry in process memory
 }
@@ -81,11 +83,10 @@ func LoadConfig(e *config.Env) (Config, error) {
 			UserSearchPerMin:    e.Int("RATE_USER_SEARCH", 120, 1, 10_000_000),
 			EventRetention:      e.Duration("EVENT_RETENTION", 30*24*time.Hour, time.Hour, 10*365*24*time.Hour),
 			PublishTimeout:      e.Duration("PUBLISH_TIMEOUT", time.Second, 10*time.Millisecond, time.Minute),
-			RelayInterval:       e.Duration("RELAY_INTERVAL", time.Second, 10*time.Millisecond, time.Hour),
-			RelayGrace:          e.Duration("RELAY_GRACE", 2*time.Second, 10*time.Millisecond, time.Hour),
 			CacheTTL:            e.Duration("CACHE_TTL", 10*time.Minute, time.Second, 24*time.Hour),
 			CacheLocalTTL:       e.Duration("CACHE_LOCAL_TTL", time.Minute, time.Second, time.Hour),
 		},
 	}
+	c.Calls = call.LoadConfig(e)
 	return c, e.Err()
 }

@@ -20,17 +20,15 @@ import (
 
 // mountMessaging builds the messaging components (conversations, messages,
 // reactions, read state, the user directory) on one shared Env, mounts
-// their routes, and starts the event log's background loops: the
-// publisher's marker and the relay (which moves to the worker with the
-// calls issue). Their stop, appended to s.stops, waits for both to finish.
+// their routes, and starts the publisher's marker loop; its stop, appended
+// to s.stops, waits for it to finish. The relay that republishes what the
+// publisher could not runs in the worker (api/worker), not here.
 func (s *Server) mountMessaging(ctx context.Context, r *rest.Router) error {
 	d, c := s.deps, s.deps.Cfg.Messaging
 	now := func() time.Time { return d.Now() }
 	guard := eventlog.NewGuard(d.Streams, d.Keys, d.Cfg.StreamMaxLen, d.DB)
 	pub := eventlog.NewPublisher(guard, d.DB, d.Log, c.PublishTimeout, d.Metrics)
 	members := membership.New(d.Redis, d.Keys, d.DB)
-	relay := eventlog.NewRelay(guard, d.DB, d.Log, now,
-		eventlog.RelayConfig{Grace: c.RelayGrace, Interval: c.RelayInterval}, d.Metrics, members.RelayHook())
 	limiter := ratelimit.New(d.Redis, d.Keys)
 	limits := conversation.DefaultLimits()
 	limits.Conversations.Max, limits.Messages.Max = c.ConversationsPerMin, c.MessagesPerMin
@@ -47,7 +45,8 @@ func (s *Server) mountMessaging(ctx context.Context, r *rest.Router) error {
 		UserEvents: stream.NewAppender(d.Streams, d.Keys, d.Cfg.StreamMaxLen),
 	}
 	messages := message.New(env)
-	conversation.New(env, messages).Mount(r)
+	s.messaging, s.conversations = env, conversation.New(env, messages)
+	s.conversations.Mount(r)
 	messages.Mount(r)
 	reaction.New(env, messages).Mount(r)
 	readstate.New(env, messages).Mount(r)
@@ -55,9 +54,8 @@ func (s *Server) mountMessaging(ctx context.Context, r *rest.Router) error {
 
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(1)
 	go func() { defer wg.Done(); pub.Run(bg) }()
-	go func() { defer wg.Done(); relay.Run(bg) }()
 	s.stops = append(s.stops, func() { cancel(); wg.Wait() })
 	return nil
 }

@@ -17,6 +17,7 @@ func (s *Server) routes(ctx context.Context, r *rest.Router) error {
 	for _, mount := range []func(context.Context, *rest.Router) error{
 		s.mountAuth,
 		s.mountMessaging,
+		s.mountCalls,
 	} {
 		if err := mount(ctx, r); err != nil {
 			return err

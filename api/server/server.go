@@ -7,6 +7,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/chatterly/chatterly/api/conversation"
 	"github.com/chatterly/chatterly/api/rest"
 	"github.com/chatterly/chatterly/shared/metrics"
 	"github.com/valyala/fasthttp"
@@ -20,6 +21,11 @@ type Server struct {
 	// stops are run, in order, when the server shuts down (background
 	// loops that components started).
 	stops []func()
+	// messaging and conversations are built by mountMessaging for the
+	// components mounted after it (calls publish through the same
+	// publisher and find or create DMs).
+	messaging     *conversation.Env
+	conversations *conversation.Service
 }
 
 // New builds the router with every component's routes.

@@ -4,10 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,11 +13,9 @@ import (
 	"github.com/chatterly/chatterly/api/call/calltest"
 	"github.com/chatterly/chatterly/api/eventlog"
 	"github.com/chatterly/chatterly/api/pgtest"
-	"github.com/chatterly/chatterly/api/worker"
-	"github.com/chatterly/chatterly/shared/config"
+	"github.com/chatterly/chatterly/api/worker/workertest"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/logging"
-	"github.com/chatterly/chatterly/shared/metrics"
 	"github.com/chatterly/chatterly/shared/redistest"
 	"github.com/chatterly/chatterly/shared/rkey"
 	"github.com/chatterly/chatterly/shared/stream"
@@ -74,9 +70,6 @@ func newEnv(t *testing.T, ringTimeout time.Duration) *env {
 		"NODE_ID":           "3",
 		"WORKER_ADDR":       "127.0.0.1:0",
 		"CALL_RING_TIMEOUT": ringTimeout.String(),
-		"RELAY_GRACE":       "200ms",
-		"RELAY_INTERVAL":    "100ms",
-		"SHUTDOWN_TIMEOUT":  "2s",
 		"LOG_LEVEL":         "error",
 	}
 	return e
@@ -89,16 +82,9 @@ func quiet() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-// running is an in-process worker.
-type running struct {
-	w    *worker.Worker
-	addr string
-	stop func()
-}
-
 // start runs a worker in process on e with extra variables, on the clock
-// now, until the test ends or stop is called.
-func (e *env) start(t *testing.T, extra map[string]string, now func() time.Time) *running {
+// now, until the test ends.
+func (e *env) start(t *testing.T, extra map[string]string, now func() time.Time) *workertest.Worker {
 	t.Helper()
 	vars := map[string]string{}
 	for k, v := range e.vars {
@@ -107,25 +93,7 @@ func (e *env) start(t *testing.T, extra map[string]string, now func() time.Time)
 	for k, v := range extra {
 		vars[k] = v
 	}
-	cfg, err := worker.LoadConfig(config.FromMap(vars))
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	w, err := worker.Open(ctx, cfg, quiet(), metrics.NewRegistry(), now)
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx, ln) }()
-	r := &running{w: w, addr: ln.Addr().String()}
-	var once atomic.Bool
-	r.stop = func() {
-		if once.CompareAndSwap(false, true) {
-			cancel()
-			require.NoError(t, <-done)
-		}
-	}
-	t.Cleanup(r.stop)
-	return r
+	return workertest.StartWith(t, vars, now)
 }
 
 // user inserts a user.

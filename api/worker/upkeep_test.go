@@ -93,7 +93,7 @@ func TestPartitionUpkeepCreatesTheMonthsAheadWhenTheClockJumps(t *testing.T) {
 	require.Equal(t, "messages_default", partitionOf())
 
 	clk.jump(jump)
-	_, err = r.w.Jobs().Insert(ctx, worker.PartitionsArgs{}, nil)
+	_, err = r.Jobs().Insert(ctx, worker.PartitionsArgs{}, nil)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return e.completed(t, "partition_upkeep") >= 2 }, 15*time.Second, 20*time.Millisecond)
 	for _, table := range []string{"messages", "conversation_events"} {
@@ -142,7 +142,7 @@ SELECT $1, $2, c.last_seq, 'message.created', jsonb_build_object('type', 'messag
 		int64(late), int64(conv))
 	require.NoError(t, err)
 
-	_, err = r.w.Jobs().Insert(ctx, worker.RetentionArgs{}, nil)
+	_, err = r.Jobs().Insert(ctx, worker.RetentionArgs{}, nil)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return e.completed(t, "event_retention") >= 2 }, 15*time.Second, 20*time.Millisecond)
 
@@ -193,16 +193,16 @@ func TestHealthEndpoints(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, time.Minute)
 	r := e.start(t, nil, time.Now)
-	code, body := httpGet(t, "http://"+r.addr+"/healthz")
+	code, body := httpGet(t, "http://"+r.Addr+"/healthz")
 	require.Equal(t, 200, code)
 	require.JSONEq(t, `{"status":"ok"}`, string(body))
-	code, body = httpGet(t, "http://"+r.addr+"/readyz")
+	code, body = httpGet(t, "http://"+r.Addr+"/readyz")
 	require.Equal(t, 200, code)
 	require.JSONEq(t, `{"ready":true,"checks":{"postgres":"ok","redis":"ok"}}`, string(body))
-	code, body = httpGet(t, "http://"+r.addr+"/metrics")
+	code, body = httpGet(t, "http://"+r.Addr+"/metrics")
 	require.Equal(t, 200, code)
 	require.True(t, strings.Contains(string(body), "chatterly_events_relayed_total"), "the relay's metrics are served")
-	code, _ = httpGet(t, "http://"+r.addr+"/nope")
+	code, _ = httpGet(t, "http://"+r.Addr+"/nope")
 	require.Equal(t, 404, code)
 }
 

@@ -1,0 +1,211 @@
+package call_test
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/chatterly/chatterly/api/apitest"
+	"github.com/chatterly/chatterly/api/call"
+	"github.com/chatterly/chatterly/api/conversation/convtest"
+	"github.com/chatterly/chatterly/api/worker/workertest"
+	"github.com/chatterly/chatterly/shared/event"
+	"github.com/chatterly/chatterly/shared/id"
+	"github.com/chatterly/chatterly/shared/rkey"
+	"github.com/stretchr/testify/require"
+)
+
+// post sends POST path as u with body and returns the response.
+func post(s *apitest.Stack, u convtest.User, path string, body any) *apitest.Response {
+	return s.Do("POST", path, u.Token, body)
+}
+
+// callOf decodes a call answer, expecting status.
+func callOf(t *testing.T, r *apitest.Response, status int) call.JSON {
+	t.Helper()
+	require.Equal(t, status, r.Status, "%s", r.Body)
+	var c call.JSON
+	r.JSON(t, &c)
+	return c
+}
+
+func TestACallOverREST(t *testing.T) {
+	t.Parallel()
+	s := apitest.Start(t, nil)
+	ann, bob, carl := convtest.NewUser(t, s, "ann"), convtest.NewUser(t, s, "bob"), convtest.NewUser(t, s, "carl")
+
+	r := post(s, ann, "/calls", map[string]any{"callee_id": bob.ID.String(), "media": "video"})
+	c := callOf(t, r, http.StatusCreated)
+	require.Equal(t, "/calls/"+c.ID.String(), r.Header.Get("Location"))
+	require.Equal(t, call.Calling, c.Status)
+	require.Equal(t, ann.ID, c.CallerID)
+	require.Equal(t, bob.ID, c.CalleeID)
+	require.Equal(t, call.Video, c.Media)
+	// The call found or made the DM of the two.
+	dm := convtest.Get[convtest.Conversation](t, s, ann, "/conversations/"+c.ConversationID.String())
+	require.Equal(t, "dm", dm.Kind)
+	r = post(s, bob, "/calls", map[string]any{"conversation_id": c.ConversationID.String(), "media": "audio"})
+	require.Equal(t, "busy", r.Code(), "no second call while this one is live")
+
+	path := "/calls/" + c.ID.String()
+	require.Equal(t, c, callOf(t, s.Do("GET", path, bob.Token, nil), http.StatusOK))
+	require.Equal(t, http.StatusNotFound, s.Do("GET", path, carl.Token, nil).Status, "only participants see a call")
+	r = post(s, ann, path+"/accept", nil)
+	require.Equal(t, http.StatusForbidden, r.Status, "%s", r.Body)
+	require.Equal(t, "forbidden", r.Code())
+	require.Equal(t, http.StatusNotFound, post(s, carl, path+"/end", nil).Status)
+
+	require.Equal(t, call.Ringing, callOf(t, post(s, bob, path+"/ring", nil), http.StatusOK).Status)
+	active := callOf(t, post(s, bob, path+"/accept", nil), http.StatusOK)
+	require.Equal(t, call.Active, active.Status)
+	require.NotNil(t, active.RingingAt)
+	require.NotNil(t, active.AcceptedAt)
+
+	r = post(s, bob, path+"/decline", nil)
+	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
+	require.Equal(t, "invalid_transition", r.Code())
+	require.Equal(t, "active", r.Map(t)["call_status"], "the problem names the call's status")
+	require.EqualValues(t, http.StatusConflict, r.Map(t)["status"], "RFC 9457's status stays the HTTP status")
+
+	ended := callOf(t, post(s, ann, path+"/end", nil), http.StatusOK)
+	require.Equal(t, call.Ended, ended.Status)
+	require.Equal(t, ann.ID, *ended.EndedBy)
+	r = post(s, bob, path+"/end", nil)
+	require.Equal(t, http.StatusConflict, r.Status)
+	require.Equal(t, "ended", r.Map(t)["call_status"])
+
+	// The DM's log holds the history with seqs, as the events endpoint
+	// replays it; both user topics carried it live, without seq.
+	page := convtest.Get[convtest.Page[event.Envelope]](t, s, ann, "/conversations/"+c.ConversationID.String()+"/events?after_seq=0")
+	var calls []string
+	for _, e := range page.Items {
+		if e.Type[:5] == "call." {
+			require.NotZero(t, e.Seq)
+			calls = append(calls, e.Type)
+		}
+	}
+	require.Equal(t, []string{event.CallIncoming, event.CallRinging, event.CallAccepted, event.CallEnded}, calls)
+	require.Eventually(t, func() bool {
+		return len(convtest.Stream(t, s, rkey.UserTopic(ann.ID))) == 3 && len(convtest.Stream(t, s, rkey.UserTopic(bob.ID))) == 4
+	}, 5*time.Second, 10*time.Millisecond)
+	for _, e := range convtest.Stream(t, s, rkey.UserTopic(bob.ID)) {
+		require.Zero(t, e.Env.Seq)
+	}
+}
+
+func TestBusyAndBadRequests(t *testing.T) {
+	t.Parallel()
+	s := apitest.Start(t, nil)
+	ann, bob, carl := convtest.NewUser(t, s, "ann"), convtest.NewUser(t, s, "bob"), convtest.NewUser(t, s, "carl")
+	callOf(t, post(s, ann, "/calls", map[string]any{"callee_id": bob.ID.String(), "media": "audio"}), http.StatusCreated)
+
+	r := post(s, carl, "/calls", map[string]any{"callee_id": bob.ID.String(), "media": "audio"})
+	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
+	require.Equal(t, "busy", r.Code())
+	r = post(s, ann, "/calls", map[string]any{"callee_id": carl.ID.String(), "media": "audio"})
+	require.Equal(t, "busy", r.Code(), "the caller of a live call is busy too")
+
+	for body, code := range map[string]string{
+		`{"callee_id":"` + carl.ID.String() + `","media":"smell"}`: "validation_failed",
+		`{"callee_id":` + carl.ID.String() + `,"media":"audio"}`:   "bad_request", // a number, not a string
+		`{"media":"audio"}`: "validation_failed",
+		`{"callee_id":"` + carl.ID.String() + `","media":"audio","x":1}`: "bad_request",
+	} {
+		r := s.Do("POST", "/calls", carl.Token, []byte(body))
+		require.Equal(t, code, r.Code(), "%s → %s", body, r.Body)
+	}
+	r = post(s, carl, "/calls", map[string]any{"callee_id": id.ID(12345).String(), "media": "audio"})
+	require.Equal(t, http.StatusNotFound, r.Status)
+	require.Equal(t, http.StatusUnauthorized, s.Do("POST", "/calls", "", map[string]any{}).Status)
+	require.Equal(t, http.StatusNotFound, s.Do("GET", "/calls/nope", carl.Token, nil).Status)
+}
+
+func TestCallHistoryIsKeysetPaged(t *testing.T) {
+	t.Parallel()
+	s := apitest.Start(t, nil)
+	ann, bob, carl := convtest.NewUser(t, s, "ann"), convtest.NewUser(t, s, "bob"), convtest.NewUser(t, s, "carl")
+	var ids []id.ID
+	var conv id.ID
+	for i := 0; i < 5; i++ {
+		c := callOf(t, post(s, ann, "/calls", map[string]any{"callee_id": bob.ID.String(), "media": "audio"}), http.StatusCreated)
+		callOf(t, post(s, bob, "/calls/"+c.ID.String()+"/decline", nil), http.StatusOK)
+		ids, conv = append(ids, c.ID), c.ConversationID
+	}
+	slices.Reverse(ids)
+	var got []id.ID
+	next := ""
+	for pages := 0; ; pages++ {
+		q := "/calls?conversation_id=" + conv.String() + "&limit=2"
+		if next != "" {
+			q += "&before=" + next
+		}
+		p := convtest.Get[convtest.Page[call.JSON]](t, s, bob, q)
+		require.LessOrEqual(t, len(p.Items), 2)
+		for _, c := range p.Items {
+			got = append(got, c.ID)
+		}
+		if p.NextCursor == nil {
+			require.Equal(t, 2, pages)
+			break
+		}
+		next = *p.NextCursor
+	}
+	require.Equal(t, ids, got, "newest first, each call once")
+	r := s.Do("GET", "/calls?conversation_id="+conv.String(), carl.Token, nil)
+	require.Equal(t, http.StatusNotFound, r.Status, "not a member of the DM")
+	r = s.Do("GET", "/calls", carl.Token, nil)
+	require.Equal(t, "validation_failed", r.Code())
+}
+
+func TestICEServersOverREST(t *testing.T) {
+	t.Parallel()
+	bare := apitest.Start(t, nil)
+	u := convtest.NewUser(t, bare, "ann")
+	r := bare.Do("GET", "/calls/ice-servers", u.Token, nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	require.JSONEq(t, `{"ice_servers":[]}`, string(r.Body))
+
+	s := apitest.Start(t, map[string]string{"STUN_URLS": "stun:stun.example.com:3478",
+		"TURN_URLS": "turn:turn.example.com:3478", "TURN_SECRET": "x"})
+	u = convtest.NewUser(t, s, "bob")
+	r = s.Do("GET", "/calls/ice-servers", u.Token, nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	require.Equal(t, "no-store", r.Header.Get("Cache-Control"))
+	var body struct {
+		ICEServers []call.ICEServer `json:"ice_servers"`
+	}
+	r.JSON(t, &body)
+	require.Len(t, body.ICEServers, 2)
+	require.Contains(t, body.ICEServers[1].Username, ":"+u.ID.String())
+	require.NotEmpty(t, body.ICEServers[1].Credential)
+}
+
+func TestMissedEndToEndWithTheWorker(t *testing.T) {
+	t.Parallel()
+	s := apitest.Start(t, map[string]string{"CALL_RING_TIMEOUT": "1s"})
+	workertest.Start(t, s, nil)
+	ann, bob := convtest.NewUser(t, s, "ann"), convtest.NewUser(t, s, "bob")
+	c := callOf(t, post(s, ann, "/calls", map[string]any{"callee_id": bob.ID.String(), "media": "audio"}), http.StatusCreated)
+	path := "/calls/" + c.ID.String()
+	require.Eventually(t, func() bool {
+		return callOf(t, s.Do("GET", path, ann.Token, nil), http.StatusOK).Status == call.Missed
+	}, 4*time.Second, 20*time.Millisecond)
+	missed := callOf(t, s.Do("GET", path, bob.Token, nil), http.StatusOK)
+	late := missed.MissedAt.Sub(missed.CreatedAt) - time.Second
+	require.GreaterOrEqual(t, late, time.Duration(0))
+	require.Less(t, late, 2*time.Second)
+	for _, u := range []convtest.User{ann, bob} {
+		require.Eventually(t, func() bool {
+			for _, e := range convtest.Stream(t, s, rkey.UserTopic(u.ID)) {
+				if e.Env.Type == event.CallMissed {
+					return true
+				}
+			}
+			return false
+		}, 2*time.Second, 10*time.Millisecond, "both participants receive call.missed")
+	}
+	r := post(s, bob, path+"/accept", nil)
+	require.Equal(t, "invalid_transition", r.Code(), "a missed call cannot be answered")
+	require.Equal(t, "missed", r.Map(t)["call_status"])
+}
