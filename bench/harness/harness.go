@@ -50,6 +50,10 @@ var Steps = []Step{
 	{"auth", "Auth check (JWT verify + denylist), in process", scenario.Auth},
 	{"rest_write", "REST write: POST /conversations/:id/messages", scenario.RESTWrite},
 	{"rest_read", "REST cached read: GET /conversations and GET /conversations/:id/messages", scenario.RESTRead},
+	{"density", "Density: sockets one edge process holds, memory per socket, handshakes/s", scenario.Density},
+	{"delivery", "WebSocket delivery to every subscriber", scenario.Delivery},
+	{"fleet", "Fleet: several edges behind one Redis, several load processes", scenario.Fleet},
+	{"faults", "Faults during delivery: restarts with recovering clients", scenario.Faults},
 }
 
 // Run runs the bench and writes its report; it returns the run and the
@@ -140,6 +144,12 @@ var RaisedLimits = map[string]string{
 	// Every bench socket comes from 127.0.0.1.
 	"EDGE_HANDSHAKE_RATE":  "1000000",
 	"EDGE_HANDSHAKE_BURST": "1000000",
+	// The edge keeps min(500, limit/10) descriptors for itself by default;
+	// it needs a few dozen, so the bench lets sockets have the rest.
+	"EDGE_FD_HEADROOM": "100",
+	// A graceful edge stop spreads its reconnect requests over this window
+	// (5 s by default); the bench stops edges with no clients left.
+	"EDGE_SHUTDOWN_WINDOW": "500ms",
 }
 
 func notes(run *report.Run, st *stack.Stack) []string {

@@ -1,6 +1,7 @@
 package hist
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -106,4 +107,23 @@ func BenchmarkRecord(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		h.RecordValue(int64(i&0xfffff) * 97)
 	}
+}
+
+func TestSnapshotRoundTripIsExact(t *testing.T) {
+	t.Parallel()
+	h := New()
+	for i := int64(1); i < 10_000; i += 7 {
+		h.RecordValue(i * 1013)
+	}
+	b, err := json.Marshal(h.Snapshot())
+	require.NoError(t, err)
+	var s Snapshot
+	require.NoError(t, json.Unmarshal(b, &s))
+	back := New()
+	back.MergeSnapshot(s)
+	require.Equal(t, h.Summarize(), back.Summarize())
+	require.Equal(t, h.Buckets(), back.Buckets())
+	empty := New()
+	empty.MergeSnapshot(New().Snapshot())
+	require.Zero(t, empty.Count())
 }

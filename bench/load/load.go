@@ -30,6 +30,9 @@ type Plan struct {
 	// Duration is how long operations are scheduled for; Rate·Duration
 	// operations are due in all.
 	Duration time.Duration
+	// Ops, when set, is exactly how many operations are due (one per
+	// socket to open, say); Duration is then Ops/Rate.
+	Ops int64
 	// Workers bounds the operations in flight. It must exceed Rate times
 	// the latency being measured, or the driver itself becomes the queue
 	// (that queueing is still counted in the latency, never hidden).
@@ -49,10 +52,19 @@ type Plan struct {
 // spinWindow is how close to a due time a spinning worker stops sleeping.
 const spinWindow = 2 * time.Millisecond
 
-// Op runs operation i and reports whether it succeeded. It must be safe for
-// concurrent use; worker is the index of the calling worker (0..Workers-1),
-// for ops that keep per-worker state.
-type Op func(ctx context.Context, worker int, i int64) error
+// Call is one scheduled operation: its index I (0..due-1), the moment it
+// was due (operations that carry a send time, such as bench-tagged
+// messages, carry this one), and the calling worker (0..Workers-1), for
+// operations that keep per-worker state.
+type Call struct {
+	Worker int
+	I      int64
+	Due    time.Time
+}
+
+// Op runs one operation and reports whether it succeeded. It must be safe
+// for concurrent use.
+type Op func(ctx context.Context, c Call) error
 
 // Result is what a run measured.
 type Result struct {
@@ -102,7 +114,13 @@ func Run(ctx context.Context, plan Plan, op Op) Result {
 	if plan.Grace <= 0 {
 		plan.Grace = time.Second
 	}
+	if plan.Ops > 0 {
+		plan.Duration = time.Duration(float64(plan.Ops) / plan.Rate * float64(time.Second))
+	}
 	due := int64(plan.Rate * plan.Duration.Seconds())
+	if plan.Ops > 0 {
+		due = plan.Ops
+	}
 	interval := float64(time.Second) / plan.Rate
 	// A short lead lets every worker reach its first wait before the
 	// schedule starts, so start-up is not counted as lateness.
@@ -139,7 +157,7 @@ func Run(ctx context.Context, plan Plan, op Op) Result {
 					next.Store(due)
 					return
 				}
-				err := op(ctx, w, i)
+				err := op(ctx, Call{Worker: w, I: i, Due: at})
 				end := time.Now()
 				a.lastEnd = end
 				a.lat.Record(end.Sub(at))

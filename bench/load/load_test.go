@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ func TestEveryDueOperationRunsOnce(t *testing.T) {
 	t.Parallel()
 	seen := make([]atomic.Int32, 200)
 	r := Run(context.Background(), Plan{Rate: 1000, Duration: 200 * time.Millisecond, Workers: 8},
-		func(_ context.Context, _ int, i int64) error { seen[i].Add(1); return nil })
+		func(_ context.Context, c Call) error { seen[c.I].Add(1); return nil })
 	require.Equal(t, int64(200), r.Due)
 	require.Equal(t, int64(200), r.Done)
 	require.True(t, r.Clean())
@@ -35,8 +36,8 @@ func TestEveryDueOperationRunsOnce(t *testing.T) {
 func TestStallIsChargedToEveryWaitingOperation(t *testing.T) {
 	t.Parallel()
 	r := Run(context.Background(), Plan{Rate: 500, Duration: 200 * time.Millisecond, Workers: 1},
-		func(_ context.Context, _ int, i int64) error {
-			if i == 0 {
+		func(_ context.Context, c Call) error {
+			if c.I == 0 {
 				time.Sleep(100 * time.Millisecond) // the stall under test, not a wait
 			}
 			return nil
@@ -54,8 +55,8 @@ func TestFailuresAndFirstError(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("boom")
 	r := Run(context.Background(), Plan{Rate: 2000, Duration: 50 * time.Millisecond, Workers: 4},
-		func(_ context.Context, _ int, i int64) error {
-			if i%10 == 0 {
+		func(_ context.Context, c Call) error {
+			if c.I%10 == 0 {
 				return boom
 			}
 			return nil
@@ -72,7 +73,7 @@ func TestFailuresAndFirstError(t *testing.T) {
 func TestOverloadLeavesOpsUnsent(t *testing.T) {
 	t.Parallel()
 	r := Run(context.Background(), Plan{Rate: 1000, Duration: 100 * time.Millisecond, Workers: 1, Grace: 10 * time.Millisecond},
-		func(context.Context, int, int64) error {
+		func(context.Context, Call) error {
 			time.Sleep(5 * time.Millisecond) // service time 5x the interval
 			return nil
 		})
@@ -87,7 +88,7 @@ func TestCancelStopsScheduling(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var n atomic.Int64
 	r := Run(ctx, Plan{Rate: 100, Duration: 10 * time.Second, Workers: 2},
-		func(context.Context, int, int64) error {
+		func(context.Context, Call) error {
 			if n.Add(1) == 5 {
 				cancel()
 			}
@@ -97,13 +98,36 @@ func TestCancelStopsScheduling(t *testing.T) {
 	require.Equal(t, r.Due, r.Done+r.Unsent)
 }
 
-// TestSpinStartsOnTime: with Spin, a 2,000/s schedule of no-op operations
-// starts each within a fraction of a millisecond of its due time.
-func TestSpinStartsOnTime(t *testing.T) {
+// TestNoOperationStartsEarly: sleeping or spinning, an operation never
+// starts before it is due (starting early would hide lateness), and Due is
+// the schedule's start + i/rate.
+func TestNoOperationStartsEarly(t *testing.T) {
 	t.Parallel()
-	r := Run(context.Background(), Plan{Rate: 2000, Duration: 100 * time.Millisecond, Workers: 1, Spin: true},
-		func(context.Context, int, int64) error { return nil })
-	require.True(t, r.Clean())
-	require.Less(t, r.Latency.Quantile(0.5), 500*time.Microsecond, r.String())
-	require.GreaterOrEqual(t, r.Elapsed, 99*time.Millisecond)
+	for _, spin := range []bool{false, true} {
+		var early atomic.Int64
+		var first time.Time
+		var firstOnce sync.Once
+		r := Run(context.Background(), Plan{Rate: 2000, Duration: 50 * time.Millisecond, Workers: 2, Spin: spin},
+			func(_ context.Context, c Call) error {
+				if time.Now().Before(c.Due) {
+					early.Add(1)
+				}
+				if c.I == 0 {
+					firstOnce.Do(func() { first = c.Due })
+				}
+				return nil
+			})
+		require.True(t, r.Clean())
+		require.Zero(t, early.Load(), "spin=%v", spin)
+		require.False(t, first.IsZero())
+	}
+}
+
+func TestOpsFixesTheCount(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int64
+	r := Run(context.Background(), Plan{Rate: 3000, Ops: 7, Workers: 2},
+		func(context.Context, Call) error { n.Add(1); return nil })
+	require.Equal(t, int64(7), r.Due)
+	require.Equal(t, int64(7), n.Load())
 }

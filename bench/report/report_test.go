@@ -23,7 +23,7 @@ func sampleRun(t *testing.T) *Run {
 	r.Machine = Describe(".")
 	r.Notes = []string{"seeded directly"}
 	lr := load.Run(context.Background(), load.Plan{Rate: 2000, Duration: 50 * time.Millisecond, Workers: 4},
-		func(context.Context, int, int64) error { return nil })
+		func(context.Context, load.Call) error { return nil })
 	sc := r.Scenario("rest_read", "REST cached read")
 	sc.Add(FromLoad("5000/s", lr)).Set("lost", 0)
 	h := hist.New()

@@ -42,8 +42,8 @@ func Auth(ctx context.Context, e *Env) error {
 	}
 	plan := load.Plan{Rate: e.Size.AuthRate, Duration: seconds(e.Size.AuthSeconds), Workers: 1, Spin: true}
 	check := func(toks []string) load.Op {
-		return func(ctx context.Context, _ int, i int64) error {
-			_, err := chk.Check(ctx, toks[int(i)%len(toks)])
+		return func(ctx context.Context, c load.Call) error {
+			_, err := chk.Check(ctx, toks[int(c.I)%len(toks)])
 			return err
 		}
 	}

@@ -62,15 +62,16 @@ func RESTWrite(ctx context.Context, e *Env) error {
 	}
 	toks, convs := e.readers(e.Size.Users)
 	var seq int64
-	op := func(_ context.Context, _ int, i int64) error {
-		k := int(i) % len(toks)
-		_, _, err := c.do("POST", messagesPath(convs[k]), toks[k], messageBody("w"+strconv.FormatInt(seq+i, 10)), false)
+	op := func(_ context.Context, call load.Call) error {
+		k := int(call.I) % len(toks)
+		_, _, err := c.do("POST", messagesPath(convs[k]), toks[k], messageBody("w"+strconv.FormatInt(seq+call.I, 10)), false)
 		return err
 	}
 	fixed := e.runREST(ctx, sc, stepFixed, e.Size.WriteRate, e.Size.FixedSeconds, op, WriteP99)
 	seq += fixed.Due
-	e.ramp(ctx, sc, e.Size.WriteSteps, WriteHeldP99, func(ctx context.Context, w int, i int64) error {
-		return op(ctx, w, i+seq)
+	e.ramp(ctx, sc, e.Size.WriteSteps, WriteHeldP99, func(ctx context.Context, call load.Call) error {
+		call.I += seq
+		return op(ctx, call)
 	})
 	return nil
 }
@@ -94,14 +95,14 @@ func RESTRead(ctx context.Context, e *Env) error {
 	for k := range toks {
 		paths = append(paths, "/conversations", messagesPath(convs[k])+"?limit=50")
 	}
-	op := func(_ context.Context, _ int, i int64) error {
-		k := int(i) % len(paths)
+	op := func(_ context.Context, call load.Call) error {
+		k := int(call.I) % len(paths)
 		_, _, err := c.do("GET", paths[k], toks[k/2], nil, false)
 		return err
 	}
 	// Warm: every (reader, path) once, so the measured reads are cache hits.
 	for k := range paths {
-		if err := op(ctx, 0, int64(k)); err != nil {
+		if err := op(ctx, load.Call{I: int64(k)}); err != nil {
 			return fmt.Errorf("rest read: warm: %w", err)
 		}
 	}

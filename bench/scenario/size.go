@@ -26,6 +26,48 @@ type Size struct {
 	HTTPConns int
 	// Profile takes a CPU profile of a step that misses its target.
 	Profile bool
+
+	// PerChild bounds the sockets of one socket-holding child process
+	// (under the open-files limit); ConnectRate is handshakes per second.
+	PerChild    int
+	ConnectRate float64
+	// SettleQuiet is how long deliveries may pause before what is missing
+	// counts as lost; SettleMax bounds the wait for a phase's deliveries.
+	SettleQuiet, SettleMax float64
+
+	// DeliveryRate events/s for DeliverySecs over the 19-member
+	// conversations (judged, from the api and from stream entry);
+	// AllRate for AllSecs to the conversation of every user (judged on
+	// its last socket); Shapes are the other phases, reported.
+	DeliveryRate, DeliverySecs float64
+	AllRate, AllSecs           float64
+	Shapes                     []ShapePhase
+	// FanoutRate events/s to every user's conversation for FanoutSecs.
+	FanoutRate, FanoutSecs float64
+
+	// DensitySockets are opened on one fresh edge process, then left idle
+	// for DensityIdle seconds before its memory is read.
+	DensitySockets int
+	DensityIdle    float64
+	// FleetSockets are spread over every edge; FleetSecs of the judged
+	// g19 load run across them.
+	FleetSockets int
+	FleetSecs    float64
+	// FaultSockets recovering clients receive FaultRate messages/s for
+	// FaultSecs per fault, the fault injected FaultAt seconds in;
+	// FaultQuiet replaces SettleQuiet (the relay republishes after its
+	// grace period).
+	FaultSockets                              int
+	FaultRate, FaultSecs, FaultAt, FaultQuiet float64
+}
+
+// ShapePhase is a reported delivery phase: Rate events/s for Secs into the
+// conversations of Shape, through the api or straight into the streams.
+type ShapePhase struct {
+	Shape  string
+	Rate   float64
+	Secs   float64
+	ViaAPI bool
 }
 
 // Full is `make bench`: DESIGN.md's shapes and rates.
@@ -46,6 +88,23 @@ var Full = Size{
 	FixedSeconds: 10, StepSeconds: 5,
 	HTTPConns: 256,
 	Profile:   true,
+
+	PerChild: 10_000, ConnectRate: 4_000,
+	SettleQuiet: 5, SettleMax: 90,
+	DeliveryRate: 1_000, DeliverySecs: 20,
+	AllRate: 1, AllSecs: 30,
+	Shapes: []ShapePhase{
+		{Shape: "g19", Rate: 2_000, Secs: 10},
+		{Shape: "g19", Rate: 5_000, Secs: 10},
+		{Shape: "g2", Rate: 1_000, Secs: 10},
+		{Shape: "g20", Rate: 1_000, Secs: 10},
+		{Shape: "g200", Rate: 100, Secs: 10},
+		{Shape: "all", Rate: 1, Secs: 10, ViaAPI: true},
+	},
+	FanoutRate: 6, FanoutSecs: 20,
+	DensitySockets: 19_900, DensityIdle: 10,
+	FleetSockets: 36_000, FleetSecs: 10,
+	FaultSockets: 2_000, FaultRate: 200, FaultSecs: 20, FaultAt: 5, FaultQuiet: 15,
 }
 
 // Smoke runs every scenario for a moment with a handful of users: it
@@ -64,4 +123,14 @@ var Smoke = Size{
 	ReadSteps: []float64{400}, WriteSteps: []float64{200},
 	FixedSeconds: 0.5, StepSeconds: 0.3,
 	HTTPConns: 16,
+
+	PerChild: 40, ConnectRate: 500,
+	SettleQuiet: 1, SettleMax: 10,
+	DeliveryRate: 50, DeliverySecs: 0.5,
+	AllRate: 5, AllSecs: 0.6,
+	Shapes:     []ShapePhase{{Shape: "g2", Rate: 20, Secs: 0.3}},
+	FanoutRate: 10, FanoutSecs: 0.5,
+	DensitySockets: 80, DensityIdle: 0.5,
+	FleetSockets: 100, FleetSecs: 0.5,
+	FaultSockets: 40, FaultRate: 20, FaultSecs: 2, FaultAt: 0.5, FaultQuiet: 3,
 }

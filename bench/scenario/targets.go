@@ -194,6 +194,10 @@ func (j judge) faultLoss(step string) report.Target {
 	if st == nil {
 		return row
 	}
+	if st.Extra["deliveries_expected"] == 0 && st.FirstError != "" {
+		row.NotMeasured = st.FirstError
+		return row
+	}
 	row.Measured = fmt.Sprintf("%.0f lost of %.0f deliveries expected; recovered in %.2f s",
 		st.Extra[lossExtra], st.Extra["deliveries_expected"], st.Extra[recoveryExtra])
 	row.Pass = st.Extra[lossExtra] == 0 && st.Extra["deliveries_expected"] > 0

@@ -10,34 +10,44 @@ import (
 )
 
 // Commands are the release binaries the stack runs, by their package path
-// under the checkout. A command whose folder does not exist yet is skipped
-// by Build and reported missing by Start.
+// under the checkout, and the bench's own (whose `sockets` mode holds the
+// load's sockets in child processes). A command whose folder does not
+// exist yet is skipped by Build and reported missing by Start.
 var Commands = map[string]string{
 	"api":    "api/cmd/chatterly-api",
 	"edge":   "edge/cmd/chatterly-edge",
 	"worker": "api/cmd/chatterly-worker",
+	"bench":  "bench/cmd/chatterly-bench",
 }
 
 // Build compiles the release binaries of every command that exists into
 // binDir (stripped, -trimpath: what a deployment runs, without the race
-// detector whatever the caller was built with). It returns the names built.
-func Build(ctx context.Context, checkout, binDir string) ([]string, error) {
+// detector whatever the caller was built with). It returns the names built
+// and, for each command that exists but does not compile, why; each
+// command is built on its own, so one piece in progress does not stop the
+// others from being measured.
+func Build(ctx context.Context, checkout, binDir string) (built []string, failed map[string]string, err error) {
 	if err := os.MkdirAll(binDir, 0o755); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var pkgs, names []string
-	for _, name := range []string{"api", "edge", "worker"} {
+	failed = map[string]string{}
+	for _, name := range []string{"api", "edge", "worker", "bench"} {
 		rel := Commands[name]
 		if _, err := os.Stat(filepath.Join(checkout, rel, "main.go")); err != nil {
 			continue
 		}
-		pkgs = append(pkgs, "./"+rel)
-		names = append(names, name)
+		if err := build(ctx, checkout, binDir, "./"+rel); err != nil {
+			failed[name] = err.Error()
+			continue
+		}
+		built = append(built, name)
 	}
-	if len(pkgs) == 0 {
-		return nil, fmt.Errorf("stack: no command to build under %s", checkout)
-	}
-	args := append([]string{"build", "-trimpath", "-ldflags=-s -w", "-o", binDir + "/"}, pkgs...)
+	return built, failed, nil
+}
+
+// build runs one go build.
+func build(ctx context.Context, checkout, binDir, pkg string) error {
+	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", binDir + "/", pkg}
 	var err error
 	// One retry: a build racing another go command on the shared build
 	// cache has been seen to fail once with "could not import" and pass
@@ -50,11 +60,11 @@ func Build(ctx context.Context, checkout, binDir string) ([]string, error) {
 		cmd.Env = append(os.Environ(), "GOFLAGS=", "CGO_ENABLED=0")
 		var out []byte
 		if out, err = cmd.CombinedOutput(); err == nil {
-			return names, nil
+			return nil
 		}
-		err = fmt.Errorf("stack: go build: %w\n%s", err, strings.TrimSpace(string(out)))
+		err = fmt.Errorf("go build %s: %w\n%s", pkg, err, strings.TrimSpace(string(out)))
 	}
-	return nil, err
+	return err
 }
 
 // binary is the path of a built command.

@@ -80,6 +80,12 @@ func (c Config) logf(format string, args ...any) {
 	}
 }
 
+// Dir is the stack's data folder (processes' logs live there).
+func (s *Stack) Dir() string { return s.cfg.Dir }
+
+// Binary is the path of a built command ("bench" for the socket children).
+func (s *Stack) Binary(name string) string { return binary(s.BinDir, name) }
+
 // Start builds and starts everything. On error, whatever was started is
 // stopped again.
 func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
@@ -94,18 +100,21 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 		return s, err
 	}
 	t0 := time.Now()
-	built, err := Build(ctx, cfg.Checkout, s.BinDir)
+	built, failed, err := Build(ctx, cfg.Checkout, s.BinDir)
 	if err != nil {
 		return s, err
 	}
 	cfg.logf("built %v in %s", built, time.Since(t0).Round(time.Millisecond))
 	for name, rel := range Commands {
-		if !contains(built, name) {
-			s.Missing[name] = rel + " does not exist yet"
+		switch {
+		case failed[name] != "":
+			s.Missing[name] = "it does not compile at this commit: " + firstLine(failed[name])
+		case !contains(built, name):
+			s.Missing[name] = rel + " does not exist at this commit"
 		}
 	}
 	if !contains(built, "api") {
-		return s, errors.New("stack: the api command does not build")
+		return s, fmt.Errorf("stack: the api does not build: %s", failed["api"])
 	}
 	if err := s.startServices(ctx); err != nil {
 		return s, err
@@ -116,6 +125,13 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 	cfg.logf("stack up in %s: api %s, %d edge(s), worker %v", time.Since(t0).Round(time.Millisecond),
 		s.APIURL, len(s.Edges), s.Worker != nil)
 	return s, nil
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 func contains(xs []string, x string) bool {

@@ -1,6 +1,8 @@
 // Command chatterly-bench runs the bench harness: `make bench` (the full
 // run, whose report is committed under bench/) and `make bench-smoke` (tiny
-// loads, report written into the scratch data folder only).
+// loads, report written into the scratch data folder only). Run as
+// `chatterly-bench sockets` it is one of the harness's socket-holding
+// children (bench/sockets), driven over stdin and stdout.
 package main
 
 import (
@@ -15,10 +17,18 @@ import (
 
 	"github.com/chatterly/chatterly/bench/harness"
 	"github.com/chatterly/chatterly/bench/scenario"
+	"github.com/chatterly/chatterly/bench/sockets"
 	"github.com/chatterly/chatterly/bench/stack"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "sockets" {
+		// A child of the harness holding a share of the sockets.
+		if err := sockets.Serve(context.Background(), os.Stdin, os.Stdout); err != nil {
+			fail(err)
+		}
+		return
+	}
 	smoke := flag.Bool("smoke", false, "tiny loads, report into the data folder, never into bench/")
 	edges := flag.Int("edges", 3, "edge processes to start (the fleet scenario uses them all)")
 	out := flag.String("out", "", "where REPORT.md and results/ go (default: bench/ for a full run)")
