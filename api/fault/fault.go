@@ -44,8 +44,9 @@ type Error struct {
 	Field string
 	// RetryAfter is set on rate_limited errors.
 	RetryAfter time.Duration
-	// Extra members rendered into the problem document (e.g. "status" of a
-	// call for invalid_transition).
+	// Extra members rendered into the problem document (e.g. "call_status"
+	// for a call's invalid_transition). Never "status": RFC 9457 keeps it
+	// for the HTTP status, and an Extra member would overwrite it.
 	Extra map[string]any
 	// Err is the cause, logged but never shown to clients.
 	Err error
