@@ -197,7 +197,7 @@ WHERE conversation_id = $1 AND parent_id IS NULL AND deleted_at IS NULL ORDER BY
 		if err := rows.Scan(&mid, &uid); err != nil {
 			return t, fmt.Errorf("message: preview of %s: %w", c, err)
 		}
-		t.Recent = append(t.Recent, [2]id.ID{id.ID(mid), id.ID(uid)})
+		t.Recent = append(t.Recent, [2]int64{mid, uid})
 	}
 	if err := rows.Err(); err != nil {
 		return t, fmt.Errorf("message: preview of %s: %w", c, err)
