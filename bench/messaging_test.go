@@ -118,6 +118,28 @@ func checkDurable(b *testing.B, s *apitest.Stack) {
 	}
 }
 
+// cacheLookups reads the api's cache counters, by result.
+func (f *fixture) cacheLookups(b *testing.B) map[string]float64 {
+	mfs, err := f.stack.Deps.Metrics.Gather()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "chatterly_api_cache_requests_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" {
+					out[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return out
+}
+
 // do sends one request and expects status.
 func (f *fixture) do(method, path, tok string, body []byte, status int) error {
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
@@ -194,8 +216,15 @@ func BenchmarkMessaging(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		before := f.cacheLookups(b)
 		run(b, readRate, func(_ context.Context, call load.Call) error {
 			return f.do("GET", "/conversations", f.users[call.Worker].Token, nil, http.StatusOK)
 		})
+		after := f.cacheLookups(b)
+		if n := after["hit"] - before["hit"] + after["miss"] - before["miss"] + after["bypass"] - before["bypass"]; n > 0 {
+			// Every lookup of the measured reads, cache entries of all
+			// kinds: what was answered without Postgres.
+			b.ReportMetric(100*(after["hit"]-before["hit"])/n, "cache_hit_%")
+		}
 	})
 }
