@@ -40,6 +40,30 @@ func (e *Env) profileSelf(st *report.Step, name string, fn func()) {
 	st.Profile, st.Where = rel, TopOfProfile(file)
 }
 
+// profilePiece reruns load with a stack piece ("api", "edge0") under a CPU
+// profile and records the profile on every step in steps.
+func (e *Env) profilePiece(ctx context.Context, piece, name string, load func() error, steps ...*report.Step) {
+	file, rel := e.profilePath(name)
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return
+	}
+	err := e.Stack.Profile(ctx, piece, file, load)
+	where := ""
+	if err != nil {
+		where = "profile incomplete (" + err.Error() + "); "
+	}
+	if _, serr := os.Stat(file); serr != nil {
+		for _, st := range steps {
+			st.Where = "no profile: " + where + serr.Error()
+		}
+		return
+	}
+	where += TopOfProfile(file)
+	for _, st := range steps {
+		st.Profile, st.Where = rel, where
+	}
+}
+
 func createFile(path string) (*os.File, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
@@ -47,31 +71,60 @@ func createFile(path string) (*os.File, error) {
 	return os.Create(path)
 }
 
-// TopOfProfile names where a CPU profile's time goes, in one line: the
-// functions with the most flat time, from `go tool pprof -top`.
-func TopOfProfile(path string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=6", path).Output()
+// TopOfProfile names where a profile's time (or, for a heap profile, its
+// live memory) goes, in one line: the functions with the most flat
+// samples, then the heaviest of Chatterly's own functions by cumulative
+// samples, from `go tool pprof -top`. args go to pprof before the file
+// (-sample_index=inuse_space for a heap profile).
+func TopOfProfile(path string, args ...string) string {
+	flat, err := pprofTop(path, 6, "", args...)
 	if err != nil {
 		return "profile written; go tool pprof could not read it: " + err.Error()
+	}
+	if len(flat) == 0 {
+		return "profile written; it holds no samples"
+	}
+	line := "flat: " + strings.Join(flat, ", ")
+	if ours, err := pprofTop(path, 4, "chatterly/chatterly/", append([]string{"-cum"}, args...)...); err == nil && len(ours) > 0 {
+		line += "; heaviest of ours (cumulative): " + strings.Join(ours, ", ")
+	}
+	return line
+}
+
+// pprofTop returns up to n "share name" entries of `go tool pprof -top`,
+// keeping only names containing only (all when empty).
+func pprofTop(path string, n int, only string, args ...string) ([]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	argv := append([]string{"tool", "pprof", "-top", "-nodecount=60"}, args...)
+	out, err := exec.CommandContext(ctx, "go", append(argv, path)...).Output()
+	if err != nil {
+		return nil, err
 	}
 	// Lines after the header: "flat flat% sum% cum cum% name".
 	var parts []string
 	started := false
 	for _, l := range strings.Split(string(out), "\n") {
 		f := strings.Fields(l)
-		if len(f) >= 6 && f[0] == "flat" {
+		if len(f) >= 5 && f[0] == "flat" {
 			started = true
 			continue
 		}
 		if !started || len(f) < 6 {
 			continue
 		}
-		parts = append(parts, f[1]+" "+strings.Join(f[5:], " "))
+		name := strings.Join(f[5:], " ")
+		if only != "" && !strings.Contains(name, only) {
+			continue
+		}
+		share := f[1]
+		if only != "" {
+			share = f[4]
+		}
+		parts = append(parts, share+" "+strings.TrimPrefix(name, "github.com/chatterly/chatterly/"))
+		if len(parts) == n {
+			break
+		}
 	}
-	if len(parts) == 0 {
-		return "profile written; it holds no samples"
-	}
-	return "flat CPU: " + strings.Join(parts, ", ")
+	return parts, nil
 }

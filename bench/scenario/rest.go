@@ -69,10 +69,13 @@ func RESTWrite(ctx context.Context, e *Env) error {
 	}
 	fixed := e.runREST(ctx, sc, stepFixed, e.Size.WriteRate, e.Size.FixedSeconds, op, WriteP99)
 	seq += fixed.Due
-	e.ramp(ctx, sc, e.Size.WriteSteps, WriteHeldP99, func(ctx context.Context, call load.Call) error {
+	next := func(ctx context.Context, call load.Call) error {
 		call.I += seq
 		return op(ctx, call)
-	})
+	}
+	e.ramp(ctx, sc, e.Size.WriteSteps, WriteHeldP99, next)
+	seq += 1 << 40 // profiled reruns post bodies of their own
+	e.profileREST(ctx, sc, WriteHeldRate, WriteP99, WriteHeldP99, next)
 	return nil
 }
 
@@ -108,14 +111,50 @@ func RESTRead(ctx context.Context, e *Env) error {
 	}
 	e.runREST(ctx, sc, stepFixed, e.Size.ReadRate, e.Size.FixedSeconds, op, ReadP99)
 	e.ramp(ctx, sc, e.Size.ReadSteps, ReadHeldP99, op)
+	e.profileREST(ctx, sc, ReadHeldRate, ReadP99, ReadHeldP99, op)
 	return nil
+}
+
+// profileREST reruns, with the api under a CPU profile, the fixed step when
+// it missed fixedP99, and the first ramp step not held when the highest
+// rate held is below need, and records the profiles on those steps.
+func (e *Env) profileREST(ctx context.Context, sc *report.Scenario, need float64, fixedP99, heldP99 time.Duration, op load.Op) {
+	if !e.Size.Profile || len(sc.Steps) == 0 {
+		return
+	}
+	var todo []*report.Step
+	if f := sc.Step(stepFixed); f != nil && time.Duration(f.Latency.P99) > fixedP99 {
+		todo = append(todo, f)
+	}
+	best := 0.0
+	var miss *report.Step
+	for _, st := range sc.Steps {
+		if st.Extra["held"] == 1 {
+			best = max(best, st.Rate)
+		} else if miss == nil && st.Label != stepFixed {
+			miss = st
+		}
+	}
+	if best < need && miss != nil {
+		todo = append(todo, miss)
+	}
+	for _, st := range todo {
+		var again load.Result
+		rate := st.Rate
+		e.profilePiece(ctx, "api", sc.Name+"-"+strconv.Itoa(int(rate)), func() error {
+			again = load.Run(ctx, load.Plan{Rate: rate, Duration: seconds(e.Size.StepSeconds), Workers: max(64, int(rate/5)),
+				Grace: 2 * time.Second}, op)
+			return nil
+		}, st)
+		sc.Add(report.FromLoad(st.Label+", profiled rerun", again))
+	}
 }
 
 // runREST runs one fixed-rate step and records it.
 func (e *Env) runREST(ctx context.Context, sc *report.Scenario, label string, rate, secs float64, op load.Op, target time.Duration) load.Result {
-	// Enough workers for the rate at 50 ms each before the driver, not the
-	// api, would be the queue; their waiting would still be counted.
-	workers := max(16, int(rate/20))
+	// Enough workers for the rate at 200 ms each before the driver, not
+	// the api, would be the queue (that waiting would still be counted).
+	workers := max(64, int(rate/5))
 	r := load.Run(ctx, load.Plan{Rate: rate, Duration: seconds(secs), Workers: workers, Grace: 2 * time.Second}, op)
 	e.logf("%s %s: %s", sc.Name, label, r)
 	if label != stepFixed {

@@ -41,7 +41,7 @@ func (p *Proc) Start() error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(p.argv[0], p.argv[1:]...)
+	cmd := exec.Command(p.argv[0], p.argv[1:]...) // #nosec: the stack's own binaries
 	cmd.Env = p.env
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -60,6 +60,25 @@ func (p *Proc) Start() error {
 		close(done)
 	}()
 	return nil
+}
+
+// SetArgv changes the command line the next Start runs and returns the
+// one it replaces (the profiled reruns swap a piece's binary for a while).
+func (p *Proc) SetArgv(argv ...string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old := p.argv
+	p.argv = argv
+	return old
+}
+
+// Signal sends sig to the running process.
+func (p *Proc) Signal(sig syscall.Signal) error {
+	pid := p.PID()
+	if pid == 0 {
+		return errors.New(p.Name + " is not running")
+	}
+	return syscall.Kill(pid, sig)
 }
 
 // PID is the process id, or 0 when it is not running.

@@ -2,7 +2,9 @@
 // run, whose report is committed under bench/) and `make bench-smoke` (tiny
 // loads, report written into the scratch data folder only). Run as
 // `chatterly-bench sockets` it is one of the harness's socket-holding
-// children (bench/sockets), driven over stdin and stdout.
+// children (bench/sockets), driven over stdin and stdout; as
+// `chatterly-bench profile-api|profile-edge <file>` it is the api or the
+// edge under a CPU profile (bench/profiled).
 package main
 
 import (
@@ -16,18 +18,29 @@ import (
 	"time"
 
 	"github.com/chatterly/chatterly/bench/harness"
+	"github.com/chatterly/chatterly/bench/profiled"
 	"github.com/chatterly/chatterly/bench/scenario"
 	"github.com/chatterly/chatterly/bench/sockets"
 	"github.com/chatterly/chatterly/bench/stack"
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "sockets" {
-		// A child of the harness holding a share of the sockets.
-		if err := sockets.Serve(context.Background(), os.Stdin, os.Stdout); err != nil {
-			fail(err)
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "sockets": // a child of the harness holding a share of the sockets
+			if err := sockets.Serve(context.Background(), os.Stdin, os.Stdout); err != nil {
+				fail(err)
+			}
+			return
+		case "profile-api", "profile-edge": // a piece rerun under a CPU profile
+			if len(os.Args) != 3 {
+				fail(fmt.Errorf("usage: %s %s <profile file>", os.Args[0], os.Args[1]))
+			}
+			if err := profiled.Run(os.Args[1][len("profile-"):], os.Args[2]); err != nil {
+				fail(err)
+			}
+			return
 		}
-		return
 	}
 	smoke := flag.Bool("smoke", false, "tiny loads, report into the data folder, never into bench/")
 	edges := flag.Int("edges", 3, "edge processes to start (the fleet scenario uses them all)")

@@ -1,0 +1,124 @@
+// Package profiled runs the api or the edge inside the bench's own binary
+// under a CPU profile, for the scenarios that miss a target: neither
+// process serves pprof, so the harness restarts the piece as
+// `chatterly-bench profile-api|profile-edge <file>`, reruns the load, and
+// stops it, which writes <file>. The wiring is the same as the real mains
+// (configuration from the environment, the same packages), so the profile
+// is of the same code under the same load. SIGUSR1 writes a heap profile
+// to <file>.heap, for the memory targets.
+package profiled
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"syscall"
+	"time"
+
+	apiserver "github.com/chatterly/chatterly/api/server"
+	edgeserver "github.com/chatterly/chatterly/edge/server"
+	"github.com/chatterly/chatterly/shared/config"
+	"github.com/chatterly/chatterly/shared/logging"
+	"github.com/chatterly/chatterly/shared/metrics"
+)
+
+// Run runs the named process ("api" or "edge") until SIGINT or SIGTERM,
+// with a CPU profile written to out when it stops.
+func Run(which, out string) error {
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return err
+	}
+	defer pprof.StopCPUProfile()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go heapOnUSR1(ctx, out+".heap")
+	switch which {
+	case "api":
+		return api(ctx)
+	case "edge":
+		return edge(ctx)
+	}
+	return fmt.Errorf("profiled: unknown process %q (want api or edge)", which)
+}
+
+// heapOnUSR1 writes a heap profile (after a GC, so it shows live memory)
+// each time the process receives SIGUSR1.
+func heapOnUSR1(ctx context.Context, path string) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGUSR1)
+	defer signal.Stop(ch)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ch:
+			runtime.GC()
+			if f, err := os.Create(path); err == nil {
+				_ = pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}
+	}
+}
+
+func api(ctx context.Context) error {
+	cfg, err := apiserver.LoadConfig(config.FromOS())
+	if err != nil {
+		return err
+	}
+	log := logging.New(os.Stderr, cfg.LogLevel, "api")
+	deps, err := apiserver.Open(ctx, cfg, log, metrics.NewRegistry())
+	if err != nil {
+		return err
+	}
+	defer deps.Close()
+	srv, err := apiserver.New(ctx, deps)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+func edge(ctx context.Context) error {
+	cfg, err := edgeserver.LoadConfig(config.FromOS())
+	if err != nil {
+		return err
+	}
+	log := logging.New(os.Stderr, cfg.LogLevel, "edge")
+	deps, err := edgeserver.Open(cfg, log, metrics.NewRegistry())
+	if err != nil {
+		return err
+	}
+	defer deps.Close()
+	srv := edgeserver.New(cfg, deps)
+	if _, err := srv.Listen(); err != nil {
+		return err
+	}
+	if err := srv.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
