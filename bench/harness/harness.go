@@ -95,8 +95,9 @@ func Run(ctx context.Context, o Options) (run *report.Run, files []string, err e
 		}
 	}
 	run.Targets = scenario.Targets(run)
+	run.Figures = append(scenario.Figures(run), run.Figures...)
 	run.Estimate = scenario.Estimate(run)
-	run.Notes = notes(run, st)
+	run.Notes = notes(run, st, o.Size)
 	run.Finished = time.Now().UTC()
 	files, err = report.Write(o.OutDir, run)
 	return run, files, err
@@ -153,7 +154,7 @@ var RaisedLimits = map[string]string{
 	"EDGE_SHUTDOWN_WINDOW": "500ms",
 }
 
-func notes(run *report.Run, st *stack.Stack) []string {
+func notes(run *report.Run, st *stack.Stack, size scenario.Size) []string {
 	var limits []string
 	for k, v := range RaisedLimits {
 		limits = append(limits, k+"="+v)
@@ -165,6 +166,9 @@ func notes(run *report.Run, st *stack.Stack) []string {
 		fmt.Sprintf("Everything ran on this one machine: Postgres, Redis, the api, %d edge process(es), the worker and the load generators share its %d cores; the machine is shared with other work (load average %.2f when the run started), and every figure includes that contention.",
 			len(st.Edges), run.Machine.Cores, run.Machine.Load1),
 		"Release binaries (go build -trimpath -ldflags=-s -w); Postgres and Redis as `make run` configures them (deploy/local/lib.sh), Redis with an append-only file fsynced every second.",
+		"How latency is counted. REST and auth: from each request's due time on a fixed-rate schedule (open model). Delivery from api acceptance: from the due time of the POST that created the message to its arrival at each subscribed socket (the POST's own time is inside it). Delivery from stream entry: the bench appends an ephemeral event (a typing event from a user no socket belongs to, carrying the bench's tag) straight to the conversation's shard stream and counts from the moment the XADD is sent. One event to every user: per event, the latency of its last socket.",
+		fmt.Sprintf("Sockets are held by child processes of the harness (`chatterly-bench sockets`, bench/sockets, on loadtest/cable's wire code), at most %d sockets each, so no process passes the open-files limit.", size.PerChild) + " They behave as the protocol tells clients: drop a seq already applied, and, in the fault scenario, reconnect, re-subscribe and fetch `GET /conversations/:id/events?after_seq=N` after a gap or a reconnect. Loss is what a subscriber never held after that recovery.",
+		"Edge CPU per frame is the edge process's user+system time (/proc/<pid>/stat) over the fan-out phase divided by the event frames delivered; the keepalive pings (one per socket every 3 s) are in the CPU but not in the frames, so the figure errs high. Memory per socket is the edge's VmRSS with the sockets idle minus the VmRSS of the same, freshly started process before any socket, divided by the sockets held.",
 	}
 	for name, why := range st.Missing {
 		n = append(n, fmt.Sprintf("Not started: %s (%s).", name, why))
