@@ -28,7 +28,7 @@ func TestReportCountsLossDuplicatesAndUnexpected(t *testing.T) {
 		{phase: 7, sub: 1, k: 9, lat: 5000}, // not in the sent list
 		{phase: 8, sub: 0, k: 0, lat: 1},    // another phase: kept
 	}
-	a.dups = 2                                         // seq duplicates the socket dropped
+	a.dups = 2                                          // seq duplicates the socket dropped
 	b.recs = []rec{{phase: 7, sub: 0, k: 0, lat: 4000}} // k 1 never reached b
 	rep := g.Report(7, []Expect{{Conv: 10, Ks: []uint32{0, 1}}, {Conv: 20, Ks: []uint32{2}}})
 
