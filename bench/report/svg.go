@@ -11,8 +11,8 @@ import (
 
 // Plot geometry, in SVG user units.
 const (
-	plotW, plotH           = 760, 440
-	padL, padR, padT, padB = 70, 190, 40, 50
+	plotW, plotH           = 900, 460
+	padL, padR, padT, padB = 84, 300, 40, 50
 	// xDecades is how far right the percentile axis goes: 5 decades is
 	// 99.999 %.
 	xDecades = 5
@@ -20,6 +20,9 @@ const (
 
 // palette colours the series, in order.
 var palette = []string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"}
+
+// dashes tell series apart once the palette repeats.
+var dashes = []string{"", "6,3", "2,2"}
 
 // PlotSVG draws a scenario's latency distributions, one line per step, as
 // the classic HDR percentile plot: x is the percentile on a log scale of
@@ -76,10 +79,11 @@ func PlotSVG(s *Scenario) []byte {
 	}
 	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%.1f" fill="none" stroke="#333"/>`+"\n", padL, padT, iw, ih)
 	fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">percentile</text>`+"\n", padL+iw/2, plotH-8)
-	fmt.Fprintf(&b, `<text transform="translate(16 %.1f) rotate(-90)" text-anchor="middle">latency (ms, log scale)</text>`+"\n", padT+ih/2)
+	fmt.Fprintf(&b, `<text transform="translate(14 %.1f) rotate(-90)" text-anchor="middle">latency (ms, log scale)</text>`+"\n", padT+ih/2)
 	// Series, drawn as steps: each bucket holds its value up to its share.
 	for i, st := range series {
 		col := palette[i%len(palette)]
+		dash := dashes[(i/len(palette))%len(dashes)]
 		var pts bytes.Buffer
 		prevX := xOf(0)
 		for _, p := range st.Distribution {
@@ -88,10 +92,10 @@ func PlotSVG(s *Scenario) []byte {
 			fmt.Fprintf(&pts, "%.1f,%.1f %.1f,%.1f ", prevX, y, x, y)
 			prevX = x
 		}
-		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.8" points="%s"/>`+"\n", col, bytes.TrimSpace(pts.Bytes()))
+		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.8" stroke-dasharray="%s" points="%s"/>`+"\n", col, dash, bytes.TrimSpace(pts.Bytes()))
 		ly := padT + 14 + 18*i
-		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="3"/>`+"\n", padL+iw+12, ly-4, padL+iw+30, ly-4, col)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d">%s</text>`+"\n", padL+iw+36, ly, html.EscapeString(clip(st.Label, 24)))
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="3" stroke-dasharray="%s"/>`+"\n", padL+iw+12, ly-4, padL+iw+30, ly-4, col, dash)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d">%s</text>`+"\n", padL+iw+36, ly, html.EscapeString(clip(st.Label, 42)))
 	}
 	b.WriteString("</svg>\n")
 	return b.Bytes()
