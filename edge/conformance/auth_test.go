@@ -82,7 +82,7 @@ func TestEveryBadTokenIsRefused(t *testing.T) {
 	}
 	require.Equal(t, float64(1), e.metric("chatterly_edge_handshakes_total", `outcome="token_expired"`))
 	require.Equal(t, float64(len(cases)-1), e.metric("chatterly_edge_handshakes_total", `outcome="unauthorized"`))
-	require.NotContains(t, e.logs.String(), parts[2], "tokens never appear in logs")
+	require.NotContains(t, e.proc.Log.String(), parts[2], "tokens never appear in logs")
 }
 
 // TestRevocationDisconnectsWithinASecond revokes a session the way the

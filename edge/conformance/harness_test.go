@@ -1,22 +1,18 @@
 package conformance
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/chatterly/chatterly/edge/edgetest"
 	"github.com/chatterly/chatterly/loadtest/cable"
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
@@ -28,24 +24,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// edgeBin is the binary under test, built once by TestMain.
-var edgeBin string
+const edgePkg = "github.com/chatterly/chatterly/edge/cmd/chatterly-edge"
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "chatterly-edge-conformance")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	edgeBin = filepath.Join(dir, "chatterly-edge")
-	build := exec.Command("go", "build", "-o", edgeBin, "github.com/chatterly/chatterly/edge/cmd/chatterly-edge")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building the edge:", err)
-		os.Exit(1)
-	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	edgetest.Cleanup()
 	os.Exit(code)
 }
 
@@ -75,29 +58,9 @@ func newStack(t *testing.T) *stack {
 // edge is a running edge process.
 type edge struct {
 	t     *testing.T
-	cmd   *exec.Cmd
+	proc  *edgetest.Process
 	Addr  string
 	Admin string
-	logs  *logBuffer
-	done  chan struct{}
-	err   error
-}
-
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // start runs the edge with env over the defaults; wrap, when set, prefixes
@@ -116,79 +79,27 @@ func (st *stack) start(env map[string]string, wrap ...string) *edge {
 		"EDGE_PRESENCE_GRACE":    "300ms",
 		"EDGE_EVENT_LOOPS":       "2",
 		"EDGE_WORKERS":           "4",
-		"LOG_LEVEL":              "info",
-		"PATH":                   os.Getenv("PATH"),
-		"GOMAXPROCS":             "2",
 		"EDGE_HANDSHAKE_TIMEOUT": "10s",
+		"LOG_LEVEL":              "info",
+		"GOMAXPROCS":             "2",
 	}
 	for k, v := range env {
 		vars[k] = v
 	}
-	args := append(append([]string(nil), wrap...), edgeBin)
-	cmd := exec.Command(args[0], args[1:]...)
-	for k, v := range vars {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	pr, pw := io.Pipe()
-	logs := &logBuffer{}
-	cmd.Stderr = io.MultiWriter(pw, logs)
-	cmd.Stdout = logs
-	require.NoError(t, cmd.Start())
-	e := &edge{t: t, cmd: cmd, logs: logs, done: make(chan struct{})}
-	go func() { e.err = cmd.Wait(); pw.Close(); close(e.done) }()
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			var line struct {
-				Msg       string `json:"msg"`
-				Addr      string `json:"addr"`
-				AdminAddr string `json:"admin_addr"`
-			}
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "edge listening" {
-				e.Addr, e.Admin = line.Addr, line.AdminAddr
-				close(ready)
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
-	select {
-	case <-ready:
-	case <-e.done:
-		t.Fatalf("edge exited at start: %v\n%s", e.err, logs)
-	case <-time.After(15 * time.Second):
-		t.Fatalf("edge did not start\n%s", logs)
-	}
-	t.Cleanup(func() {
-		e.signal(syscall.SIGKILL)
-		<-e.done
-		if t.Failed() {
-			t.Logf("edge log:\n%s", logs)
-		}
-	})
+	argv := append(append([]string(nil), wrap...), edgetest.Build(t, edgePkg))
+	p := edgetest.Start(t, vars, argv...)
+	line := p.WaitLog(t, "edge listening", 15*time.Second)
+	e := &edge{t: t, proc: p, Addr: line["addr"].(string), Admin: line["admin_addr"].(string)}
 	// Ready means the stream consumer is running: events seeded from now on
 	// are delivered.
 	require.Eventually(t, func() bool { return e.get("/readyz") == 200 }, 10*time.Second, 20*time.Millisecond)
 	return e
 }
 
-func (e *edge) signal(sig syscall.Signal) {
-	if e.cmd.Process != nil {
-		_ = e.cmd.Process.Signal(sig)
-	}
-}
+func (e *edge) signal(sig syscall.Signal) { e.proc.Signal(sig) }
 
 // get returns the status of an admin endpoint (0 when unreachable).
-func (e *edge) get(path string) int {
-	c := http.Client{Timeout: 2 * time.Second}
-	r, err := c.Get("http://" + e.Admin + path)
-	if err != nil {
-		return 0
-	}
-	r.Body.Close()
-	return r.StatusCode
-}
+func (e *edge) get(path string) int { return edgetest.Status("http://" + e.Admin + path) }
 
 // metric returns the sum of a metric's samples whose label text contains
 // match.

@@ -73,7 +73,7 @@ func TestSurvivesRunningOutOfDescriptors(t *testing.T) {
 	require.Greater(t, len(held), 40)
 
 	// No spinning while clients keep knocking at the full process.
-	before := cpuTicks(t, e.cmd.Process.Pid)
+	before := cpuTicks(t, e.proc.Pid())
 	start := time.Now()
 	for time.Since(start) < 2*time.Second {
 		if c, err := tryDial(st, e, 1); err == nil {
@@ -81,7 +81,7 @@ func TestSurvivesRunningOutOfDescriptors(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond) // a client's retry pace
 	}
-	used := cpuTicks(t, e.cmd.Process.Pid) - before
+	used := cpuTicks(t, e.proc.Pid()) - before
 	require.Less(t, used, 40, "%d ticks of CPU in 2 s: the acceptor spins", used)
 
 	// The sockets it has are served.

@@ -44,8 +44,8 @@ func TestSIGTERMSendsEverySocketItsDisconnect(t *testing.T) {
 	}
 	wg.Wait()
 	select {
-	case <-e.done:
-		require.NoError(t, e.err, "clean exit")
+	case <-e.proc.Done():
+		require.NoError(t, e.proc.Err(), "clean exit")
 	case <-time.After(10 * time.Second):
 		t.Fatal("the edge did not exit")
 	}

@@ -56,6 +56,7 @@ func (s *Server) accept() {
 			continue
 		}
 		s.m.open.Add(1)
+		s.m.accepted.Add(1)
 		// EnrollContext duplicates the descriptor into gnet and closes nc.
 		if _, err := s.cli.EnrollContext(nc, &socket{}); err != nil {
 			s.m.open.Add(-1)

@@ -5,14 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	sharedmetrics "github.com/chatterly/chatterly/shared/metrics"
 	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/pprofhandler"
 )
 
 // serveAdmin serves /healthz (the process runs), /readyz (it consumes the
-// streams, reaches Redis and is not draining) and /metrics. It takes few
+// streams, reaches Redis and is not draining), /metrics, and with
+// EDGE_PPROF=1 the Go profiles under /debug/pprof/. It takes few
 // descriptors: admin traffic is a prober and a scraper.
 func (s *Server) serveAdmin() (*fasthttp.Server, net.Addr, error) {
 	ln, err := net.Listen("tcp", s.cfg.AdminAddr)
@@ -35,6 +38,10 @@ func (s *Server) serveAdmin() (*fasthttp.Server, net.Addr, error) {
 			case "/metrics":
 				mh(c)
 			default:
+				if s.cfg.Pprof && strings.HasPrefix(string(c.Path()), "/debug/pprof/") {
+					pprofhandler.PprofHandler(c)
+					return
+				}
 				c.SetStatusCode(fasthttp.StatusNotFound)
 			}
 		},

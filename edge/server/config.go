@@ -87,7 +87,16 @@ type Config struct {
 	Workers   int
 	WorkQueue int
 	// TokenCacheSize bounds the verified-token cache (TOKEN_CACHE_SIZE).
+	// The edge's default is small: a token is verified once per
+	// connection, and a socket must not pay for a cache entry while idle.
 	TokenCacheSize int
+	// RedisCacheBytes bounds rueidis' client-side cache per Redis
+	// connection (EDGE_REDIS_CACHE_BYTES): member sets, call participants
+	// and denylist answers are cached least-recently-used within it, so
+	// the cache's memory does not grow with the number of sockets.
+	RedisCacheBytes int
+	// Pprof serves Go's profiles on the admin address (EDGE_PPROF=1).
+	Pprof bool
 	// StreamReaders is how many XREAD loops share the shard streams
 	// (EDGE_STREAM_READERS; 1 for one Redis, STREAM_SHARDS for a cluster).
 	StreamReaders int
@@ -126,8 +135,10 @@ func LoadConfig(e *config.Env) (Config, error) {
 		MaxWatch:          e.Int("EDGE_MAX_WATCH", 500, 1, 100_000),
 		Workers:           e.Int("EDGE_WORKERS", 16, 1, 4096),
 		WorkQueue:         e.Int("EDGE_WORK_QUEUE", 20_000, 16, 10_000_000),
-		TokenCacheSize:    e.Int("TOKEN_CACHE_SIZE", 100_000, 0, 10_000_000),
+		TokenCacheSize:    e.Int("TOKEN_CACHE_SIZE", 4096, 0, 10_000_000),
+		RedisCacheBytes:   e.Int("EDGE_REDIS_CACHE_BYTES", 2<<20, 64<<10, 1<<30),
 		StreamReaders:     e.Int("EDGE_STREAM_READERS", 1, 1, 1024),
+		Pprof:             e.Bool("EDGE_PPROF", false),
 	}
 	e.Check(c.MaxMessageBytes >= c.MaxSignalBytes, "EDGE_MAX_SIGNAL_BYTES", strconv.Itoa(c.MaxSignalBytes),
 		"must not exceed EDGE_MAX_MESSAGE_BYTES")

@@ -38,12 +38,12 @@ type Deps struct {
 func Open(cfg Config, log *slog.Logger, reg *prometheus.Registry) (*Deps, error) {
 	d := &Deps{Log: log, Metrics: reg, Keys: rkey.New(cfg.KeyPrefix, cfg.StreamShards)}
 	var err error
-	if d.Redis, err = openRedis(cfg.RedisURL, cfg.StreamReaders+1); err != nil {
+	if d.Redis, err = openRedis(cfg.RedisURL, cfg.StreamReaders+1, cfg.RedisCacheBytes); err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
 	d.Streams = d.Redis
 	if cfg.RedisStreamsURL != cfg.RedisURL {
-		if d.Streams, err = openRedis(cfg.RedisStreamsURL, cfg.StreamReaders+1); err != nil {
+		if d.Streams, err = openRedis(cfg.RedisStreamsURL, cfg.StreamReaders+1, cfg.RedisCacheBytes); err != nil {
 			d.Close()
 			return nil, fmt.Errorf("REDIS_STREAMS_URL: %w", err)
 		}
@@ -69,15 +69,16 @@ func Open(cfg Config, log *slog.Logger, reg *prometheus.Registry) (*Deps, error)
 	return d, nil
 }
 
-// openRedis opens a client whose descriptors stay few and bounded: one
-// pipelined connection plus a small pool for blocking XREADs.
-func openRedis(url string, blocking int) (rueidis.Client, error) {
+// openRedis opens a client whose descriptors stay few and bounded (the
+// pipelined connections plus a small pool for blocking XREADs) and whose
+// client-side cache holds at most cacheBytes per connection.
+func openRedis(url string, blocking, cacheBytes int) (rueidis.Client, error) {
 	opt, err := rueidis.ParseURL(url)
 	if err != nil {
 		return nil, err
 	}
 	opt.BlockingPoolSize = max(2, blocking+1)
-	opt.CacheSizeEachConn = 32 << 20
+	opt.CacheSizeEachConn = cacheBytes
 	return rueidis.NewClient(opt)
 }
 

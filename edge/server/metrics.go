@@ -23,6 +23,7 @@ const (
 
 type metrics struct {
 	open       atomic.Int64 // sockets, handshakes included
+	accepted   atomic.Int64 // connections enrolled, ever
 	handshakes *prometheus.CounterVec
 	disconnect *prometheus.CounterVec
 	malformed  prometheus.Counter

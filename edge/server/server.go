@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,6 +62,9 @@ func New(cfg Config, d *Deps) *Server {
 		typing: newTypingLimiter(cfg.TypingInterval), start: time.Now(), loops: map[gnet.EventLoop]*loop{}}
 	for _, o := range cfg.AllowedOrigins {
 		s.origins[o] = true
+	}
+	if cfg.Pprof {
+		runtime.MemProfileRate = 512 // fine heap profiles, for memory work
 	}
 	return s
 }
@@ -170,10 +174,12 @@ func (s *Server) loopList() []*loop {
 	return append([]*loop(nil), s.list...)
 }
 
-// ticker posts a tick to every loop every tickEvery.
+// ticker posts a tick to every loop every tickEvery, and tidies memory
+// after handshake bursts.
 func (s *Server) ticker(ctx context.Context) {
 	t := time.NewTicker(tickEvery)
 	defer t.Stop()
+	var tidy tidier
 	for {
 		select {
 		case <-ctx.Done():
@@ -182,6 +188,7 @@ func (s *Server) ticker(ctx context.Context) {
 			for _, l := range s.loopList() {
 				l.post(func() { l.onTick(now) })
 			}
+			tidy.check(s.m.accepted.Load(), now)
 		}
 	}
 }

@@ -1,0 +1,216 @@
+// Package edgetest runs Chatterly binaries for the edge's black-box tests:
+// it builds a command once per test binary, starts it with an environment
+// of the test's choosing, captures its log, waits for a JSON log line, and
+// stops it (SIGTERM or SIGKILL) when the test ends.
+package edgetest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildMu sync.Mutex
+	built   = map[string]string{}
+	dir     string
+)
+
+// Build compiles the command package pkg (an import path) once per test
+// binary and returns the path of the executable.
+func Build(t testing.TB, pkg string) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if p, ok := built[pkg]; ok {
+		return p
+	}
+	if dir == "" {
+		d, err := os.MkdirTemp("", "chatterly-edgetest")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir = d
+	}
+	out := filepath.Join(dir, filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	built[pkg] = out
+	return out
+}
+
+// Cleanup removes the built binaries; call it from TestMain after m.Run.
+func Cleanup() {
+	if dir != "" {
+		os.RemoveAll(dir)
+	}
+}
+
+// Process is a running binary.
+type Process struct {
+	Cmd  *exec.Cmd
+	Log  *Buffer
+	done chan struct{}
+	err  error
+	mu   sync.Mutex
+	seen []map[string]any
+	cond *sync.Cond
+}
+
+// Buffer is a log safe for concurrent writes and reads.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *Buffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *Buffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Start runs argv with env (and PATH) and kills it when the test ends,
+// printing its log if the test failed.
+func Start(t testing.TB, env map[string]string, argv ...string) *Process {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	pr, pw := io.Pipe()
+	p := &Process{Cmd: cmd, Log: &Buffer{}, done: make(chan struct{})}
+	p.cond = sync.NewCond(&p.mu)
+	cmd.Stdout = p.Log
+	cmd.Stderr = io.MultiWriter(pw, p.Log)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", argv[0], err)
+	}
+	go func() {
+		p.err = cmd.Wait()
+		pw.Close()
+		close(p.done)
+		p.mu.Lock()
+		p.cond.Broadcast()
+		p.mu.Unlock()
+	}()
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) == nil {
+				p.mu.Lock()
+				p.seen = append(p.seen, line)
+				p.cond.Broadcast()
+				p.mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		p.Signal(syscall.SIGKILL)
+		<-p.done
+		if t.Failed() {
+			t.Logf("%s log:\n%s", filepath.Base(argv[0]), p.Log)
+		}
+	})
+	return p
+}
+
+// WaitLog waits for a JSON log line whose msg is msg and returns it.
+func (p *Process) WaitLog(t testing.TB, msg string, timeout time.Duration) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	timer := time.AfterFunc(timeout, func() {
+		p.mu.Lock()
+		p.cond.Broadcast()
+		p.mu.Unlock()
+	})
+	defer timer.Stop()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := 0; ; {
+		for ; i < len(p.seen); i++ {
+			if p.seen[i]["msg"] == msg {
+				return p.seen[i]
+			}
+		}
+		if p.Exited() {
+			t.Fatalf("process exited before logging %q: %v\n%s", msg, p.err, p.Log)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q logged within %s\n%s", msg, timeout, p.Log)
+		}
+		p.cond.Wait()
+	}
+}
+
+// Signal sends sig to the process.
+func (p *Process) Signal(sig syscall.Signal) {
+	if p.Cmd.Process != nil {
+		_ = p.Cmd.Process.Signal(sig)
+	}
+}
+
+// Exited reports whether the process has ended.
+func (p *Process) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Done is closed when the process ends; Err is then its exit error.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Err is the process's exit error, once Done is closed.
+func (p *Process) Err() error { return p.err }
+
+// Pid is the process id.
+func (p *Process) Pid() int { return p.Cmd.Process.Pid }
+
+// FreePort returns a loopback port nothing listens on right now.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Status returns the HTTP status of GET url (0 when unreachable).
+func Status(url string) int {
+	c := http.Client{Timeout: 2 * time.Second}
+	r, err := c.Get(url)
+	if err != nil {
+		return 0
+	}
+	r.Body.Close()
+	return r.StatusCode
+}
+
+// Addr formats a loopback address.
+func Addr(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }

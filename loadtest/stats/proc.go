@@ -1,0 +1,71 @@
+package stats
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// clockTick is the kernel's USER_HZ, 100 on every Linux this runs on.
+const clockTick = 10 * time.Millisecond
+
+// CPU returns the user and system time pid has used.
+func CPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("stats: unreadable /proc/%d/stat", pid)
+	}
+	f := strings.Fields(s[i+2:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("stats: short /proc/%d/stat", pid)
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("stats: unreadable /proc/%d/stat", pid)
+	}
+	return time.Duration(u+st) * clockTick, nil
+}
+
+// Memory is a process's resident memory from /proc/<pid>/status, in bytes.
+type Memory struct {
+	RSS  int64 `json:"vm_rss"`
+	Anon int64 `json:"rss_anon"`
+}
+
+// ReadMemory reads VmRSS and RssAnon.
+func ReadMemory(pid int) (Memory, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return Memory{}, err
+	}
+	var m Memory
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		var dst *int64
+		switch k {
+		case "VmRSS":
+			dst = &m.RSS
+		case "RssAnon":
+			dst = &m.Anon
+		default:
+			continue
+		}
+		f := strings.Fields(v)
+		if len(f) >= 1 {
+			n, _ := strconv.ParseInt(f[0], 10, 64)
+			*dst = n << 10
+		}
+	}
+	return m, nil
+}

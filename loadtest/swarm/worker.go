@@ -1,0 +1,230 @@
+package swarm
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/chatterly/chatterly/loadtest/cable"
+	"github.com/chatterly/chatterly/loadtest/stats"
+	"github.com/chatterly/chatterly/shared/id"
+	"github.com/chatterly/chatterly/shared/token"
+)
+
+// ring is how many events' slowest-socket lags a worker remembers: more
+// than a run publishes between two resets.
+const ring = 1 << 21
+
+// workerMsg is a line a worker writes to the coordinator.
+type workerMsg struct {
+	Type      string         `json:"type"` // ready, report
+	Connected int            `json:"connected,omitempty"`
+	Failed    int            `json:"failed,omitempty"`
+	FirstErr  string         `json:"first_err,omitempty"`
+	Confirms  int64          `json:"confirms,omitempty"`
+	Rejects   int64          `json:"rejects,omitempty"`
+	ElapsedMS int64          `json:"elapsed_ms,omitempty"`
+	Frames    int64          `json:"frames,omitempty"`
+	Pings     int64          `json:"pings,omitempty"`
+	Closed    int64          `json:"closed,omitempty"`
+	Lag       stats.Snapshot `json:"lag"`
+	// EventMax is each event's slowest lag here, in µs, keyed by event
+	// number, for events numbered from Low to High.
+	EventMax map[int64]int64 `json:"event_max,omitempty"`
+	PID      int             `json:"pid"`
+}
+
+// worker measures what its sockets receive.
+type worker struct {
+	hist     atomic.Pointer[stats.Hist]
+	eventMax []atomic.Int64
+	low      atomic.Int64
+	high     atomic.Int64
+}
+
+var (
+	tsKey = []byte(`"ts":`)
+	nKey  = []byte(`"n":`)
+)
+
+// onMessage reads a frame's event number and publication time.
+func (w *worker) onMessage(recv time.Time, payload []byte) {
+	ts, ok1 := intAfter(payload, tsKey)
+	n, ok2 := intAfter(payload, nKey)
+	if !ok1 || !ok2 {
+		return
+	}
+	lag := recv.UnixNano() - ts
+	w.hist.Load().Record(time.Duration(lag))
+	us := lag / 1000
+	slot := &w.eventMax[n&(ring-1)]
+	for {
+		m := slot.Load()
+		if us <= m || slot.CompareAndSwap(m, us) {
+			break
+		}
+	}
+	for {
+		h := w.high.Load()
+		if n <= h || w.high.CompareAndSwap(h, n) {
+			break
+		}
+	}
+	for {
+		l := w.low.Load()
+		if (l != 0 && n >= l) || w.low.CompareAndSwap(l, n) {
+			break
+		}
+	}
+}
+
+// intAfter parses the decimal number right after key.
+func intAfter(b, key []byte) (int64, bool) {
+	i := bytes.Index(b, key)
+	if i < 0 {
+		return 0, false
+	}
+	var v int64
+	j := i + len(key)
+	start := j
+	for ; j < len(b) && b[j] >= '0' && b[j] <= '9'; j++ {
+		v = v*10 + int64(b[j]-'0')
+	}
+	return v, j > start
+}
+
+func (w *worker) reset() {
+	w.hist.Store(&stats.Hist{})
+	for i := range w.eventMax {
+		w.eventMax[i].Store(0)
+	}
+	w.low.Store(0)
+	w.high.Store(0)
+}
+
+// RunWorker is a worker process: it opens sockets From..From+Count-1,
+// reports "ready", then obeys the coordinator's commands on stdin (reset,
+// report, close) until close or end of input.
+func RunWorker(cfg Config, in io.Reader, out io.Writer) error {
+	w := &worker{eventMax: make([]atomic.Int64, ring)}
+	w.reset()
+	pool, err := cable.NewPool(cable.PoolConfig{Loops: cfg.Loops, OnMessage: w.onMessage})
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	priv, err := token.LoadSigningKey(cfg.KeyDir, false)
+	if err != nil {
+		return err
+	}
+	iss, err := token.NewIssuer(priv, 6*time.Hour)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(out)
+	start := time.Now()
+	var (
+		mu        sync.Mutex
+		connected int
+		failed    int
+		firstErr  string
+		next      = cfg.From
+	)
+	var wg sync.WaitGroup
+	for d := 0; d < cfg.Dialers; d++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= cfg.From+cfg.Count {
+					return
+				}
+				err := dialOne(pool, iss, cfg, i)
+				mu.Lock()
+				if err != nil {
+					failed++
+					if firstErr == "" {
+						firstErr = err.Error()
+					}
+				} else {
+					connected++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	deadline := time.Now().Add(60 * time.Second)
+	for pool.Confirms.Load()+pool.Rejects.Load() < int64(connected) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := enc.Encode(workerMsg{Type: "ready", Connected: connected, Failed: failed, FirstErr: firstErr,
+		Confirms: pool.Confirms.Load(), Rejects: pool.Rejects.Load(), ElapsedMS: time.Since(start).Milliseconds(),
+		PID: os.Getpid()}); err != nil {
+		return err
+	}
+	var base int64
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		switch sc.Text() {
+		case "reset":
+			w.reset()
+			base = pool.Messages.Load()
+		case "report":
+			m := workerMsg{Type: "report", Frames: pool.Messages.Load() - base, Pings: pool.Pings.Load(),
+				Closed: pool.Closed.Load(), Lag: w.hist.Load().Snapshot(), PID: os.Getpid(),
+				EventMax: map[int64]int64{}}
+			for n := w.low.Load(); n > 0 && n <= w.high.Load(); n++ {
+				if v := w.eventMax[n&(ring-1)].Load(); v > 0 {
+					m.EventMax[n] = v
+				}
+			}
+			if err := enc.Encode(m); err != nil {
+				return err
+			}
+		case "close":
+			return nil
+		}
+	}
+	return sc.Err()
+}
+
+func dialOne(pool *cable.Pool, iss *token.Issuer, cfg Config, i int) error {
+	tok, _, err := iss.Issue(id.ID(cfg.user(i)), id.ID(cfg.user(i)))
+	if err != nil {
+		return err
+	}
+	ident := cable.Identifier("ConversationChannel", "id", fmt.Sprint(cfg.conv(i)))
+	var last error
+	for attempt := 0; attempt < 3; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		_, err := pool.Dial(ctx, cable.Request{Addr: cfg.Target, Token: tok}, ident)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		last = err
+		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
+	}
+	return last
+}
+
+// ensureKey makes a signing key in dir when there is none.
+func ensureKey(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, "signing.key")); err == nil {
+		return nil
+	}
+	return token.GenerateKey(dir)
+}
