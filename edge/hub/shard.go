@@ -133,28 +133,34 @@ func (s *Shard) Unsubscribe(sub *Sub) {
 
 // Watch replaces the users a presence subscription watches.
 func (s *Shard) Watch(sub *Sub, users []id.ID) {
-	for i := range sub.watch {
-		s.remove(&sub.watch[i])
-	}
-	sub.watch = nil
+	s.unwatch(sub)
 	if len(users) == 0 {
 		return
 	}
-	sub.watch = make([]slot, len(users))
+	w := make([]slot, len(users))
+	sub.watch = &w
 	for i, u := range users {
-		sub.watch[i].sub = sub
-		s.place(&sub.watch[i], rkey.PresenceTopic(u))
+		w[i].sub = sub
+		s.place(&w[i], rkey.PresenceTopic(u))
 	}
+}
+
+func (s *Shard) unwatch(sub *Sub) {
+	if sub.watch == nil {
+		return
+	}
+	w := *sub.watch
+	for i := range w {
+		s.remove(&w[i])
+	}
+	sub.watch = nil
 }
 
 func (s *Shard) unplace(sub *Sub) {
 	if sub.main.topic != nil {
 		s.remove(&sub.main)
 	}
-	for i := range sub.watch {
-		s.remove(&sub.watch[i])
-	}
-	sub.watch = nil
+	s.unwatch(sub)
 }
 
 func (s *Shard) place(sl *slot, name string) {

@@ -58,7 +58,7 @@ func (s *Server) accept() {
 		s.m.open.Add(1)
 		s.m.accepted.Add(1)
 		// EnrollContext duplicates the descriptor into gnet and closes nc.
-		if _, err := s.cli.EnrollContext(nc, &socket{}); err != nil {
+		if _, err := s.cli.EnrollContext(nc, &socket{list: listNone}); err != nil {
 			s.m.open.Add(-1)
 			kind := "enroll"
 			if isFDExhaustion(err) {

@@ -153,10 +153,10 @@ func (l *loop) message(s *socket, cmd cable.Command, now time.Time) {
 }
 
 func (s *socket) pendingIndex(raw []byte) int {
-	if s.x == nil {
+	if s.aux == nil {
 		return -1
 	}
-	for i, p := range s.x.pending {
+	for i, p := range s.aux.pending {
 		if bytes.Equal(p.raw, raw) {
 			return i
 		}
@@ -165,10 +165,10 @@ func (s *socket) pendingIndex(raw []byte) int {
 }
 
 func (s *socket) pendingCount() int {
-	if s.x == nil {
+	if s.aux == nil {
 		return 0
 	}
-	return len(s.x.pending)
+	return len(s.aux.pending)
 }
 
 // dropPending forgets a running check of raw and reports whether there
@@ -178,10 +178,10 @@ func (s *socket) dropPending(raw []byte) bool {
 	if i < 0 {
 		return false
 	}
-	p := s.x.pending
+	p := s.aux.pending
 	p[i] = p[len(p)-1]
 	p[len(p)-1] = pendingSub{}
-	s.x.pending = p[:len(p)-1]
+	s.aux.pending = p[:len(p)-1]
 	s.tidy()
 	return true
 }

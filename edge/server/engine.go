@@ -16,8 +16,8 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	}
 	l := s.loopOf(c.EventLoop())
 	sk.gc, sk.l = c, l
-	sk.bpos, sk.ppos = -1, int32(len(l.pending))
-	sk.hs = &handshake{deadline: time.Now().Add(s.cfg.HandshakeTimeout)}
+	sk.aux = &aux{deadline: time.Now().Add(s.cfg.HandshakeTimeout)}
+	sk.list, sk.pos = listPending, int32(len(l.pending))
 	l.pending = append(l.pending, sk)
 	return nil, gnet.None
 }
@@ -36,7 +36,7 @@ func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
 		sk.l.shard.Detach(&sk.Conn)
 		s.d.Presence.Disconnect(sk.User)
 	}
-	sk.hs, sk.x = nil, nil
+	sk.aux = nil
 	s.m.open.Add(-1)
 	return gnet.None
 }

@@ -51,7 +51,7 @@ func (l *loop) readFrames(s *socket, now time.Time) gnet.Action {
 func (l *loop) frame(s *socket, h cable.Header, payload []byte, now time.Time) gnet.Action {
 	switch h.Op {
 	case cable.OpText, cable.OpBinary:
-		if s.x != nil && s.x.frag != nil {
+		if s.aux != nil && s.aux.frag != nil {
 			l.protocolError(s, cable.CloseProtocolError) // a new message inside a fragmented one
 			return gnet.Close
 		}
@@ -62,18 +62,18 @@ func (l *loop) frame(s *socket, h cable.Header, payload []byte, now time.Time) g
 		x := s.ext()
 		x.frag, x.fragOp = append(make([]byte, 0, 2*len(payload)), payload...), h.Op
 	case cable.OpContinuation:
-		if s.x == nil || s.x.frag == nil {
+		if s.aux == nil || s.aux.frag == nil {
 			l.protocolError(s, cable.CloseProtocolError)
 			return gnet.Close
 		}
-		if len(s.x.frag)+len(payload) > l.srv.cfg.MaxMessageBytes {
+		if len(s.aux.frag)+len(payload) > l.srv.cfg.MaxMessageBytes {
 			l.protocolError(s, cable.CloseTooBig)
 			return gnet.Close
 		}
-		s.x.frag = append(s.x.frag, payload...)
+		s.aux.frag = append(s.aux.frag, payload...)
 		if h.Fin {
-			msg := s.x.frag
-			s.x.frag = nil
+			msg := s.aux.frag
+			s.aux.frag = nil
 			s.tidy()
 			l.command(s, msg, now)
 		}

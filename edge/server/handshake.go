@@ -141,15 +141,15 @@ func (l *loop) handshake(s *socket) gnet.Action {
 		l.authDone(s, token.Claims{}, token.ErrMalformed)
 		return gnet.None
 	}
-	s.hs.token = h.token
+	s.aux.token = h.token
 	l.authenticate(s)
 	return gnet.None
 }
 
 // authenticate checks the socket's token on the worker pool.
 func (l *loop) authenticate(s *socket) {
-	raw := s.hs.token
-	s.hs.token = ""
+	raw := s.aux.token
+	s.aux.token = ""
 	checker := l.srv.d.Checker
 	ok := l.srv.pool.submit(func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -194,8 +194,9 @@ func (l *loop) authDone(s *socket, claims token.Claims, err error) {
 		return
 	}
 	l.forget(s) // leaves the pending list
-	s.hs = nil
 	s.state = stOpen
+	s.aux.deadline = time.Time{}
+	s.tidy()
 	s.Init(claims.UserID, claims.SID, s)
 	l.shard.Attach(&s.Conn)
 	l.open(s)

@@ -86,32 +86,29 @@ func (l *loop) drain() {
 func (l *loop) open(s *socket) {
 	b := l.nextBucket
 	l.nextBucket = (l.nextBucket + 1) % len(l.buckets)
-	s.bucket, s.bpos = int32(b), int32(len(l.buckets[b]))
+	s.list, s.pos = int16(b), int32(len(l.buckets[b]))
 	l.buckets[b] = append(l.buckets[b], s)
 }
 
 // forget removes a closing socket from the loop's lists. Both lists are
 // only ever walked backwards, so a swap-removal during a walk is safe.
 func (l *loop) forget(s *socket) {
-	if s.bpos >= 0 {
-		list := l.buckets[s.bucket]
-		last := len(list) - 1
-		moved := list[last]
-		list[s.bpos] = moved
-		moved.bpos = s.bpos
-		list[last] = nil
-		l.buckets[s.bucket] = list[:last]
-		s.bpos = -1
+	var list *[]*socket
+	switch {
+	case s.list >= 0:
+		list = &l.buckets[s.list]
+	case s.list == listPending:
+		list = &l.pending
+	default:
+		return
 	}
-	if s.ppos >= 0 {
-		last := len(l.pending) - 1
-		moved := l.pending[last]
-		l.pending[s.ppos] = moved
-		moved.ppos = s.ppos
-		l.pending[last] = nil
-		l.pending = l.pending[:last]
-		s.ppos = -1
-	}
+	last := len(*list) - 1
+	moved := (*list)[last]
+	(*list)[s.pos] = moved
+	moved.pos = s.pos
+	(*list)[last] = nil
+	*list = (*list)[:last]
+	s.list = listNone
 }
 
 // onTick pings one bucket and, every half second, closes handshakes past
@@ -133,7 +130,7 @@ func (l *loop) onTick(now time.Time) {
 			if i >= len(l.pending) {
 				continue
 			}
-			if s := l.pending[i]; s.hs != nil && now.After(s.hs.deadline) {
+			if s := l.pending[i]; s.aux != nil && now.After(s.aux.deadline) {
 				l.srv.m.handshake(hsTimeout)
 				s.close()
 			}

@@ -18,35 +18,39 @@ const (
 
 // socket is one connection's state. It is small on purpose (the memory
 // target is under 1 KB per idle subscribed socket, gnet's own state
-// included): what only a handshake needs hangs off hs, what only a few
-// sockets need hangs off x, and both are nil while the socket is idle.
+// included): what only a handshake or a few busy sockets need hangs off
+// aux, which is nil while the socket is idle.
 type socket struct {
 	hub.Conn
-	gc gnet.Conn
-	l  *loop
-	hs *handshake
-	x  *extra
+	gc  gnet.Conn
+	l   *loop
+	aux *aux
 
 	cmds, bad bucket
-	// bucket and bpos place the socket in its loop's ping buckets, ppos in
-	// its pending list; -1 when not there.
-	bucket, bpos, ppos int32
+	// list and pos place the socket in one of its loop's lists: a ping
+	// bucket (list >= 0), the pending handshakes (listPending) or none.
+	pos                int32
+	list               int16
 	state              uint8
 	closed, closeAfter bool
 }
 
-// handshake is the state of a socket not yet welcomed.
-type handshake struct {
+// The socket's list when it is in no ping bucket.
+const (
+	listNone    = -1
+	listPending = -2
+)
+
+// aux is what few sockets need at a time: the handshake's deadline and
+// token until the socket is welcomed, a fragmented message being
+// assembled, and ConversationChannel subscribes whose membership check is
+// running.
+type aux struct {
 	deadline time.Time
 	token    string
-}
-
-// extra is what few sockets need: a fragmented message being assembled,
-// and ConversationChannel subscribes whose membership check is running.
-type extra struct {
-	frag    []byte
-	fragOp  byte
-	pending []pendingSub
+	frag     []byte
+	fragOp   byte
+	pending  []pendingSub
 }
 
 type pendingSub struct {
@@ -55,17 +59,17 @@ type pendingSub struct {
 	started time.Time
 }
 
-func (s *socket) ext() *extra {
-	if s.x == nil {
-		s.x = &extra{}
+func (s *socket) ext() *aux {
+	if s.aux == nil {
+		s.aux = &aux{}
 	}
-	return s.x
+	return s.aux
 }
 
-// tidy drops x once nothing is left in it.
+// tidy drops aux once a welcomed socket needs nothing in it.
 func (s *socket) tidy() {
-	if s.x != nil && s.x.frag == nil && len(s.x.pending) == 0 {
-		s.x = nil
+	if a := s.aux; a != nil && s.state == stOpen && a.frag == nil && len(a.pending) == 0 {
+		s.aux = nil
 	}
 }
 
