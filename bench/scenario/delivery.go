@@ -29,7 +29,7 @@ func Delivery(ctx context.Context, e *Env) error {
 		return err
 	}
 	defer r.close()
-	connectStep(sc, r)
+	connectStep(sc, r, e.Size.ConnectRate)
 	if r.start.Connected < r.start.Wanted {
 		return fmt.Errorf("only %d of %d sockets connected: %s", r.start.Connected, r.start.Wanted, r.start.FirstErr)
 	}
@@ -108,11 +108,13 @@ func fanout(ctx context.Context, e *Env, r *wsRig, sc *report.Scenario) error {
 	return nil
 }
 
-// connectStep records how the sockets of a rig connected.
-func connectStep(sc *report.Scenario, r *wsRig) *report.Step {
+// connectStep records how the sockets of a rig connected, offered at rate
+// handshakes per second.
+func connectStep(sc *report.Scenario, r *wsRig, rate float64) *report.Step {
 	h := hist.New()
 	h.MergeSnapshot(r.start.Handshake)
 	st := sc.Add(report.FromHist("connect and subscribe", h))
+	st.Rate = rate
 	st.Due, st.Done, st.Failed = int64(r.start.Wanted), int64(r.start.Connected), int64(r.start.Failed)
 	st.Throughput, st.FirstError = r.start.Rate, r.start.FirstErr
 	st.Set("sockets_wanted", float64(r.start.Wanted))

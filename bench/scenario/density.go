@@ -63,7 +63,7 @@ func Density(ctx context.Context, e *Env) error {
 		return err
 	}
 	fds, _ := stack.OpenFDs(pid)
-	st := connectStep(sc, r)
+	st := connectStep(sc, r, e.Size.ConnectRate)
 	st.Label = StepDensity
 	held := float64(status.Subscribed)
 	st.Set(socketsExtra, held)

@@ -44,7 +44,7 @@ func Faults(ctx context.Context, e *Env) error {
 		return err
 	}
 	defer r.close()
-	connectStep(sc, r)
+	connectStep(sc, r, e.Size.ConnectRate)
 	victim := edges[len(edges)-1]
 	restarts := map[string]func(context.Context) error{
 		FaultSteps[0]: func(ctx context.Context) error { return e.Stack.RestartEdge(ctx, victim, syscall.SIGKILL) },

@@ -40,9 +40,12 @@ func Figures(r *report.Run) []report.Figure {
 			case StepG19API, StepG19Stream, StepAllStream, "connect and subscribe":
 				continue
 			}
+			note := fmt.Sprintf("%.0f deliveries, %.0f lost", st.Extra["delivered"], st.Extra[lossExtra])
+			if n, ok := st.Extra["events"]; ok {
+				note = fmt.Sprintf("per event, its last socket: %.0f events", n)
+			}
 			out = append(out, report.Figure{What: "delivery, " + st.Label,
-				Value: fmt.Sprintf("p50 %s, p99 %s, p999 %s ms", msf(st.Latency.P50), msf(st.Latency.P99), msf(st.Latency.P999)),
-				Note:  fmt.Sprintf("%.0f deliveries, %.0f lost", st.Extra["delivered"], st.Extra[lossExtra])})
+				Value: fmt.Sprintf("p50 %s, p99 %s, p999 %s ms", msf(st.Latency.P50), msf(st.Latency.P99), msf(st.Latency.P999)), Note: note})
 		}
 	}
 	return out

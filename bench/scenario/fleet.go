@@ -31,7 +31,7 @@ func Fleet(ctx context.Context, e *Env) error {
 		return err
 	}
 	defer r.close()
-	connectStep(sc, r)
+	connectStep(sc, r, e.Size.ConnectRate)
 	res, err := r.run(ctx, phase{label: StepFleet, convs: e.World.ByShape["g19"], rate: e.Size.DeliveryRate,
 		secs: e.Size.FleetSecs, viaAPI: true})
 	if err != nil {
