@@ -54,7 +54,6 @@ var Steps = []Step{
 	{"delivery", "WebSocket delivery to every subscriber", scenario.Delivery},
 	{"fleet", "Fleet: several edges behind one Redis, several load processes", scenario.Fleet},
 	{"faults", "Faults during delivery: restarts with recovering clients", scenario.Faults},
-	{"edge_profile", "Edge under a CPU and heap profile (rerun for rows that missed)", scenario.EdgeProfile},
 }
 
 // Run runs the bench and writes its report; it returns the run and the

@@ -1,17 +1,15 @@
-// Package profiled runs the api or the edge inside the bench's own binary
-// under a CPU profile, for the scenarios that miss a target: neither
-// process serves pprof, so the harness restarts the piece as
-// `chatterly-bench profile-api|profile-edge <file>`, reruns the load, and
-// stops it, which writes <file>. The wiring is the same as the real mains
+// Package profiled runs the api inside the bench's own binary under a CPU
+// profile, for the REST rows that miss a target: the api serves no pprof
+// (the edge does, with EDGE_PPROF=1, and is profiled in place), so the
+// harness restarts it as `chatterly-bench profile-api <file>`, reruns the
+// load, and stops it, which writes <file>. The wiring is the api main's
 // (configuration from the environment, the same packages), so the profile
 // is of the same code under the same load. SIGUSR1 writes a heap profile
-// to <file>.heap, for the memory targets.
+// to <file>.heap.
 package profiled
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net"
 	"os"
 	"os/signal"
@@ -21,15 +19,14 @@ import (
 	"time"
 
 	apiserver "github.com/chatterly/chatterly/api/server"
-	edgeserver "github.com/chatterly/chatterly/edge/server"
 	"github.com/chatterly/chatterly/shared/config"
 	"github.com/chatterly/chatterly/shared/logging"
 	"github.com/chatterly/chatterly/shared/metrics"
 )
 
-// Run runs the named process ("api" or "edge") until SIGINT or SIGTERM,
-// with a CPU profile written to out when it stops.
-func Run(which, out string) error {
+// Run runs the api until SIGINT or SIGTERM, with a CPU profile written to
+// out when it stops.
+func Run(out string) error {
 	f, err := os.Create(out)
 	if err != nil {
 		return err
@@ -42,13 +39,7 @@ func Run(which, out string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go heapOnUSR1(ctx, out+".heap")
-	switch which {
-	case "api":
-		return api(ctx)
-	case "edge":
-		return edge(ctx)
-	}
-	return fmt.Errorf("profiled: unknown process %q (want api or edge)", which)
+	return api(ctx)
 }
 
 // heapOnUSR1 writes a heap profile (after a GC, so it shows live memory)
@@ -100,25 +91,4 @@ func api(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
-}
-
-func edge(ctx context.Context) error {
-	cfg, err := edgeserver.LoadConfig(config.FromOS())
-	if err != nil {
-		return err
-	}
-	log := logging.New(os.Stderr, cfg.LogLevel, "edge")
-	deps, err := edgeserver.Open(cfg, log, metrics.NewRegistry())
-	if err != nil {
-		return err
-	}
-	defer deps.Close()
-	srv := edgeserver.New(cfg, deps)
-	if _, err := srv.Listen(); err != nil {
-		return err
-	}
-	if err := srv.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	return nil
 }

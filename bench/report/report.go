@@ -10,6 +10,7 @@
 package report
 
 import (
+	"math"
 	"time"
 
 	"github.com/chatterly/chatterly/bench/hist"
@@ -126,14 +127,39 @@ func FromLoad(label string, r load.Result) *Step {
 		Label: label, Rate: r.Plan.Rate, Seconds: r.Plan.Duration.Seconds(),
 		Due: r.Due, Done: r.Done, Failed: r.Failed, Unsent: r.Unsent,
 		Throughput: r.Throughput(), FirstError: r.FirstError,
-		Latency: r.Latency.Summarize(), Service: &svc, Distribution: r.Latency.Distribution(),
+		Latency: r.Latency.Summarize(), Service: &svc, Distribution: Thin(r.Latency.Distribution()),
 	}
+}
+
+// Thin drops points of a percentile distribution a plot cannot show apart:
+// it keeps a point when, since the last one kept, the percentile moved by
+// a hundredth of a "nine" or the value by 2 %, and always keeps the last.
+// A run's JSON stays small (a few hundred points per step) and its plots
+// unchanged.
+func Thin(ps []hist.Point) []hist.Point {
+	if len(ps) <= 2 {
+		return ps
+	}
+	nines := func(p float64) float64 {
+		if p >= 100 {
+			return 6
+		}
+		return math.Log10(100 / (100 - p))
+	}
+	out := []hist.Point{ps[0]}
+	for i, p := range ps[1:] {
+		last := out[len(out)-1]
+		if i == len(ps)-2 || nines(p.Percentile)-nines(last.Percentile) >= 0.01 || float64(p.Value) >= 1.02*float64(last.Value) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // FromHist records a latency histogram that was not produced by the load
 // driver (deliveries counted at the sockets, in-process checks).
 func FromHist(label string, h *hist.Histogram) *Step {
-	return &Step{Label: label, Done: int64(h.Count()), Latency: h.Summarize(), Distribution: h.Distribution()}
+	return &Step{Label: label, Done: int64(h.Count()), Latency: h.Summarize(), Distribution: Thin(h.Distribution())}
 }
 
 // Set records an extra figure and returns s.

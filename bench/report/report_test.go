@@ -100,3 +100,19 @@ func requireWellFormedXML(t *testing.T, b []byte) {
 		require.NoError(t, err)
 	}
 }
+
+func TestThinKeepsShapeAndEnds(t *testing.T) {
+	t.Parallel()
+	h := hist.New()
+	for i := 1; i <= 200_000; i++ {
+		h.Record(time.Duration(i%5000) * time.Microsecond)
+	}
+	all := h.Distribution()
+	thin := Thin(all)
+	require.Less(t, len(thin), len(all)/2)
+	require.Equal(t, all[0], thin[0])
+	require.Equal(t, all[len(all)-1], thin[len(thin)-1])
+	for i := 1; i < len(thin); i++ {
+		require.Greater(t, thin[i].Percentile, thin[i-1].Percentile)
+	}
+}

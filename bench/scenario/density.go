@@ -73,6 +73,10 @@ func Density(ctx context.Context, e *Env) error {
 	if held > 0 {
 		st.Set(bytesPerSockExtra, float64(rss-base)/held)
 	}
+	if e.Size.Profile && st.Extra[bytesPerSockExtra] > BytesPerSocket {
+		// Where the memory goes: the edge's live heap, sockets still idle.
+		e.profileEdge(ctx, "heap", "edge-heap", 0, nil, st)
+	}
 	e.logf("density: %d sockets held, %.0f bytes RSS per socket, %.0f handshakes/s", status.Subscribed,
 		st.Extra[bytesPerSockExtra], r.start.Rate)
 	return nil

@@ -40,14 +40,14 @@ func (e *Env) profileSelf(st *report.Step, name string, fn func()) {
 	st.Profile, st.Where = rel, TopOfProfile(file)
 }
 
-// profilePiece reruns load with a stack piece ("api", "edge0") under a CPU
-// profile and records the profile on every step in steps.
-func (e *Env) profilePiece(ctx context.Context, piece, name string, load func() error, steps ...*report.Step) {
+// profileAPI reruns load with the api under a CPU profile and records the
+// profile on every step in steps.
+func (e *Env) profileAPI(ctx context.Context, name string, load func() error, steps ...*report.Step) {
 	file, rel := e.profilePath(name)
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return
 	}
-	err := e.Stack.Profile(ctx, piece, file, load)
+	err := e.Stack.ProfileAPI(ctx, file, load)
 	where := ""
 	if err != nil {
 		where = "profile incomplete (" + err.Error() + "); "
@@ -127,4 +127,33 @@ func pprofTop(path string, n int, only string, args ...string) ([]string, error)
 		}
 	}
 	return parts, nil
+}
+
+// profileEdge takes a profile of edge 0 from its admin address (kind
+// "profile": CPU for secs seconds, while fn runs; "heap": live heap now)
+// and records it on every step in steps, with args for pprof's summary.
+func (e *Env) profileEdge(ctx context.Context, kind, name string, secs int, fn func(), steps ...*report.Step) {
+	file, rel := e.profilePath(name)
+	var err error
+	if err = os.MkdirAll(filepath.Dir(file), 0o755); err == nil {
+		done := make(chan error, 1)
+		go func() { done <- e.Stack.EdgeProfile(ctx, 0, kind, secs, file) }()
+		if fn != nil {
+			fn()
+		}
+		err = <-done
+	}
+	where := ""
+	switch {
+	case err != nil:
+		where = "no profile: " + err.Error()
+		rel = ""
+	case kind == "heap":
+		where = "live heap with the sockets idle, " + TopOfProfile(file, "-sample_index=inuse_space")
+	default:
+		where = TopOfProfile(file)
+	}
+	for _, st := range steps {
+		st.Profile, st.Where = rel, where
+	}
 }

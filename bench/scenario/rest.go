@@ -155,7 +155,7 @@ func (e *Env) profileREST(ctx context.Context, sc *report.Scenario, need float64
 	for _, st := range todo {
 		var again load.Result
 		rate := st.Rate
-		e.profilePiece(ctx, "api", sc.Name+"-"+strconv.Itoa(int(rate)), func() error {
+		e.profileAPI(ctx, sc.Name+"-"+strconv.Itoa(int(rate)), func() error {
 			if err := warm(); err != nil {
 				return err
 			}

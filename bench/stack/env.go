@@ -10,6 +10,8 @@ func edgeEnv(i int, addr, admin string) map[string]string {
 		"EDGE_ADDR":       addr,
 		"EDGE_ADMIN_ADDR": admin,
 		"EDGE_NODE_ID":    "bench-edge-" + strconv.Itoa(i),
+		// Go's profiles on the admin address, for the rows that miss.
+		"EDGE_PPROF": "1",
 	}
 }
 

@@ -4,37 +4,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"syscall"
 	"time"
 )
 
-// Profile reruns a piece under a CPU profile: it stops piece ("api" or
-// "edge<i>"), starts the bench binary's profiled build of it in its place
-// (same environment and address), runs load, stops it (which writes the
-// profile to out), and starts the normal build again. Sockets on a
-// restarted edge are dropped: load opens its own.
-func (s *Stack) Profile(ctx context.Context, piece, out string, load func() error) error {
-	var p *Proc
-	var start func(context.Context) error
-	var which string
-	switch {
-	case piece == "api":
-		p, which = s.API, "api"
-		start = s.startAPI
-	default:
-		var i int
-		if _, err := fmt.Sscanf(piece, "edge%d", &i); err != nil || i < 0 || i >= len(s.Edges) {
-			return fmt.Errorf("stack: no piece %q to profile", piece)
-		}
-		e := s.Edges[i]
-		p, which = e.Proc, "edge"
-		start = func(ctx context.Context) error { return s.startEdge(ctx, e) }
-	}
+// ProfileAPI reruns the api under a CPU profile: it stops the api, starts
+// the bench binary's profiled build of it in its place (same environment
+// and address), runs load, stops it (which writes the profile to out), and
+// starts the normal build again. (The edge serves its own profiles with
+// EDGE_PPROF=1; see EdgeProfile.)
+func (s *Stack) ProfileAPI(ctx context.Context, out string, load func() error) error {
+	p, start := s.API, s.startAPI
 	if err := p.Stop(syscall.SIGTERM, 20*time.Second); err != nil {
 		return err
 	}
-	normal := p.SetArgv(s.Binary("bench"), "profile-"+which, out)
+	normal := p.SetArgv(s.Binary("bench"), "profile-api", out)
 	restore := func() error {
 		p.SetArgv(normal...)
 		return start(ctx)
@@ -45,7 +32,7 @@ func (s *Stack) Profile(ctx context.Context, piece, out string, load func() erro
 	loadErr := load()
 	stopErr := p.Stop(syscall.SIGTERM, 30*time.Second)
 	if _, err := os.Stat(out); err != nil && stopErr == nil {
-		stopErr = fmt.Errorf("stack: the profiled %s wrote no profile: %w", piece, err)
+		stopErr = fmt.Errorf("stack: the profiled api wrote no profile: %w", err)
 	}
 	return errors.Join(loadErr, stopErr, restore())
 }
@@ -63,4 +50,37 @@ func (s *Stack) Proc(piece string) *Proc {
 		return s.Edges[i].Proc
 	}
 	return nil
+}
+
+// EdgeProfile fetches a profile from edge i's admin address (EDGE_PPROF=1):
+// kind "profile" is a CPU profile of secs seconds, "heap" the live heap
+// after a GC. It is written to out.
+func (s *Stack) EdgeProfile(ctx context.Context, i int, kind string, secs int, out string) error {
+	url := s.Edges[i].AdminURL + "/debug/pprof/" + kind
+	if kind == "profile" {
+		url += fmt.Sprintf("?seconds=%d", secs)
+	} else {
+		url += "?gc=1"
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{Timeout: time.Duration(secs+30) * time.Second}).Do(req)
+	if err != nil {
+		return fmt.Errorf("stack: edge profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("stack: edge profile: %s (is EDGE_PPROF on?)", resp.Status)
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -3,8 +3,8 @@
 // loads, report written into the scratch data folder only). Run as
 // `chatterly-bench sockets` it is one of the harness's socket-holding
 // children (bench/sockets), driven over stdin and stdout; as
-// `chatterly-bench profile-api|profile-edge <file>` it is the api or the
-// edge under a CPU profile (bench/profiled).
+// `chatterly-bench profile-api <file>` it is the api under a CPU profile
+// (bench/profiled).
 package main
 
 import (
@@ -32,11 +32,11 @@ func main() {
 				fail(err)
 			}
 			return
-		case "profile-api", "profile-edge": // a piece rerun under a CPU profile
+		case "profile-api": // the api rerun under a CPU profile
 			if len(os.Args) != 3 {
-				fail(fmt.Errorf("usage: %s %s <profile file>", os.Args[0], os.Args[1]))
+				fail(fmt.Errorf("usage: %s profile-api <profile file>", os.Args[0]))
 			}
-			if err := profiled.Run(os.Args[1][len("profile-"):], os.Args[2]); err != nil {
+			if err := profiled.Run(os.Args[2]); err != nil {
 				fail(err)
 			}
 			return
