@@ -35,10 +35,17 @@ func Estimate(r *report.Run) []string {
 		fmt.Sprintf("User-space memory per idle subscribed socket, measured: %.0f bytes → 1,000,000 × %.0f B = %.2f GB across the fleet.", perSock, perSock, user/1e9),
 		fmt.Sprintf("Kernel memory per socket (DESIGN.md's figure, not measured here): ~4 KB → %.2f GB; total ≈ %.2f GB of RAM for the sockets themselves.", kernel/1e9, (user+kernel)/1e9),
 	}
+	lines = append(lines, fmt.Sprintf("Nodes, as this machine is set up (one edge process per node at its open-files limit): %.0f nodes, each holding %.0f sockets in %.0f MB of socket memory (user + kernel).",
+		ceil(procs), perProc, perProc*(perSock+kernelBytes)/1e6))
 	if f := scenarioOf(r, "fanout"); f != nil && f.NotMeasured == "" {
 		if fs := f.Step(StepFanout); fs != nil && fs.Extra[cpuPerFrameExtra] > 0 {
 			cpu := fs.Extra[cpuPerFrameExtra]
 			lines = append(lines, fmt.Sprintf("Edge CPU per delivered frame, measured: %.2f µs. At one event per socket per 10 s (100,000 frames/s across 1,000,000 sockets): %.2f cores of edge CPU in all.", cpu, 100_000*cpu/1e6))
+			// With the open-files limit raised, memory and CPU bound a node.
+			mem := float64(r.Machine.MemoryMiB) * (1 << 20) / 2 / (perSock + kernelBytes)
+			cores := float64(r.Machine.Cores) / 2 / (0.1 * cpu / 1e6)
+			lines = append(lines, fmt.Sprintf("With the open-files limit raised (an operating-system setting), a node like this one is bounded instead by memory (half of %d MiB at %.0f B per socket: %.0f sockets) and by CPU (half of %d cores at one event per socket per 10 s: %.0f sockets): about %.0f sockets per node, so ⌈1,000,000 / that⌉ = %.0f nodes, before headroom for bursts, which this arithmetic does not model.",
+				r.Machine.MemoryMiB, perSock+kernelBytes, mem, r.Machine.Cores, cores, min(mem, cores), ceil(million/min(mem, cores))))
 		}
 	}
 	lines = append(lines, fmt.Sprintf("Redis fan-out load: every edge reads every shard stream, so each stream entry is read once per edge process: with %.0f edge processes, an event rate of E/s costs Redis %.0f·E entry reads/s (e.g. %.0f reads/s at 1,000 events/s); larger edge processes (a higher open-files limit) cut this proportionally.", ceil(procs), ceil(procs), ceil(procs)*1000))
