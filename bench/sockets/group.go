@@ -95,11 +95,7 @@ func (g *Group) Count(phase uint16) int64 {
 	var n int64
 	for _, s := range g.sockets {
 		s.mu.Lock()
-		for _, r := range s.recs {
-			if r.phase == phase {
-				n++
-			}
-		}
+		n += s.perPhase[phase]
 		s.mu.Unlock()
 	}
 	return n
@@ -140,6 +136,7 @@ func (g *Group) Report(phase uint16, sent []Expect) Report {
 			seen[kk] = r.lat
 		}
 		s.recs = kept
+		delete(s.perPhase, phase)
 		rep.Duplicates += s.dups
 		s.dups = 0
 		s.mu.Unlock()

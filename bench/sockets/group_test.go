@@ -30,6 +30,9 @@ func TestReportCountsLossDuplicatesAndUnexpected(t *testing.T) {
 	}
 	a.dups = 2                                          // seq duplicates the socket dropped
 	b.recs = []rec{{phase: 7, sub: 0, k: 0, lat: 4000}} // k 1 never reached b
+	a.perPhase = map[uint16]int64{7: 5, 8: 1}
+	b.perPhase = map[uint16]int64{7: 1}
+	require.Equal(t, int64(6), g.Count(7))
 	rep := g.Report(7, []Expect{{Conv: 10, Ks: []uint32{0, 1}}, {Conv: 20, Ks: []uint32{2}}})
 
 	require.Equal(t, int64(5), rep.Expected) // a: 2 + 1, b: 2

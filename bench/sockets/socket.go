@@ -39,6 +39,7 @@ type socket struct {
 
 	mu         sync.Mutex
 	recs       []rec
+	perPhase   map[uint16]int64 // len of recs by phase, for cheap counting
 	dups       int64
 	open       bool
 	subscribed int
@@ -117,9 +118,8 @@ func (s *socket) dial(ctx context.Context) error {
 		buf = buf[:len(buf)+n]
 	}
 	_ = nc.SetDeadline(time.Time{})
-	s.nc = nc
 	s.mu.Lock()
-	s.open = true
+	s.nc, s.open = nc, true
 	s.mu.Unlock()
 	return nil
 }
@@ -302,6 +302,10 @@ func (s *socket) onEvent(env []byte, now time.Time) {
 func (s *socket) record(i int, tg tag, now time.Time) {
 	s.mu.Lock()
 	s.recs = append(s.recs, rec{phase: tg.phase, sub: uint16(i), k: tg.k, lat: now.UnixNano() - tg.sent})
+	if s.perPhase == nil {
+		s.perPhase = map[uint16]int64{}
+	}
+	s.perPhase[tg.phase]++
 	s.mu.Unlock()
 }
 
