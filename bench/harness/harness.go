@@ -88,6 +88,7 @@ func Run(ctx context.Context, o Options) (run *report.Run, files []string, err e
 				sc.NotMeasured = "the scenario failed: " + err.Error()
 			}
 		}
+		run.LoadSamples = append(run.LoadSamples, report.LoadAverage())
 		logf("scenario %s done in %s", s.Name, time.Since(t0).Round(time.Millisecond))
 		if ctx.Err() != nil {
 			return run, nil, ctx.Err()
@@ -153,6 +154,14 @@ var RaisedLimits = map[string]string{
 	"EDGE_SHUTDOWN_WINDOW": "500ms",
 }
 
+func loads(xs []float64) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = fmt.Sprintf("%.1f", x)
+	}
+	return strings.Join(parts, ", ")
+}
+
 func notes(run *report.Run, st *stack.Stack, size scenario.Size) []string {
 	var limits []string
 	for k, v := range RaisedLimits {
@@ -162,8 +171,8 @@ func notes(run *report.Run, st *stack.Stack, size scenario.Size) []string {
 	n := []string{
 		"Users, sessions, conversations and memberships were seeded directly into Postgres (SQL COPY, member sets rebuilt by api/membership) and their access tokens signed with the stack's dev signing key (shared/token), not registered through argon2.",
 		"Rate limits were raised through their environment variables: " + strings.Join(limits, ", ") + ".",
-		fmt.Sprintf("Everything ran on this one machine: Postgres, Redis, the api, %d edge process(es), the worker and the load generators share its %d cores; the machine is shared with other work (load average %.2f when the run started), and every figure includes that contention.",
-			len(st.Edges), run.Machine.Cores, run.Machine.Load1),
+		fmt.Sprintf("Everything ran on this one machine: Postgres, Redis, the api, %d edge process(es), the worker and the load generators share its %d cores. The machine is shared with other work: the one-minute load average was %.2f when the run started and %s after each scenario, and every figure includes that contention.",
+			len(st.Edges), run.Machine.Cores, run.Machine.Load1, loads(run.LoadSamples)),
 		"Release binaries (go build -trimpath -ldflags=-s -w); Postgres and Redis as `make run` configures them (deploy/local/lib.sh), Redis with an append-only file fsynced every second.",
 		"How latency is counted. REST and auth: from each request's due time on a fixed-rate schedule (open model). Delivery from api acceptance: from the due time of the POST that created the message to its arrival at each subscribed socket (the POST's own time is inside it). Delivery from stream entry: the bench appends an ephemeral event (a typing event from a user no socket belongs to, carrying the bench's tag) straight to the conversation's shard stream and counts from the moment the XADD is sent. One event to every user: per event, the latency of its last socket.",
 		fmt.Sprintf("Sockets are held by child processes of the harness (`chatterly-bench sockets`, bench/sockets, on loadtest/cable's wire code), at most %d sockets each, so no process passes the open-files limit.", size.PerChild) + " They behave as the protocol tells clients: drop a seq already applied, and, in the fault scenario, reconnect, re-subscribe and fetch `GET /conversations/:id/events?after_seq=N` after a gap or a reconnect. Loss is what a subscriber never held after that recovery.",

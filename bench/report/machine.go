@@ -37,11 +37,7 @@ func Describe(dir string) Machine {
 		kb, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
 		m.MemoryMiB = kb / 1024
 	}
-	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
-		if f := strings.Fields(string(b)); len(f) > 0 {
-			m.Load1, _ = strconv.ParseFloat(f[0], 64)
-		}
-	}
+	m.Load1 = LoadAverage()
 	if out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output(); err == nil {
 		m.Commit = strings.TrimSpace(string(out))
 	}
@@ -49,6 +45,20 @@ func Describe(dir string) Machine {
 		m.Dirty = len(strings.TrimSpace(string(out))) > 0
 	}
 	return m
+}
+
+// LoadAverage is the one-minute load average now (0 when unknown).
+func LoadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
 }
 
 // procField returns the value of the first "key: value" line of a /proc file.

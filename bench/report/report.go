@@ -26,6 +26,9 @@ type Run struct {
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
 	Machine  Machine   `json:"machine"`
+	// LoadSamples are one-minute load averages read between scenarios: on
+	// a shared machine they say how much else was running.
+	LoadSamples []float64 `json:"load_samples,omitempty"`
 	// Notes say how the run was made (seeding, raised limits, load on the
 	// machine); they are printed under the title.
 	Notes     []string    `json:"notes"`
