@@ -38,38 +38,28 @@ func (s *Service) memberOfList(ctx context.Context, u id.ID) ([]memberOf, error)
 	return ms, nil
 }
 
-// resources returns the resources of convs through the cache, in order.
-func (s *Service) resources(ctx context.Context, convs []id.ID) ([]JSON, error) {
+// resources returns the cached resource JSON of convs, in order.
+func (s *Service) resources(ctx context.Context, convs []id.ID) ([][]byte, error) {
 	refs := make([]cache.Ref, len(convs))
 	for i, c := range convs {
 		refs[i] = ConversationRef(c)
 	}
-	bs, err := s.env.Cache.GetMany(ctx, refs, func(ctx context.Context, i int) ([]byte, error) {
+	return s.env.Cache.GetMany(ctx, refs, func(ctx context.Context, i int) ([]byte, error) {
 		conv, err := loadConversation(ctx, s.env.DB, convs[i])
 		if err != nil {
 			return nil, err
 		}
 		return marshal(Render(conv))
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]JSON, len(bs))
-	for i, b := range bs {
-		if err := unmarshal(b, &out[i]); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }
 
-// views builds the caller's views of the conversations ms.
+// views builds the caller's views of the conversations mine.
 func (s *Service) views(ctx context.Context, caller id.ID, mine []memberOf) ([]View, error) {
 	convs := make([]id.ID, len(mine))
 	reqs := make([]PreviewRequest, len(mine))
 	for i, m := range mine {
-		convs[i] = m.Conversation
-		reqs[i] = PreviewRequest{Conversation: m.Conversation, LastRead: id.ID(m.LastRead)}
+		convs[i] = id.ID(m.Conversation)
+		reqs[i] = PreviewRequest{Conversation: convs[i], LastRead: id.ID(m.LastRead)}
 	}
 	res, err := s.resources(ctx, convs)
 	if err != nil {
@@ -81,12 +71,8 @@ func (s *Service) views(ctx context.Context, caller id.ID, mine []memberOf) ([]V
 	}
 	out := make([]View, len(mine))
 	for i, m := range mine {
-		out[i] = View{JSON: res[i], Role: m.Role, UnreadCount: prev[i].Unread,
-			LastActivityAt: ms(prev[i].LastActivityAt), LastMessage: prev[i].LastMessage}
-		if m.LastRead > 0 {
-			lr := id.ID(m.LastRead)
-			out[i].LastReadMessageID = &lr
-		}
+		out[i] = View{ID: convs[i], Resource: res[i], Role: m.Role, LastRead: m.LastRead, Unread: prev[i].Unread,
+			LastActivityAt: prev[i].LastActivityAt, LastMessage: prev[i].LastMessage}
 	}
 	return out, nil
 }
@@ -101,11 +87,11 @@ func (s *Service) List(ctx context.Context, caller id.ID, cursor string, limit i
 	if err != nil {
 		return nil, nil, err
 	}
-	ms, err := s.memberOfList(ctx, caller)
+	mine, err := s.memberOfList(ctx, caller)
 	if err != nil {
 		return nil, nil, err
 	}
-	views, err := s.views(ctx, caller, ms)
+	views, err := s.views(ctx, caller, mine)
 	if err != nil {
 		return nil, nil, fault.Wrap(err, "list conversations")
 	}
@@ -118,16 +104,18 @@ func (s *Service) List(ctx context.Context, caller id.ID, cursor string, limit i
 	var next *string
 	if start+len(page) < len(views) && len(page) > 0 {
 		last := page[len(page)-1]
-		c := strconv.FormatInt(last.LastActivityAt.UnixMicro(), 10) + "_" + last.ID.String()
+		c := strconv.FormatInt(ms(last.LastActivityAt).UnixMicro(), 10) + "_" + last.ID.String()
 		next = &c
 	}
 	return page, next, nil
 }
 
-// before orders the list: newer activity first, then higher id.
+// before orders the list: newer activity first (to the millisecond the
+// API shows), then higher id.
 func before(a, b View) bool {
-	if !a.LastActivityAt.Equal(b.LastActivityAt) {
-		return a.LastActivityAt.After(b.LastActivityAt)
+	ta, tb := ms(a.LastActivityAt), ms(b.LastActivityAt)
+	if !ta.Equal(tb) {
+		return ta.After(tb)
 	}
 	return a.ID > b.ID
 }
@@ -149,7 +137,7 @@ func parseListCursor(c string) (*View, error) {
 	if err != nil {
 		return nil, bad
 	}
-	return &View{JSON: JSON{ID: cid}, LastActivityAt: time.UnixMicro(us).UTC()}, nil
+	return &View{ID: cid, LastActivityAt: time.UnixMicro(us).UTC()}, nil
 }
 
 func clampLimit(n int) int {
@@ -164,31 +152,32 @@ func clampLimit(n int) int {
 
 // Get returns caller's view of c, with the log's newest seq.
 func (s *Service) Get(ctx context.Context, caller, c id.ID) (View, error) {
-	ms, err := s.memberOfList(ctx, caller)
+	mine, err := s.memberOfList(ctx, caller)
 	if err != nil {
 		return View{}, err
 	}
-	var mine *memberOf
-	for i := range ms {
-		if ms[i].Conversation == c {
-			mine = &ms[i]
+	var entry *memberOf
+	for i := range mine {
+		if id.ID(mine[i].Conversation) == c {
+			entry = &mine[i]
 		}
 	}
-	if mine == nil {
+	outsider := entry == nil
+	if outsider {
 		res, err := s.env.Resource(ctx, c)
 		if err != nil || CanSee(Access{Kind: res.Kind}) != nil {
 			return View{}, orNotFound(err)
 		}
 		// A channel seen from outside: no role, no marker, no unread.
-		mine = &memberOf{Conversation: c}
+		entry = &memberOf{Conversation: int64(c)}
 	}
-	vs, err := s.views(ctx, caller, []memberOf{*mine})
+	vs, err := s.views(ctx, caller, []memberOf{*entry})
 	if err != nil {
 		return View{}, orNotFound(err)
 	}
 	v := vs[0]
-	if mine.Role == "" {
-		v.UnreadCount = 0
+	if outsider {
+		v.Unread = 0
 	}
 	seq, err := lastSeq(ctx, s.env.DB, c)
 	if err != nil {
@@ -217,12 +206,14 @@ func (s *Service) ViewOf(ctx context.Context, caller id.ID, conv Conversation) (
 	if err != nil {
 		return View{}, fault.Wrap(err, "view conversation")
 	}
-	vs, err := s.views(ctx, caller, []memberOf{{Conversation: conv.ID, Role: m.Role, LastRead: int64(m.LastRead)}})
+	vs, err := s.views(ctx, caller, []memberOf{{Conversation: int64(conv.ID), Role: m.Role, LastRead: int64(m.LastRead)}})
 	if err != nil {
 		return View{}, fault.Wrap(err, "view conversation")
 	}
 	v := vs[0]
-	v.JSON = Render(conv)
+	if v.Resource, err = marshal(Render(conv)); err != nil {
+		return View{}, fault.Wrap(err, "view conversation")
+	}
 	seq, err := lastSeq(ctx, s.env.DB, conv.ID)
 	if err != nil {
 		return View{}, fault.Wrap(err, "view conversation")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/chatterly/chatterly/api/user"
@@ -37,24 +38,71 @@ func Render(c Conversation) JSON {
 func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
 // View is a conversation as one caller sees it over REST: the resource and
-// the caller's own fields, which events and caches never carry.
+// the caller's own fields, which events and caches never carry. It renders
+// (MarshalJSON) as the resource's members followed by:
+//
+//	role                  the caller's role; omitted when not a member
+//	last_read_message_id  the caller's read marker, null before any
+//	unread_count          top-level messages by others after the marker,
+//	                      not deleted (counted up to 1,000)
+//	last_activity_at      the newest message's time, or the creation's
+//	last_message          the newest top-level message (or its tombstone)
+//	                      as the message resource renders it for the
+//	                      caller; null when none
+//	last_seq              the log's newest seq when the answer was read
+//	                      (single-conversation answers only): a client
+//	                      subscribing after loading resumes from it
+//
+// The resource and the message arrive as JSON from the caches and are
+// spliced, not decoded and encoded again: the conversation list is the
+// api's hottest read.
 type View struct {
-	JSON
-	// Role is the caller's role; omitted when they are not a member.
-	Role Role `json:"role,omitempty"`
-	// LastReadMessageID is the caller's read marker (null before any).
-	LastReadMessageID *id.ID `json:"last_read_message_id"`
-	// UnreadCount counts the top-level messages by others after the
-	// marker that are not deleted.
-	UnreadCount    int       `json:"unread_count"`
-	LastActivityAt time.Time `json:"last_activity_at"`
-	// LastMessage is the newest top-level message (or its tombstone), as
-	// the message resource renders it for the caller; null when none.
-	LastMessage any `json:"last_message"`
-	// LastSeq is the newest seq of the conversation's event log when the
-	// answer was read (single-conversation answers only): a client
-	// subscribing after loading resumes from it.
-	LastSeq *int64 `json:"last_seq,omitempty"`
+	ID             id.ID
+	Resource       json.RawMessage
+	Role           Role
+	LastRead       int64
+	Unread         int
+	LastActivityAt time.Time
+	LastMessage    json.RawMessage
+	LastSeq        *int64
+}
+
+// MarshalJSON renders v as documented on View.
+func (v View) MarshalJSON() ([]byte, error) {
+	r := v.Resource
+	if len(r) < 2 || r[0] != '{' || r[len(r)-1] != '}' {
+		return nil, fmt.Errorf("conversation: resource of %s is not a JSON object", v.ID)
+	}
+	b := make([]byte, 0, len(r)+len(v.LastMessage)+160)
+	b = append(b, r[:len(r)-1]...)
+	if v.Role != "" {
+		b = append(b, `,"role":"`...)
+		b = append(b, v.Role...)
+		b = append(b, '"')
+	}
+	b = append(b, `,"last_read_message_id":`...)
+	if v.LastRead > 0 {
+		b = append(b, '"')
+		b = strconv.AppendInt(b, v.LastRead, 10)
+		b = append(b, '"')
+	} else {
+		b = append(b, "null"...)
+	}
+	b = append(b, `,"unread_count":`...)
+	b = strconv.AppendInt(b, int64(v.Unread), 10)
+	b = append(b, `,"last_activity_at":"`...)
+	b = ms(v.LastActivityAt).AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","last_message":`...)
+	if len(v.LastMessage) > 0 {
+		b = append(b, v.LastMessage...)
+	} else {
+		b = append(b, "null"...)
+	}
+	if v.LastSeq != nil {
+		b = append(b, `,"last_seq":`...)
+		b = strconv.AppendInt(b, *v.LastSeq, 10)
+	}
+	return append(b, '}'), nil
 }
 
 // Timeline is what the conversation list needs from each conversation's
@@ -75,8 +123,10 @@ type PreviewRequest struct {
 // Preview is one conversation's preview.
 type Preview struct {
 	LastActivityAt time.Time
-	LastMessage    any
-	Unread         int
+	// LastMessage is the newest top-level message rendered for the
+	// viewer; nil when there is none.
+	LastMessage json.RawMessage
+	Unread      int
 }
 
 // MemberJSON is the member resource; member.joined and member.left carry it.
@@ -93,9 +143,10 @@ func RenderMember(m Membership) MemberJSON {
 	return MemberJSON{UserID: m.UserID, Role: m.Role, JoinedAt: ms(m.JoinedAt)}
 }
 
-// memberOf is one entry of a user's cached memberships.
+// memberOf is one entry of a user's cached memberships. Ids are plain
+// numbers in this internal entry: they decode faster than id strings.
 type memberOf struct {
-	Conversation id.ID `json:"c"`
+	Conversation int64 `json:"c"`
 	Role         Role  `json:"r"`
 	// LastRead is an int64: 0 (no marker) is not a valid id.ID.
 	LastRead int64 `json:"lr"`

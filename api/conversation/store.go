@@ -246,7 +246,7 @@ func memberOfRows(ctx context.Context, q querier, u id.ID) ([]memberOf, error) {
 		var c int64
 		var role string
 		err := r.Scan(&c, &role, &m.LastRead)
-		m.Conversation, m.Role = id.ID(c), Role(role)
+		m.Conversation, m.Role = c, Role(role)
 		return m, err
 	})
 	if err != nil {

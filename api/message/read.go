@@ -4,13 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chatterly/chatterly/api/cache"
 	"github.com/chatterly/chatterly/api/conversation"
 	"github.com/chatterly/chatterly/api/fault"
 	"github.com/chatterly/chatterly/shared/id"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Paging limits of timelines and threads.
@@ -30,17 +31,91 @@ const recentSize = 100
 // unreadCap bounds an unread count read from Postgres; clients show "999+".
 const unreadCap = 1000
 
-// tail is a conversation's preview material, cached by conversation.
+// tail is a conversation's preview, cached by conversation. It is read on
+// every conversation list, so it is shaped to be cheap to read: the newest
+// message is kept already rendered, and the unread material is one string
+// walked only as far as a reader's marker.
 type tail struct {
 	Activity time.Time `json:"a"`
-	Last     *Message  `json:"l,omitempty"`
-	// Recent holds (id, author) of the newest top-level messages that are
-	// not deleted, newest first, at most recentSize. Plain numbers, not
-	// id.ID: this internal entry is decoded on every list read, and
-	// numbers decode several times faster than id strings.
-	Recent [][2]int64 `json:"r"`
+	// View is the newest top-level message as events render it, which is
+	// also its REST rendering unless it has reactions (`me` differs per
+	// reader).
+	View json.RawMessage `json:"v,omitempty"`
+	// Last is that message in the cache's form, kept only when it has
+	// reactions, to render each reader's `me`.
+	Last json.RawMessage `json:"l,omitempty"`
+	// Recent is "id:author,id:author,…": the newest top-level messages
+	// that are not deleted, newest first, at most recentSize.
+	Recent string `json:"r"`
 	// Complete: Recent holds all of them.
 	Complete bool `json:"c"`
+}
+
+// newTail renders r as the cache keeps it.
+func newTail(r tailRow) (tail, error) {
+	t := tail{Activity: r.activity, Complete: r.complete}
+	if r.last != nil {
+		var err error
+		if t.View, err = json.Marshal(Event(*r.last)); err != nil {
+			return t, err
+		}
+		if len(r.last.Reactions) > 0 {
+			if t.Last, err = json.Marshal(r.last); err != nil {
+				return t, err
+			}
+		}
+	}
+	b := make([]byte, 0, len(r.recent)*40)
+	for i, m := range r.recent {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, m[0], 10)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, m[1], 10)
+	}
+	t.Recent = string(b)
+	return t, nil
+}
+
+// lastFor renders t's newest message for viewer (nil when none).
+func (t tail) lastFor(viewer id.ID) (json.RawMessage, error) {
+	if len(t.Last) == 0 {
+		return t.View, nil
+	}
+	var m Message
+	if err := json.Unmarshal(t.Last, &m); err != nil {
+		return nil, err
+	}
+	return json.Marshal(For(m, viewer))
+}
+
+// countUnread walks t.Recent, newest first, counting messages not by
+// viewer, until it meets one at or below the marker. reached is false when
+// the list ran out first and is not complete: the count is then a floor.
+func (t tail) countUnread(marker, viewer int64) (n int, reached bool, err error) {
+	rest := t.Recent
+	for rest != "" {
+		entry := rest
+		if i := strings.IndexByte(rest, ','); i >= 0 {
+			entry, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		idPart, author, ok := strings.Cut(entry, ":")
+		mid, err1 := strconv.ParseInt(idPart, 10, 64)
+		uid, err2 := strconv.ParseInt(author, 10, 64)
+		if !ok || err1 != nil || err2 != nil {
+			return 0, false, fmt.Errorf("message: bad cached preview entry %q", entry)
+		}
+		if mid <= marker {
+			return n, true, nil
+		}
+		if uid != viewer {
+			n++
+		}
+	}
+	return n, t.Complete, nil
 }
 
 // Page is a timeline or thread page rendered for one reader.
@@ -160,7 +235,11 @@ func (s *Service) Previews(ctx context.Context, viewer id.ID, reqs []conversatio
 		refs[i] = Refs(r.Conversation)[1]
 	}
 	bs, err := s.env.Cache.GetMany(ctx, refs, func(ctx context.Context, i int) ([]byte, error) {
-		t, err := tailRows(ctx, s.env.DB, reqs[i].Conversation, recentSize)
+		r, err := tailRows(ctx, s.env.DB, reqs[i].Conversation, recentSize)
+		if err != nil {
+			return nil, err
+		}
+		t, err := newTail(r)
 		if err != nil {
 			return nil, err
 		}
@@ -176,29 +255,20 @@ func (s *Service) Previews(ctx context.Context, viewer id.ID, reqs []conversatio
 			return nil, fmt.Errorf("message: decode cached preview: %w", err)
 		}
 		p := conversation.Preview{LastActivityAt: t.Activity}
-		if t.Last != nil {
-			p.LastMessage = For(*t.Last, viewer)
+		if p.LastMessage, err = t.lastFor(viewer); err != nil {
+			return nil, fmt.Errorf("message: render preview: %w", err)
 		}
-		if p.Unread, err = s.unread(ctx, s.env.Replica, t, reqs[i], viewer); err != nil {
+		n, reached, err := t.countUnread(int64(reqs[i].LastRead), int64(viewer))
+		if err != nil {
 			return nil, err
 		}
+		if !reached {
+			if n, err = unread(ctx, s.env.Replica, reqs[i].Conversation, reqs[i].LastRead, viewer, unreadCap); err != nil {
+				return nil, err
+			}
+		}
+		p.Unread = n
 		out[i] = p
 	}
 	return out, nil
-}
-
-func (s *Service) unread(ctx context.Context, q *pgxpool.Pool, t tail, r conversation.PreviewRequest, viewer id.ID) (int, error) {
-	n := 0
-	for _, m := range t.Recent {
-		if m[0] <= int64(r.LastRead) {
-			return n, nil
-		}
-		if m[1] != int64(viewer) {
-			n++
-		}
-	}
-	if t.Complete {
-		return n, nil
-	}
-	return unread(ctx, q, r.Conversation, r.LastRead, viewer, unreadCap)
 }

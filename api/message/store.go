@@ -169,12 +169,22 @@ func softDelete(ctx context.Context, tx pgx.Tx, m id.ID, at time.Time) (bool, er
 	return tag.RowsAffected() == 1, nil
 }
 
-// tailRows reads what a conversation's preview is made of: its activity
-// time, its newest top-level message, and the ids and authors of up to n
-// newest top-level messages that are not deleted, newest first.
-func tailRows(ctx context.Context, q querier, c id.ID, n int) (tail, error) {
-	t := tail{}
-	err := q.QueryRow(ctx, `SELECT last_activity_at FROM conversations WHERE id = $1`, int64(c)).Scan(&t.Activity)
+// tailRow is what a conversation's preview is made of.
+type tailRow struct {
+	activity time.Time
+	last     *Message
+	// recent holds (id, author) of up to n newest top-level messages that
+	// are not deleted, newest first; complete when that is all of them.
+	recent   [][2]int64
+	complete bool
+}
+
+// tailRows reads c's activity time, its newest top-level message, and the
+// ids and authors of up to n newest top-level messages that are not
+// deleted.
+func tailRows(ctx context.Context, q querier, c id.ID, n int) (tailRow, error) {
+	var t tailRow
+	err := q.QueryRow(ctx, `SELECT last_activity_at FROM conversations WHERE id = $1`, int64(c)).Scan(&t.activity)
 	if err != nil {
 		return t, fmt.Errorf("message: preview of %s: %w", c, err)
 	}
@@ -184,7 +194,7 @@ WHERE m.conversation_id = $1 AND m.parent_id IS NULL ORDER BY m.id DESC LIMIT 1`
 		return t, fmt.Errorf("message: preview of %s: %w", c, err)
 	}
 	if len(last) == 1 {
-		t.Last = &last[0]
+		t.last = &last[0]
 	}
 	rows, err := q.Query(ctx, `SELECT id, user_id FROM messages
 WHERE conversation_id = $1 AND parent_id IS NULL AND deleted_at IS NULL ORDER BY id DESC LIMIT $2`, int64(c), n+1)
@@ -197,14 +207,14 @@ WHERE conversation_id = $1 AND parent_id IS NULL AND deleted_at IS NULL ORDER BY
 		if err := rows.Scan(&mid, &uid); err != nil {
 			return t, fmt.Errorf("message: preview of %s: %w", c, err)
 		}
-		t.Recent = append(t.Recent, [2]int64{mid, uid})
+		t.recent = append(t.recent, [2]int64{mid, uid})
 	}
 	if err := rows.Err(); err != nil {
 		return t, fmt.Errorf("message: preview of %s: %w", c, err)
 	}
-	t.Complete = len(t.Recent) <= n
-	if !t.Complete {
-		t.Recent = t.Recent[:n]
+	t.complete = len(t.recent) <= n
+	if !t.complete {
+		t.recent = t.recent[:n]
 	}
 	return t, nil
 }

@@ -1,0 +1,42 @@
+package conversation
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/chatterly/chatterly/shared/id"
+	"github.com/stretchr/testify/require"
+)
+
+func TestViewSplicesTheCallersFieldsIntoTheResource(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 28, 10, 0, 0, 120_456_000, time.UTC)
+	name := "general"
+	res, err := json.Marshal(Render(Conversation{ID: 7, Kind: Channel, Name: &name, CreatedBy: 3, CreatedAt: at, UpdatedAt: at, MemberCount: 2}))
+	require.NoError(t, err)
+	seq := int64(42)
+	b, err := json.Marshal(View{ID: 7, Resource: res, Role: Admin, LastRead: 99, Unread: 4, LastActivityAt: at,
+		LastMessage: json.RawMessage(`{"id":"100"}`), LastSeq: &seq})
+	require.NoError(t, err)
+	want, err := json.Marshal(map[string]any{
+		"id": "7", "kind": "channel", "name": "general", "topic": "", "created_by": "3",
+		"created_at": at.Truncate(time.Millisecond), "updated_at": at.Truncate(time.Millisecond), "member_count": 2,
+		"role": "admin", "last_read_message_id": "99", "unread_count": 4,
+		"last_activity_at": at.Truncate(time.Millisecond), "last_message": map[string]string{"id": "100"}, "last_seq": 42,
+	})
+	require.NoError(t, err)
+	require.JSONEq(t, string(want), string(b))
+
+	b, err = json.Marshal(View{ID: 7, Resource: res, LastActivityAt: at})
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(b, &m))
+	require.Nil(t, m["last_read_message_id"])
+	require.Nil(t, m["last_message"])
+	require.NotContains(t, m, "role")
+	require.NotContains(t, m, "last_seq")
+
+	_, err = json.Marshal(View{ID: id.ID(7), Resource: json.RawMessage(`[]`)})
+	require.Error(t, err)
+}
