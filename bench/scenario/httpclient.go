@@ -29,6 +29,10 @@ func newRESTClient(baseURL string, conns int) *restClient {
 	}}
 }
 
+// closeIdle drops kept-alive connections: after the api restarts they
+// are dead, and a request sent on one fails.
+func (c *restClient) closeIdle() { c.hc.CloseIdleConnections() }
+
 // statusError is an answer with an unexpected status.
 type statusError struct {
 	method, path string

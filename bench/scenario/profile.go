@@ -50,6 +50,7 @@ func (e *Env) profileAPI(ctx context.Context, name string, load func() error, st
 	err := e.Stack.ProfileAPI(ctx, file, load)
 	where := ""
 	if err != nil {
+		e.logf("profile %s: %v", name, err)
 		where = "profile incomplete (" + err.Error() + "); "
 	}
 	if _, serr := os.Stat(file); serr != nil {

@@ -82,7 +82,10 @@ func RESTWrite(ctx context.Context, e *Env) error {
 	}
 	e.ramp(ctx, sc, e.Size.WriteSteps, WriteHeldP99, next)
 	seq += 1 << 40 // profiled reruns post bodies of their own
-	e.profileREST(ctx, sc, WriteHeldRate, WriteP99, WriteHeldP99, next, func() error { return e.warmTokens(ctx, c, toks) })
+	e.profileREST(ctx, sc, WriteHeldRate, WriteP99, WriteHeldP99, next, func() error {
+		c.closeIdle() // the api was restarted
+		return e.warmTokens(ctx, c, toks)
+	})
 	return nil
 }
 
@@ -119,6 +122,7 @@ func RESTRead(ctx context.Context, e *Env) error {
 	e.runREST(ctx, sc, stepFixed, e.Size.ReadRate, e.Size.FixedSeconds, op, ReadP99)
 	e.ramp(ctx, sc, e.Size.ReadSteps, ReadHeldP99, op)
 	e.profileREST(ctx, sc, ReadHeldRate, ReadP99, ReadHeldP99, op, func() error {
+		c.closeIdle()          // the api was restarted
 		for k := range paths { // a restarted api has cold caches: read everything once again
 			if err := op(ctx, load.Call{I: int64(k)}); err != nil {
 				return err
@@ -156,14 +160,17 @@ func (e *Env) profileREST(ctx context.Context, sc *report.Scenario, need float64
 		var again load.Result
 		rate := st.Rate
 		e.profileAPI(ctx, sc.Name+"-"+strconv.Itoa(int(rate)), func() error {
+			// Best effort: a cold cache shows in the profile, not as a failure.
 			if err := warm(); err != nil {
-				return err
+				e.logf("%s: profiled rerun: warm: %v", sc.Name, err)
 			}
 			again = load.Run(ctx, load.Plan{Rate: rate, Duration: seconds(e.Size.StepSeconds), Workers: max(64, int(rate/5)),
 				Grace: 2 * time.Second}, op)
 			return nil
 		}, st)
-		sc.Add(report.FromLoad(st.Label+", profiled rerun", again))
+		if again.Latency != nil { // nil when the profiled api did not start
+			sc.Add(report.FromLoad(st.Label+", profiled rerun", again))
+		}
 	}
 }
 
