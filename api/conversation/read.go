@@ -26,13 +26,13 @@ func (s *Service) memberOfList(ctx context.Context, u id.ID) ([]memberOf, error)
 		if err != nil {
 			return nil, err
 		}
-		return marshal(ms)
+		return encodeMemberOf(ms), nil
 	})
 	if err != nil {
 		return nil, fault.Wrap(err, "list conversations")
 	}
-	var ms []memberOf
-	if err := unmarshal(b, &ms); err != nil {
+	ms, err := decodeMemberOf(b)
+	if err != nil {
 		return nil, fault.Wrap(err, "list conversations")
 	}
 	return ms, nil

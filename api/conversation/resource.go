@@ -1,6 +1,7 @@
 package conversation
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -69,11 +70,15 @@ type View struct {
 
 // MarshalJSON renders v as documented on View.
 func (v View) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(make([]byte, 0, len(v.Resource)+len(v.LastMessage)+160))
+}
+
+// AppendJSON appends v's JSON to b.
+func (v View) AppendJSON(b []byte) ([]byte, error) {
 	r := v.Resource
 	if len(r) < 2 || r[0] != '{' || r[len(r)-1] != '}' {
 		return nil, fmt.Errorf("conversation: resource of %s is not a JSON object", v.ID)
 	}
-	b := make([]byte, 0, len(r)+len(v.LastMessage)+160)
 	b = append(b, r[:len(r)-1]...)
 	if v.Role != "" {
 		b = append(b, `,"role":"`...)
@@ -143,13 +148,52 @@ func RenderMember(m Membership) MemberJSON {
 	return MemberJSON{UserID: m.UserID, Role: m.Role, JoinedAt: ms(m.JoinedAt)}
 }
 
-// memberOf is one entry of a user's cached memberships. Ids are plain
-// numbers in this internal entry: they decode faster than id strings.
+// memberOf is one entry of a user's cached memberships.
 type memberOf struct {
-	Conversation int64 `json:"c"`
-	Role         Role  `json:"r"`
-	// LastRead is an int64: 0 (no marker) is not a valid id.ID.
-	LastRead int64 `json:"lr"`
+	Conversation int64
+	Role         Role
+	// LastRead is 0 before any marker (not a valid id.ID, hence int64).
+	LastRead int64
+}
+
+// encodeMemberOf is the cached form of ms: one "conversation role marker"
+// line each. Read on every conversation list, it is parsed by hand rather
+// than as JSON.
+func encodeMemberOf(ms []memberOf) []byte {
+	b := make([]byte, 0, len(ms)*48)
+	for _, m := range ms {
+		b = strconv.AppendInt(b, m.Conversation, 10)
+		b = append(b, ' ')
+		b = append(b, m.Role...)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, m.LastRead, 10)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// decodeMemberOf reads what encodeMemberOf wrote.
+func decodeMemberOf(b []byte) ([]memberOf, error) {
+	out := make([]memberOf, 0, bytes.Count(b, []byte{'\n'}))
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		f := bytes.Fields(line)
+		if len(f) != 3 {
+			return nil, fmt.Errorf("conversation: bad cached membership %q", line)
+		}
+		c, err1 := strconv.ParseInt(string(f[0]), 10, 64)
+		lr, err2 := strconv.ParseInt(string(f[2]), 10, 64)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("conversation: bad cached membership %q", line)
+		}
+		out = append(out, memberOf{Conversation: c, Role: Role(f[1]), LastRead: lr})
+	}
+	return out, nil
 }
 
 func marshal(v any) ([]byte, error) {

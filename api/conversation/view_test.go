@@ -40,3 +40,32 @@ func TestViewSplicesTheCallersFieldsIntoTheResource(t *testing.T) {
 	_, err = json.Marshal(View{ID: id.ID(7), Resource: json.RawMessage(`[]`)})
 	require.Error(t, err)
 }
+
+func TestCachedMembershipsRoundTrip(t *testing.T) {
+	t.Parallel()
+	ms := []memberOf{{Conversation: 12, Role: Owner}, {Conversation: 384981121043009536, Role: Member, LastRead: 384981121043009537}}
+	back, err := decodeMemberOf(encodeMemberOf(ms))
+	require.NoError(t, err)
+	require.Equal(t, ms, back)
+	back, err = decodeMemberOf(encodeMemberOf(nil))
+	require.NoError(t, err)
+	require.Empty(t, back)
+	for _, bad := range []string{"1 owner\n", "x owner 0\n", "1 owner 0 extra\n"} {
+		_, err := decodeMemberOf([]byte(bad))
+		require.Error(t, err, "%q", bad)
+	}
+}
+
+func FuzzDecodeMemberOf(f *testing.F) {
+	f.Add([]byte("12 owner 0\n13 member 99\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ms, err := decodeMemberOf(b)
+		if err != nil {
+			return
+		}
+		again, err := decodeMemberOf(encodeMemberOf(ms))
+		if err != nil || len(again) != len(ms) {
+			t.Fatalf("round trip of %q: %v", b, err)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package message
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -32,23 +33,25 @@ const recentSize = 100
 const unreadCap = 1000
 
 // tail is a conversation's preview, cached by conversation. It is read on
-// every conversation list, so it is shaped to be cheap to read: the newest
-// message is kept already rendered, and the unread material is one string
-// walked only as far as a reader's marker.
+// every conversation list (ten of them for a reader in ten conversations),
+// so it is shaped to be cheap to read: the newest message is kept already
+// rendered, the unread material is one string walked only as far as a
+// reader's marker, and the entry is lines, not JSON (see encode), so a
+// reader parses two numbers and slices the rest.
 type tail struct {
-	Activity time.Time `json:"a"`
+	Activity time.Time
+	// Complete: Recent holds every top-level message that is not deleted.
+	Complete bool
 	// View is the newest top-level message as events render it, which is
 	// also its REST rendering unless it has reactions (`me` differs per
 	// reader).
-	View json.RawMessage `json:"v,omitempty"`
-	// Last is that message in the cache's form, kept only when it has
-	// reactions, to render each reader's `me`.
-	Last json.RawMessage `json:"l,omitempty"`
+	View json.RawMessage
+	// Last is that message in the cache's form (Message's JSON), kept only
+	// when it has reactions, to render each reader's `me`.
+	Last json.RawMessage
 	// Recent is "id:author,id:author,…": the newest top-level messages
 	// that are not deleted, newest first, at most recentSize.
-	Recent string `json:"r"`
-	// Complete: Recent holds all of them.
-	Complete bool `json:"c"`
+	Recent string
 }
 
 // newTail renders r as the cache keeps it.
@@ -75,6 +78,49 @@ func newTail(r tailRow) (tail, error) {
 		b = strconv.AppendInt(b, m[1], 10)
 	}
 	t.Recent = string(b)
+	return t, nil
+}
+
+// encode is the cached value of t: five lines, activity (Unix
+// microseconds), complete (0 or 1), View, Last, Recent. Compact JSON never
+// holds a raw newline, so the lines cannot be confused.
+func (t tail) encode() ([]byte, error) {
+	b := make([]byte, 0, len(t.View)+len(t.Last)+len(t.Recent)+32)
+	b = strconv.AppendInt(b, t.Activity.UnixMicro(), 10)
+	b = append(b, '\n')
+	if t.Complete {
+		b = append(b, '1')
+	} else {
+		b = append(b, '0')
+	}
+	b = append(b, '\n')
+	b = append(b, t.View...)
+	b = append(b, '\n')
+	b = append(b, t.Last...)
+	b = append(b, '\n')
+	return append(b, t.Recent...), nil
+}
+
+// decodeTail reads a cached value made by encode.
+func decodeTail(b []byte) (tail, error) {
+	var t tail
+	parts := bytes.SplitN(b, []byte{'\n'}, 5)
+	if len(parts) != 5 || len(parts[1]) != 1 {
+		return t, fmt.Errorf("message: cached preview has %d of 5 lines", len(parts))
+	}
+	us, err := strconv.ParseInt(string(parts[0]), 10, 64)
+	if err != nil {
+		return t, fmt.Errorf("message: cached preview: %w", err)
+	}
+	t.Activity = time.UnixMicro(us).UTC()
+	t.Complete = parts[1][0] == '1'
+	if len(parts[2]) > 0 {
+		t.View = parts[2]
+	}
+	if len(parts[3]) > 0 {
+		t.Last = parts[3]
+	}
+	t.Recent = string(parts[4])
 	return t, nil
 }
 
@@ -243,16 +289,16 @@ func (s *Service) Previews(ctx context.Context, viewer id.ID, reqs []conversatio
 		if err != nil {
 			return nil, err
 		}
-		return json.Marshal(t)
+		return t.encode()
 	})
 	if err != nil {
 		return nil, err
 	}
 	out := make([]conversation.Preview, len(reqs))
 	for i, b := range bs {
-		var t tail
-		if err := json.Unmarshal(b, &t); err != nil {
-			return nil, fmt.Errorf("message: decode cached preview: %w", err)
+		t, err := decodeTail(b)
+		if err != nil {
+			return nil, err
 		}
 		p := conversation.Preview{LastActivityAt: t.Activity}
 		if p.LastMessage, err = t.lastFor(viewer); err != nil {

@@ -2,15 +2,31 @@ package message
 
 import (
 	"testing"
+	"time"
+
+	"github.com/chatterly/chatterly/shared/id"
 
 	"github.com/stretchr/testify/require"
 )
 
 func TestTailCountsUnreadUpToTheMarker(t *testing.T) {
 	t.Parallel()
-	tl, err := newTail(tailRow{recent: [][2]int64{{50, 1}, {40, 2}, {30, 1}, {20, 2}}})
+	tl, err := newTail(tailRow{activity: time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC),
+		last:   &Message{ID: 50, ConversationID: 9, UserID: 1, Body: "a\nb", Reactions: []Reaction{{Emoji: "👍", Users: []id.ID{2}}}},
+		recent: [][2]int64{{50, 1}, {40, 2}, {30, 1}, {20, 2}}})
 	require.NoError(t, err)
 	require.Equal(t, "50:1,40:2,30:1,20:2", tl.Recent)
+	b, err := tl.encode()
+	require.NoError(t, err)
+	back, err := decodeTail(b)
+	require.NoError(t, err)
+	require.Equal(t, tl, back)
+	last, err := back.lastFor(2)
+	require.NoError(t, err)
+	require.Contains(t, string(last), `"me":true`)
+	require.Contains(t, string(last), `a\nb`)
+	_, err = decodeTail([]byte("123\n0\n{}"))
+	require.Error(t, err)
 	for _, c := range []struct {
 		marker, viewer int64
 		n              int
@@ -31,6 +47,17 @@ func TestTailCountsUnreadUpToTheMarker(t *testing.T) {
 	_, reached, err := tl.countUnread(0, 2)
 	require.NoError(t, err)
 	require.True(t, reached, "a complete list is the whole story")
+}
+
+func FuzzDecodeTail(f *testing.F) {
+	f.Add([]byte("1\n1\n{}\n\n1:2"))
+	f.Add([]byte("\n\n\n\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tl, err := decodeTail(b)
+		if err == nil {
+			_, _, _ = tl.countUnread(0, 0)
+		}
+	})
 }
 
 func FuzzTailCountUnread(f *testing.F) {
