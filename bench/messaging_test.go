@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -118,6 +119,15 @@ func checkDurable(b *testing.B, s *apitest.Stack) {
 	}
 }
 
+// processCPU is the user and system CPU time this process has used.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // cacheLookups reads the api's cache counters, by result.
 func (f *fixture) cacheLookups(b *testing.B) map[string]float64 {
 	mfs, err := f.stack.Deps.Metrics.Gather()
@@ -164,9 +174,14 @@ func (f *fixture) do(method, path, tok string, body []byte, status int) error {
 // run drives op at rate for b.N requests and reports the figures.
 func run(b *testing.B, rate float64, op load.Op) {
 	b.ReportAllocs()
+	cpu0 := processCPU(b)
 	b.ResetTimer()
 	res := load.Run(context.Background(), load.Plan{Rate: rate, Ops: int64(b.N), Workers: benchClients}, op)
 	b.StopTimer()
+	// The process's CPU per request (api, client and driver together):
+	// a figure that holds when other work shares the machine and the
+	// latencies do not.
+	b.ReportMetric(float64((processCPU(b)-cpu0).Microseconds())/float64(b.N), "cpu_us/op")
 	s := res.Latency.Summarize()
 	b.ReportMetric(hist.Millis(s.P50), "p50_ms")
 	b.ReportMetric(hist.Millis(s.P99), "p99_ms")
