@@ -4,8 +4,9 @@
 // harness restarts it as `chatterly-bench profile-api <file>`, reruns the
 // load, and stops it, which writes <file>. The wiring is the api main's
 // (configuration from the environment, the same packages), so the profile
-// is of the same code under the same load. SIGUSR1 writes a heap profile
-// to <file>.heap.
+// is of the same code under the same load. The CPU profile starts on
+// SIGUSR2, so start-up and cache warming stay out of it; SIGUSR1 writes a
+// heap profile to <file>.heap.
 package profiled
 
 import (
@@ -32,14 +33,27 @@ func Run(out string) error {
 		return err
 	}
 	defer f.Close()
-	if err := pprof.StartCPUProfile(f); err != nil {
-		return err
-	}
-	defer pprof.StopCPUProfile()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go heapOnUSR1(ctx, out+".heap")
-	return api(ctx)
+	started := make(chan error, 1)
+	go func() {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGUSR2)
+		defer signal.Stop(ch)
+		select {
+		case <-ch:
+			started <- pprof.StartCPUProfile(f)
+		case <-ctx.Done():
+			started <- nil
+		}
+	}()
+	err = api(ctx)
+	if serr := <-started; serr != nil && err == nil {
+		err = serr
+	}
+	pprof.StopCPUProfile() // a no-op when it never started
+	return err
 }
 
 // heapOnUSR1 writes a heap profile (after a GC, so it shows live memory)

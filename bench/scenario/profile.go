@@ -42,12 +42,12 @@ func (e *Env) profileSelf(st *report.Step, name string, fn func()) {
 
 // profileAPI reruns load with the api under a CPU profile and records the
 // profile on every step in steps.
-func (e *Env) profileAPI(ctx context.Context, name string, load func() error, steps ...*report.Step) {
+func (e *Env) profileAPI(ctx context.Context, name string, warm, load func() error, steps ...*report.Step) {
 	file, rel := e.profilePath(name)
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return
 	}
-	err := e.Stack.ProfileAPI(ctx, file, load)
+	err := e.Stack.ProfileAPI(ctx, file, warm, load)
 	where := ""
 	if err != nil {
 		e.logf("profile %s: %v", name, err)
@@ -121,6 +121,9 @@ func pprofTop(path string, n int, only string, args ...string) ([]string, error)
 		share := f[1]
 		if only != "" {
 			share = f[4]
+		}
+		if share == "0%" {
+			break // sorted: the rest hold no samples either
 		}
 		parts = append(parts, share+" "+strings.TrimPrefix(name, "github.com/chatterly/chatterly/"))
 		if len(parts) == n {

@@ -164,6 +164,8 @@ func (e *Env) profileREST(ctx context.Context, sc *report.Scenario, need float64
 			if err := warm(); err != nil {
 				e.logf("%s: profiled rerun: warm: %v", sc.Name, err)
 			}
+			return nil
+		}, func() error {
 			again = load.Run(ctx, load.Plan{Rate: rate, Duration: seconds(e.Size.StepSeconds), Workers: max(64, int(rate/5)),
 				Grace: 2 * time.Second}, op)
 			return nil

@@ -13,10 +13,10 @@ import (
 
 // ProfileAPI reruns the api under a CPU profile: it stops the api, starts
 // the bench binary's profiled build of it in its place (same environment
-// and address), runs load, stops it (which writes the profile to out), and
-// starts the normal build again. (The edge serves its own profiles with
-// EDGE_PPROF=1; see EdgeProfile.)
-func (s *Stack) ProfileAPI(ctx context.Context, out string, load func() error) error {
+// and address), runs warm, starts the profile (SIGUSR2), runs load, stops
+// it (which writes the profile to out), and starts the normal build again.
+// (The edge serves its own profiles with EDGE_PPROF=1; see EdgeProfile.)
+func (s *Stack) ProfileAPI(ctx context.Context, out string, warm, load func() error) error {
 	p, start := s.API, s.startAPI
 	if err := p.Stop(syscall.SIGTERM, 20*time.Second); err != nil {
 		return err
@@ -29,7 +29,12 @@ func (s *Stack) ProfileAPI(ctx context.Context, out string, load func() error) e
 	if err := start(ctx); err != nil {
 		return errors.Join(err, restore())
 	}
-	loadErr := load()
+	warmErr := warm()
+	loadErr := p.Signal(syscall.SIGUSR2)
+	if loadErr == nil {
+		loadErr = load()
+	}
+	loadErr = errors.Join(warmErr, loadErr)
 	stopErr := p.Stop(syscall.SIGTERM, 30*time.Second)
 	if _, err := os.Stat(out); err != nil && stopErr == nil {
 		stopErr = fmt.Errorf("stack: the profiled api wrote no profile: %w", err)
