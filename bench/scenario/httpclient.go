@@ -40,6 +40,7 @@ type statusError struct {
 	body         string
 }
 
+// Error renders the request and the answer.
 func (e *statusError) Error() string {
 	return fmt.Sprintf("%s %s: %d %s", e.method, e.path, e.status, e.body)
 }
