@@ -23,7 +23,7 @@ import (
 // conversation the slow one is in a second one that gets 32 KB events, so
 // its backlog outgrows what the kernel absorbs. It is disconnected once its
 // unsent bytes pass the bound, and the 100 receive
-// every event, in order, each well within a second of its publication
+// every event, in order, each within seconds of its publication
 // (generous: the readers run under the race detector on shared cores).
 func TestSlowReaderIsCutOffOthersKeepUp(t *testing.T) {
 	t.Parallel()
@@ -99,7 +99,7 @@ func TestSlowReaderIsCutOffOthersKeepUp(t *testing.T) {
 		require.NoError(t, r.err, "fast socket %d", i)
 		worst = max(worst, r.maxLag)
 	}
-	require.Less(t, worst, time.Second, "the fast sockets were held back")
+	require.Less(t, worst, 3*time.Second, "the fast sockets were held back (a blocked edge would stall them for good)")
 	require.Equal(t, float64(1), e.metric("chatterly_edge_disconnects_total", `reason="too_slow"`))
 	// The slow socket was closed by the edge: reading drains what the
 	// kernel held, then ends.

@@ -2,20 +2,24 @@ package hub
 
 import (
 	"bytes"
+	"strings"
 
 	"github.com/chatterly/chatterly/edge/cable"
 	"github.com/chatterly/chatterly/shared/id"
+	"github.com/chatterly/chatterly/shared/rkey"
 )
 
-// Out is the socket behind a Conn, implemented by the server. Both methods
-// are called on the socket's loop goroutine.
+// Out writes to the sockets behind Conns; the server implements it, one
+// per loop. Both methods are called on the loop's goroutine. (The hub does
+// not keep an Out per Conn: 16 bytes on every idle socket.)
 type Out interface {
-	// Send writes one frame. The socket may close itself while sending (a
-	// write error, or an outbound buffer over its bound); it then calls
-	// Shard.Detach, which the shard expects even in the middle of Deliver.
-	Send(frame []byte)
-	// Disconnect sends the disconnect message for r and closes the socket.
-	Disconnect(r cable.Reason)
+	// Send writes one frame to c's socket. The socket may close while
+	// sending (a write error, or an outbound buffer over its bound); it
+	// then calls Shard.Detach, which the shard expects even in the middle
+	// of Deliver.
+	Send(c *Conn, frame []byte)
+	// Disconnect sends the disconnect message for r and closes c's socket.
+	Disconnect(c *Conn, r cable.Reason)
 }
 
 // Conn is what a shard knows of an authenticated socket. The server embeds
@@ -23,27 +27,32 @@ type Out interface {
 type Conn struct {
 	User id.ID
 	SID  id.ID
-	out  Out
-	subs []*Sub
-	// The sockets of one session in a shard form a list headed by
-	// Shard.sids, so a revocation finds them without a scan.
-	sidPrev, sidNext *Conn
-	attached, gone   bool
+	// subs is the socket's subscriptions, linked through Sub.next: a
+	// socket has a few, and a list head costs an idle socket 8 bytes where
+	// a slice would cost 24 and an allocation.
+	subs           *Sub
+	attached, gone bool
 }
 
-// Init sets the socket's identity and output before Shard.Attach.
-func (c *Conn) Init(user, sid id.ID, out Out) { c.User, c.SID, c.out = user, sid, out }
+// Init sets the socket's identity before Shard.Attach.
+func (c *Conn) Init(user, sid id.ID) { c.User, c.SID = user, sid }
 
 // Gone reports whether the socket was detached: nothing may be written to
 // it any more.
 func (c *Conn) Gone() bool { return c.gone }
 
-// Subs is the socket's subscriptions; the caller must not keep the slice.
-func (c *Conn) Subs() []*Sub { return c.subs }
+// NumSubs is the number of the socket's subscriptions.
+func (c *Conn) NumSubs() int {
+	n := 0
+	for s := c.subs; s != nil; s = s.next {
+		n++
+	}
+	return n
+}
 
 // Find returns the subscription whose identifier literal is raw, or nil.
 func (c *Conn) Find(raw []byte) *Sub {
-	for _, s := range c.subs {
+	for s := c.subs; s != nil; s = s.next {
 		if bytes.Equal(s.Ident.Raw, raw) {
 			return s
 		}
@@ -51,21 +60,33 @@ func (c *Conn) Find(raw []byte) *Sub {
 	return nil
 }
 
-// Sub is one subscription of a socket. Its fields are ordered to keep it
-// in an 80-byte allocation: every idle socket holds one.
+// Sub is one subscription of a socket. It fills a 64-byte allocation (every
+// idle socket holds one): its channel rides in main's padding, and a
+// conversation's id is read from its topic when an action needs it.
 type Sub struct {
 	Conn  *Conn
+	next  *Sub // the socket's next subscription
 	Ident *Ident
-	// Conv is the conversation of a ConversationChannel subscription.
-	Conv id.ID
 	// lastSeq is the highest seq delivered, for dropping re-published events.
 	lastSeq int64
 	// main is the subscription's place in its topic (conv:, user:); a
 	// PresenceChannel subscription has one place per watched user instead,
 	// in watch.
-	main    slot
-	watch   *[]slot
-	Channel cable.Channel
+	main  slot
+	watch *[]slot
+}
+
+// Channel is the subscription's channel.
+func (s *Sub) Channel() cable.Channel { return s.main.ch }
+
+// Conv is the conversation of a ConversationChannel subscription (0 for
+// other channels).
+func (s *Sub) Conv() id.ID {
+	if s.main.ch != cable.ConversationChannel || s.main.topic == nil {
+		return 0
+	}
+	c, _ := id.Parse(strings.TrimPrefix(s.main.topic.name, rkey.TopicConversation))
+	return c
 }
 
 // Watched is the number of users a presence subscription watches.
@@ -82,4 +103,5 @@ type slot struct {
 	sub   *Sub
 	topic *topic
 	pos   int32
+	ch    cable.Channel // the subscription's channel, in main only
 }

@@ -1,9 +1,9 @@
 // Package hub keeps the edge's subscriptions and fans events out to them.
 //
-// There is one Shard per event loop. A shard owns the sockets of its loop
-// and their subscriptions, indexed by topic (conv:<id>, user:<id>,
-// presence:<id>) and by session id; it is touched only from its loop's
-// goroutine, so the hot path takes no lock. The Hub holds the shards and
+// There is one Shard per event loop. A shard owns the subscriptions of its
+// loop's sockets, indexed by topic (conv:<id>, user:<id>, presence:<id>);
+// it is touched only from its loop's goroutine, so the hot path takes no
+// lock. The Hub holds the shards and
 // the identifier intern table, and hands every batch of stream events to
 // every shard as one task per loop.
 //

@@ -3,7 +3,6 @@ package hub
 import (
 	"sync"
 
-	"github.com/chatterly/chatterly/shared/id"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -21,11 +20,13 @@ func New(reg prometheus.Registerer) *Hub {
 	return &Hub{metrics: newMetrics(reg)}
 }
 
-// NewShard adds a shard whose tasks run through post, which must run each
-// function on the shard's loop goroutine, in the order posted, and never
-// block the caller.
-func (h *Hub) NewShard(post func(func())) *Shard {
-	s := &Shard{hub: h, post: post, topics: make(map[string]*topic), sids: make(map[id.ID]*Conn)}
+// NewShard adds a shard writing through out, whose tasks run through
+// post, which must run each function on the shard's loop goroutine, in
+// the order posted, and never block the caller; walk calls fn for every
+// socket attached to the shard (the server keeps that list; fn may not
+// change it).
+func (h *Hub) NewShard(out Out, post func(func()), walk func(fn func(*Conn))) *Shard {
+	s := &Shard{hub: h, out: out, post: post, walk: walk, topics: make(map[string]*topic)}
 	h.mu.Lock()
 	h.shards = append(h.shards, s)
 	h.mu.Unlock()

@@ -3,6 +3,7 @@ package hub
 import (
 	"fmt"
 	"testing"
+	"unsafe"
 
 	"github.com/chatterly/chatterly/edge/cable"
 	"github.com/chatterly/chatterly/shared/event"
@@ -21,22 +22,46 @@ type sock struct {
 	onSend func(*sock)
 }
 
-func (s *sock) Send(frame []byte) {
+// socks is the test's Out: a Conn is the first field of its sock.
+type socks struct{}
+
+func sockOf(c *Conn) *sock { return (*sock)(unsafe.Pointer(c)) }
+
+func (socks) Send(c *Conn, frame []byte) {
+	s := sockOf(c)
 	s.frames = append(s.frames, string(frame[cable.HeaderLen(len(frame)-2):]))
 	if s.onSend != nil {
 		s.onSend(s)
 	}
 }
 
-func (s *sock) Disconnect(r cable.Reason) {
+func (socks) Disconnect(c *Conn, r cable.Reason) {
+	s := sockOf(c)
 	s.reason = r
 	s.shard.Detach(&s.Conn)
 }
 
-func newSock(sh *Shard, user, sid id.ID) *sock {
-	s := &sock{shard: sh}
-	s.Init(user, sid, s)
-	sh.Attach(&s.Conn)
+// testShard is a shard with the list of its sockets the server would keep.
+type testShard struct {
+	*Shard
+	conns []*Conn
+}
+
+func newShard(h *Hub) *testShard {
+	ts := &testShard{}
+	ts.Shard = h.NewShard(socks{}, inline, func(fn func(*Conn)) {
+		for _, c := range ts.conns {
+			fn(c)
+		}
+	})
+	return ts
+}
+
+func newSock(ts *testShard, user, sid id.ID) *sock {
+	s := &sock{shard: ts.Shard}
+	s.Init(user, sid)
+	ts.Attach(&s.Conn)
+	ts.conns = append(ts.conns, &s.Conn)
 	return s
 }
 
@@ -58,13 +83,13 @@ func msg(seq int) string {
 func TestDeliverOrderDedupeAndSharedFrames(t *testing.T) {
 	t.Parallel()
 	h := New(nil)
-	a, b := h.NewShard(inline), h.NewShard(inline)
+	a, b := newShard(h), newShard(h)
 	s1, s2 := newSock(a, 1, 11), newSock(b, 2, 22)
 	other := `"{\"id\":\"7\",\"channel\":\"ConversationChannel\"}"`
-	a.Subscribe(&s1.Conn, []byte(convIdent), cable.ConversationChannel, 7, rkey.ConversationTopic(7))
-	b.Subscribe(&s2.Conn, []byte(other), cable.ConversationChannel, 7, rkey.ConversationTopic(7))
+	a.Subscribe(&s1.Conn, []byte(convIdent), cable.ConversationChannel, rkey.ConversationTopic(7))
+	b.Subscribe(&s2.Conn, []byte(other), cable.ConversationChannel, rkey.ConversationTopic(7))
 	s3 := newSock(b, 3, 33)
-	b.Subscribe(&s3.Conn, []byte(convIdent), cable.ConversationChannel, 7, rkey.ConversationTopic(7))
+	b.Subscribe(&s3.Conn, []byte(convIdent), cable.ConversationChannel, rkey.ConversationTopic(7))
 	require.Equal(t, 2, h.Identifiers())
 
 	e1, e2 := ev(t, "conv:7", msg(1)), ev(t, "conv:7", msg(2))
@@ -81,10 +106,10 @@ func TestDeliverOrderDedupeAndSharedFrames(t *testing.T) {
 func TestTypingSkipsSenderAndMemberLeftEndsSubscription(t *testing.T) {
 	t.Parallel()
 	h := New(nil)
-	sh := h.NewShard(inline)
+	sh := newShard(h)
 	alice, alice2, bob := newSock(sh, 1, 11), newSock(sh, 1, 12), newSock(sh, 2, 22)
 	for _, s := range []*sock{alice, alice2, bob} {
-		sh.Subscribe(&s.Conn, []byte(convIdent), cable.ConversationChannel, 7, "conv:7")
+		sh.Subscribe(&s.Conn, []byte(convIdent), cable.ConversationChannel, "conv:7")
 	}
 	h.Publish([]*Event{ev(t, "conv:7", `{"type":"typing","conversation_id":"7","at":"2026-11-28T10:00:00.000Z","data":{"user_id":"1"}}`)})
 	require.Empty(t, alice.frames)
@@ -98,14 +123,14 @@ func TestTypingSkipsSenderAndMemberLeftEndsSubscription(t *testing.T) {
 	require.Len(t, bob.frames, 3, "bob gets member.left, then a reject_subscription, then nothing more")
 	require.Contains(t, bob.frames[1], `member.left`)
 	require.Equal(t, `{"identifier":`+convIdent+`,"type":"reject_subscription"}`, bob.frames[2])
-	require.Empty(t, bob.Subs())
+	require.Zero(t, bob.NumSubs())
 	require.Len(t, alice.frames, 2)
 }
 
 func TestRevokeDisconnectsTheSessionOnly(t *testing.T) {
 	t.Parallel()
 	h := New(nil)
-	sh := h.NewShard(inline)
+	sh := newShard(h)
 	a, b, c := newSock(sh, 1, 11), newSock(sh, 1, 11), newSock(sh, 1, 12)
 	h.Publish([]*Event{ev(t, "user:1", `{"type":"session.revoked","at":"2026-11-28T10:00:00.000Z","data":{"user_id":"1","sid":"11"}}`)})
 	require.Equal(t, cable.Unauthorized, a.reason)
@@ -117,11 +142,11 @@ func TestRevokeDisconnectsTheSessionOnly(t *testing.T) {
 func TestDetachDuringDelivery(t *testing.T) {
 	t.Parallel()
 	h := New(nil)
-	sh := h.NewShard(inline)
+	sh := newShard(h)
 	var socks []*sock
 	for i := 1; i <= 5; i++ {
 		s := newSock(sh, id.ID(i), id.ID(100+i))
-		sh.Subscribe(&s.Conn, []byte(convIdent), cable.ConversationChannel, 7, "conv:7")
+		sh.Subscribe(&s.Conn, []byte(convIdent), cable.ConversationChannel, "conv:7")
 		socks = append(socks, s)
 	}
 	// The second socket closes while being written to; so does the last.
@@ -143,10 +168,10 @@ func TestDetachDuringDelivery(t *testing.T) {
 func TestWatchAndUnsubscribe(t *testing.T) {
 	t.Parallel()
 	h := New(nil)
-	sh := h.NewShard(inline)
+	sh := newShard(h)
 	s := newSock(sh, 1, 11)
 	raw := []byte(`"{\"channel\":\"PresenceChannel\"}"`)
-	sub := sh.Subscribe(&s.Conn, raw, cable.PresenceChannel, 0, "")
+	sub := sh.Subscribe(&s.Conn, raw, cable.PresenceChannel, "")
 	sh.Watch(sub, []id.ID{2, 3})
 	pres := func(u string) *Event {
 		return ev(t, "presence:"+u, `{"type":"presence","at":"2026-11-28T10:00:00.000Z","data":{"users":[{"id":"`+u+`","online":true}]}}`)
@@ -161,7 +186,7 @@ func TestWatchAndUnsubscribe(t *testing.T) {
 	require.Empty(t, sh.topics)
 	require.Zero(t, h.Identifiers())
 	sh.Detach(&s.Conn)
-	require.Empty(t, sh.sids)
+	require.Zero(t, sh.Conns())
 }
 
 func TestNewEventRefusesWhatItCannotRoute(t *testing.T) {
@@ -183,23 +208,23 @@ func TestNewEventRefusesWhatItCannotRoute(t *testing.T) {
 	require.Equal(t, int64(1700000000123), e.Time.UnixMilli())
 }
 
-// nop is a socket that costs nothing to write to, so the benchmark
-// measures the hub's own work per frame.
-type nop struct{ Conn }
+// nop is an Out that costs nothing to write to, so the benchmark measures
+// the hub's own work per frame.
+type nop struct{}
 
-func (nop) Send([]byte)             {}
-func (nop) Disconnect(cable.Reason) {}
+func (nop) Send(*Conn, []byte)             {}
+func (nop) Disconnect(*Conn, cable.Reason) {}
 
 // BenchmarkDeliver is the hub's per-frame cost without the write
 // syscall: one event to a conversation of 1,000 subscribers per op.
 func BenchmarkDeliver(b *testing.B) {
 	h := New(nil)
-	sh := h.NewShard(inline)
+	sh := h.NewShard(nop{}, inline, func(func(*Conn)) {})
 	for i := 0; i < 1000; i++ {
-		s := &nop{}
-		s.Init(id.ID(i+1), id.ID(i+1), s)
-		sh.Attach(&s.Conn)
-		sh.Subscribe(&s.Conn, []byte(convIdent), cable.ConversationChannel, 7, "conv:7")
+		c := &Conn{}
+		c.Init(id.ID(i+1), id.ID(i+1))
+		sh.Attach(c)
+		sh.Subscribe(c, []byte(convIdent), cable.ConversationChannel, "conv:7")
 	}
 	b.ReportAllocs()
 	b.ResetTimer()

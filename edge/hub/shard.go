@@ -25,9 +25,10 @@ type group struct {
 // called on that loop's goroutine.
 type Shard struct {
 	hub    *Hub
+	out    Out
 	post   func(func())
+	walk   func(func(*Conn))
 	topics map[string]*topic
-	sids   map[id.ID]*Conn
 	conns  int
 
 	// delivering is set while Deliver writes to sockets; detached sockets
@@ -54,10 +55,6 @@ func (s *Shard) Attach(c *Conn) {
 	}
 	c.attached = true
 	s.conns++
-	if head := s.sids[c.SID]; head != nil {
-		c.sidNext, head.sidPrev = head, c
-	}
-	s.sids[c.SID] = c
 }
 
 // Detach removes a socket and all its subscriptions. It is safe to call
@@ -76,23 +73,12 @@ func (s *Shard) Detach(c *Conn) {
 }
 
 func (s *Shard) unlink(c *Conn) {
-	for _, sub := range c.subs {
+	for sub := c.subs; sub != nil; sub = sub.next {
 		s.unplace(sub)
 		s.hub.interner.Release(sub.Ident)
-		s.hub.metrics.subDelta(sub.Channel, -1)
+		s.hub.metrics.subDelta(sub.Channel(), -1)
 	}
 	c.subs = nil
-	if c.sidPrev != nil {
-		c.sidPrev.sidNext = c.sidNext
-	} else if c.sidNext != nil {
-		s.sids[c.SID] = c.sidNext
-	} else {
-		delete(s.sids, c.SID)
-	}
-	if c.sidNext != nil {
-		c.sidNext.sidPrev = c.sidPrev
-	}
-	c.sidPrev, c.sidNext = nil, nil
 	s.conns--
 }
 
@@ -100,32 +86,25 @@ func (s *Shard) unlink(c *Conn) {
 // topic (conv:<id> or user:<id>; empty for PresenceChannel, whose topics
 // come with Watch). The caller has checked c.Find(raw) == nil and the
 // per-socket limit.
-func (s *Shard) Subscribe(c *Conn, raw []byte, ch cable.Channel, conv id.ID, topicName string) *Sub {
-	sub := &Sub{Conn: c, Ident: s.hub.interner.Intern(raw), Channel: ch, Conv: conv}
-	sub.main.sub = sub
+func (s *Shard) Subscribe(c *Conn, raw []byte, ch cable.Channel, topicName string) *Sub {
+	sub := &Sub{Conn: c, Ident: s.hub.interner.Intern(raw)}
+	sub.main.sub, sub.main.ch = sub, ch
 	if topicName != "" {
 		s.place(&sub.main, topicName)
 	}
-	c.subs = append(c.subs, sub)
+	sub.next, c.subs = c.subs, sub
 	s.hub.metrics.subDelta(ch, 1)
 	return sub
 }
 
 // Unsubscribe removes one subscription.
 func (s *Shard) Unsubscribe(sub *Sub) {
-	c := sub.Conn
-	for i, x := range c.subs {
-		if x == sub {
-			last := len(c.subs) - 1
-			c.subs[i] = c.subs[last]
-			c.subs[last] = nil
-			c.subs = c.subs[:last]
-			if len(c.subs) == 0 {
-				c.subs = nil
-			}
+	for p := &sub.Conn.subs; *p != nil; p = &(*p).next {
+		if *p == sub {
+			*p, sub.next = sub.next, nil
 			s.unplace(sub)
 			s.hub.interner.Release(sub.Ident)
-			s.hub.metrics.subDelta(sub.Channel, -1)
+			s.hub.metrics.subDelta(sub.Channel(), -1)
 			return
 		}
 	}
@@ -263,7 +242,7 @@ func (s *Shard) deliver(ev *Event) int {
 			if frame == nil {
 				frame = ev.frame(g.ident)
 			}
-			c.out.Send(frame)
+			s.out.Send(c, frame)
 			n++
 		}
 	}
@@ -334,21 +313,26 @@ func (s *Shard) settle() {
 		raw := sub.Ident.Raw
 		s.Unsubscribe(sub)
 		s.hub.metrics.removedMember()
-		sub.Conn.out.Send(cable.AppendReject(nil, raw))
+		s.out.Send(sub.Conn, cable.AppendReject(nil, raw))
 	}
 	s.leaving = s.leaving[:0]
 }
 
-// revoke disconnects this shard's sockets of session sid.
+// revoke disconnects this shard's sockets of session sid. It walks the
+// shard's sockets rather than keep an index by session, which every idle
+// socket would pay for: a revocation is rare, and a walk of the ~10,000
+// sockets of a loop takes tens of microseconds.
 func (s *Shard) revoke(sid id.ID) {
 	var victims []*Conn
-	for c := s.sids[sid]; c != nil; c = c.sidNext {
-		victims = append(victims, c)
-	}
+	s.walk(func(c *Conn) {
+		if c.SID == sid && c.attached {
+			victims = append(victims, c)
+		}
+	})
 	for _, c := range victims {
 		if !c.gone {
 			s.hub.metrics.revoked()
-			c.out.Disconnect(cable.Unauthorized)
+			s.out.Disconnect(c, cable.Unauthorized)
 		}
 	}
 }

@@ -35,6 +35,18 @@ type Config struct {
 // lastSeenTTL is how long PresenceLast survives a user's last visit.
 const lastSeenTTL = 30 * 24 * time.Hour
 
+// refreshSlices: each heartbeat re-asserts one slice of this node's users
+// (their field and their hash's TTL), so a node with many users writes a
+// small batch every heartbeat rather than every user every time. A user's
+// hash lives userTTLBeats heartbeats, twice a full round: long enough never
+// to lapse while its node lives, short enough to vanish should every edge
+// die at once. A dead node's users do not wait for it: the reaper removes
+// their fields within NodeTTL.
+const (
+	refreshSlices = 30
+	userTTLBeats  = 2 * refreshSlices
+)
+
 // up: KEYS[1] = Presence(u); ARGV = node, count, ttl ms. Returns the
 // number of fields before, so the caller knows whether u came online.
 var upScript = rueidis.NewLuaScript(`
@@ -57,6 +69,8 @@ type Tracker struct {
 	cfg  Config
 	log  *slog.Logger
 	m    *metrics
+
+	beats int // heartbeats sent; picks the slice to refresh
 
 	mu     sync.Mutex
 	counts map[id.ID]int32
@@ -213,7 +227,7 @@ func (t *Tracker) flush(ctx context.Context, now bool) {
 }
 
 func (t *Tracker) applyUps(ctx context.Context, users []id.ID, counts []int32) error {
-	ttl := strconv.FormatInt((t.cfg.NodeTTL + 20*time.Second).Milliseconds(), 10)
+	ttl := strconv.FormatInt((t.cfg.NodeTTL / 4 * userTTLBeats).Milliseconds(), 10)
 	execs := make([]rueidis.LuaExec, len(users))
 	members := make([]string, len(users))
 	for i, u := range users {
@@ -299,8 +313,8 @@ func (t *Tracker) announce(ctx context.Context, changes []State) error {
 	return nil
 }
 
-// heartbeat extends this node's life and re-asserts its users' fields
-// (which also restores them should their hashes have expired).
+// heartbeat extends this node's life and re-asserts one slice of its
+// users' fields (which also restores them should Redis have lost them).
 func (t *Tracker) heartbeat(ctx context.Context) {
 	until := time.Now().Add(t.cfg.NodeTTL)
 	cmds := rueidis.Commands{
@@ -313,11 +327,13 @@ func (t *Tracker) heartbeat(ctx context.Context) {
 			return
 		}
 	}
+	slice := int64(t.beats % refreshSlices)
+	t.beats++
 	t.mu.Lock()
-	users := make([]id.ID, 0, len(t.counts))
-	counts := make([]int32, 0, len(t.counts))
+	var users []id.ID
+	var counts []int32
 	for u, n := range t.counts {
-		if _, pending := t.up[u]; !pending {
+		if _, pending := t.up[u]; !pending && int64(u)%refreshSlices == slice {
 			users = append(users, u)
 			counts = append(counts, n)
 		}

@@ -62,17 +62,17 @@ func (l *loop) subscribe(s *socket, cmd cable.Command, now time.Time) {
 		}
 		return
 	}
-	if len(s.Subs())+s.pendingCount() >= l.srv.cfg.MaxSubscriptions {
+	if s.NumSubs()+s.pendingCount() >= l.srv.cfg.MaxSubscriptions {
 		l.srv.m.drop("max_subscriptions")
 		l.reply(s, raw, false)
 		return
 	}
 	switch ident.Channel {
 	case cable.PresenceChannel:
-		l.shard.Subscribe(&s.Conn, raw, cable.PresenceChannel, 0, "")
+		l.shard.Subscribe(&s.Conn, raw, cable.PresenceChannel, "")
 		l.reply(s, raw, true)
 	case cable.CallChannel:
-		l.shard.Subscribe(&s.Conn, raw, cable.CallChannel, 0, rkey.UserTopic(s.User))
+		l.shard.Subscribe(&s.Conn, raw, cable.CallChannel, rkey.UserTopic(s.User))
 		l.reply(s, raw, true)
 	case cable.ConversationChannel:
 		l.checkMember(s, raw, ident.ID, now)
@@ -110,10 +110,10 @@ func (l *loop) memberDone(s *socket, p pendingSub, ans authz.Answer, err error) 
 		l.srv.m.drop("membership_unknown")
 	case ans == authz.No || l.shard.Left(p.conv, s.User, p.started):
 		l.reply(s, p.raw, false)
-	case len(s.Subs()) >= l.srv.cfg.MaxSubscriptions:
+	case s.NumSubs() >= l.srv.cfg.MaxSubscriptions:
 		l.reply(s, p.raw, false)
 	default:
-		l.shard.Subscribe(&s.Conn, p.raw, cable.ConversationChannel, p.conv, rkey.ConversationTopic(p.conv))
+		l.shard.Subscribe(&s.Conn, p.raw, cable.ConversationChannel, rkey.ConversationTopic(p.conv))
 		l.reply(s, p.raw, true)
 	}
 }
@@ -141,11 +141,11 @@ func (l *loop) message(s *socket, cmd cable.Command, now time.Time) {
 		return
 	}
 	switch {
-	case sub.Channel == cable.ConversationChannel && act.Name == "typing":
-		l.typing(s, sub.Conv, now)
-	case sub.Channel == cable.PresenceChannel && act.Name == "watch":
+	case sub.Channel() == cable.ConversationChannel && act.Name == "typing":
+		l.typing(s, sub.Conv(), now)
+	case sub.Channel() == cable.PresenceChannel && act.Name == "watch":
 		l.watch(s, sub, act.Raw, now)
-	case sub.Channel == cable.CallChannel && act.Name == "send_signal":
+	case sub.Channel() == cable.CallChannel && act.Name == "send_signal":
 		l.signal(s, act.Raw, now)
 	default:
 		s.strike(now)

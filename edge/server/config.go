@@ -97,6 +97,12 @@ type Config struct {
 	RedisCacheBytes int
 	// Pprof serves Go's profiles on the admin address (EDGE_PPROF=1).
 	Pprof bool
+	// GCPercent is the garbage collector's target (EDGE_GC_PERCENT, as
+	// GOGC, which it overrides). The edge's heap is mostly long-lived
+	// socket state and its garbage is small per event, so a lower target
+	// than Go's 100 keeps resident memory near the live sockets' size for
+	// a few percent of CPU.
+	GCPercent int
 	// StreamReaders is how many XREAD loops share the shard streams
 	// (EDGE_STREAM_READERS; 1 for one Redis, STREAM_SHARDS for a cluster).
 	StreamReaders int
@@ -125,7 +131,7 @@ func LoadConfig(e *config.Env) (Config, error) {
 		MaxSubscriptions:  e.Int("EDGE_MAX_SUBSCRIPTIONS", 100, 1, 100_000),
 		CommandRate:       float64(e.Int("EDGE_COMMAND_RATE", 20, 1, 1_000_000)),
 		CommandBurst:      e.Int("EDGE_COMMAND_BURST", 60, 1, 1_000_000),
-		MaxInvalid:        e.Int("EDGE_MAX_INVALID", 10, 1, 1_000_000),
+		MaxInvalid:        e.Int("EDGE_MAX_INVALID", 10, 1, 250),
 		PingInterval:      e.Duration("EDGE_PING_INTERVAL", 3*time.Second, 100*time.Millisecond, time.Minute),
 		ShutdownWindow:    e.Duration("EDGE_SHUTDOWN_WINDOW", 5*time.Second, 0, 10*time.Minute),
 		PresenceGrace:     e.Duration("EDGE_PRESENCE_GRACE", 3*time.Second, 0, 10*time.Minute),
@@ -135,13 +141,17 @@ func LoadConfig(e *config.Env) (Config, error) {
 		MaxWatch:          e.Int("EDGE_MAX_WATCH", 500, 1, 100_000),
 		Workers:           e.Int("EDGE_WORKERS", 16, 1, 4096),
 		WorkQueue:         e.Int("EDGE_WORK_QUEUE", 20_000, 16, 10_000_000),
-		TokenCacheSize:    e.Int("TOKEN_CACHE_SIZE", 4096, 0, 10_000_000),
-		RedisCacheBytes:   e.Int("EDGE_REDIS_CACHE_BYTES", 2<<20, 64<<10, 1<<30),
+		TokenCacheSize:    e.Int("TOKEN_CACHE_SIZE", 256, 0, 10_000_000),
+		RedisCacheBytes:   e.Int("EDGE_REDIS_CACHE_BYTES", 256<<10, 64<<10, 1<<30),
 		StreamReaders:     e.Int("EDGE_STREAM_READERS", 1, 1, 1024),
 		Pprof:             e.Bool("EDGE_PPROF", false),
+		GCPercent:         e.Int("EDGE_GC_PERCENT", 50, 10, 1000),
 	}
 	e.Check(c.MaxMessageBytes >= c.MaxSignalBytes, "EDGE_MAX_SIGNAL_BYTES", strconv.Itoa(c.MaxSignalBytes),
 		"must not exceed EDGE_MAX_MESSAGE_BYTES")
+	e.Check(c.MaxSockets <= limit-minReserve, "EDGE_MAX_SOCKETS", strconv.Itoa(c.MaxSockets),
+		fmt.Sprintf("must leave %d of the %d open files for other descriptors, or the process could run out (raise the limit first)",
+			minReserve, limit))
 	return c, e.Err()
 }
 

@@ -8,15 +8,31 @@ import (
 
 // The gnet event handler. gnet calls these on the connection's loop.
 
-// OnOpen starts the handshake of a connection the acceptor enrolled.
+var (
+	refuseBusy = []byte("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+	refuseRate = []byte("HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+)
+
+// OnOpen admits a new connection and starts its handshake, or refuses it
+// with a plain HTTP status: past the per-address handshake rate, at the
+// socket cap (which keeps the process below its open-files limit, see
+// fd.go) or while draining.
 func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
-	sk, ok := c.Context().(*socket)
-	if !ok {
-		return nil, gnet.Close
+	now := time.Now()
+	if !s.limit.allow(c.RemoteAddr(), now) {
+		s.m.handshake(hsRateLimited)
+		return refuseRate, gnet.Close
 	}
+	if s.m.open.Load() >= int64(s.cfg.MaxSockets) || s.draining.Load() {
+		s.m.handshake(hsCapacity)
+		return refuseBusy, gnet.Close
+	}
+	s.m.open.Add(1)
+	s.m.accepted.Add(1)
 	l := s.loopOf(c.EventLoop())
-	sk.gc, sk.l = c, l
-	sk.aux = &aux{deadline: time.Now().Add(s.cfg.HandshakeTimeout)}
+	sk := &socket{gc: c, l: l}
+	c.SetContext(sk)
+	sk.aux = &aux{deadline: now.Add(s.cfg.HandshakeTimeout)}
 	sk.list, sk.pos = listPending, int32(len(l.pending))
 	l.pending = append(l.pending, sk)
 	return nil, gnet.None

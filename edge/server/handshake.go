@@ -197,7 +197,7 @@ func (l *loop) authDone(s *socket, claims token.Claims, err error) {
 	s.state = stOpen
 	s.aux.deadline = time.Time{}
 	s.tidy()
-	s.Init(claims.UserID, claims.SID, s)
+	s.Init(claims.UserID, claims.SID)
 	l.shard.Attach(&s.Conn)
 	l.open(s)
 	srv.m.handshake(hsOK)

@@ -32,9 +32,11 @@ func (b *bucket) take(now uint32, rate, burst float32) bool {
 	return true
 }
 
-// addrLimiter is the per-address handshake rate. Only the acceptor
-// goroutine uses it, so it takes no lock; idle addresses are forgotten.
+// addrLimiter is the per-address handshake rate, shared by the event
+// loops (a connection's first moment takes its lock); idle addresses are
+// forgotten.
 type addrLimiter struct {
+	mu          sync.Mutex
 	rate, burst float32
 	start       time.Time
 	m           map[[16]byte]*bucket
@@ -52,6 +54,8 @@ func (l *addrLimiter) allow(addr net.Addr, now time.Time) bool {
 	}
 	var key [16]byte
 	copy(key[:], tcp.IP.To16())
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	ms := uint32(now.Sub(l.start).Milliseconds())
 	if now.Sub(l.swept) > time.Minute {
 		full := uint32((float32(time.Second.Milliseconds()) * l.burst) / l.rate)

@@ -138,6 +138,16 @@ func (l *loop) onTick(now time.Time) {
 	}
 }
 
+// walk calls fn for every welcomed socket of the loop (the hub's shard
+// walks them to find a revoked session's sockets).
+func (l *loop) walk(fn func(*hub.Conn)) {
+	for _, b := range l.buckets {
+		for _, s := range b {
+			fn(&s.Conn)
+		}
+	}
+}
+
 // sockets is every socket of the loop, open or not, for shutdown.
 func (l *loop) sockets() []*socket {
 	var out []*socket

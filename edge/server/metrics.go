@@ -23,14 +23,13 @@ const (
 
 type metrics struct {
 	open       atomic.Int64 // sockets, handshakes included
-	accepted   atomic.Int64 // connections enrolled, ever
+	accepted   atomic.Int64 // connections admitted, ever
 	handshakes *prometheus.CounterVec
 	disconnect *prometheus.CounterVec
 	malformed  prometheus.Counter
 	commands   prometheus.Counter
 	relayed    *prometheus.CounterVec
 	dropped    *prometheus.CounterVec
-	accept     *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -54,15 +53,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chatterly_edge_actions_dropped_total", Help: "Client actions refused, by reason.",
 		}, []string{"reason"}),
-		accept: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "chatterly_edge_accept_errors_total", Help: "Failed accepts, by kind (fd_exhausted sheds the pending connection).",
-		}, []string{"kind"}),
 	}
 	open := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "chatterly_edge_sockets_open", Help: "Sockets open, handshakes included.",
 	}, func() float64 { return float64(m.open.Load()) })
 	if reg != nil {
-		reg.MustRegister(m.handshakes, m.disconnect, m.malformed, m.commands, m.relayed, m.dropped, m.accept, open)
+		reg.MustRegister(m.handshakes, m.disconnect, m.malformed, m.commands, m.relayed, m.dropped, open)
 	}
 	return m
 }

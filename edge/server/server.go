@@ -17,13 +17,14 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"runtime"
+	"runtime/debug"
+	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -45,9 +46,11 @@ type Server struct {
 	typing  *typingLimiter
 	start   time.Time
 
-	cli  *gnet.Client
-	ln   net.Listener
-	pool *pool
+	eng    gnet.Engine
+	addr   string // the listener's address, known once booted
+	booted chan struct{}
+	pool   *pool
+	limit  *addrLimiter
 
 	mu    sync.Mutex
 	loops map[gnet.EventLoop]*loop
@@ -59,41 +62,29 @@ type Server struct {
 // New returns a Server on d; Listen then Run start it.
 func New(cfg Config, d *Deps) *Server {
 	s := &Server{cfg: cfg, d: d, log: d.Log, m: newMetrics(d.Metrics), origins: map[string]bool{},
-		typing: newTypingLimiter(cfg.TypingInterval), start: time.Now(), loops: map[gnet.EventLoop]*loop{}}
+		typing: newTypingLimiter(cfg.TypingInterval), start: time.Now(), loops: map[gnet.EventLoop]*loop{},
+		booted: make(chan struct{}), limit: newAddrLimiter(cfg.HandshakeRate, cfg.HandshakeBurst)}
 	for _, o := range cfg.AllowedOrigins {
 		s.origins[o] = true
 	}
-	if cfg.Pprof {
-		runtime.MemProfileRate = 512 // fine heap profiles, for memory work
-	}
+	debug.SetGCPercent(cfg.GCPercent)
 	return s
 }
 
-// Listen binds EDGE_ADDR and returns the address it got.
-func (s *Server) Listen() (net.Addr, error) {
-	ln, err := net.Listen("tcp", s.cfg.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("EDGE_ADDR: %w", err)
-	}
-	s.ln = ln
-	return ln.Addr(), nil
-}
-
-// Run serves until ctx ends, then shuts down gracefully: it stops
-// accepting, sends every socket server_restart in jittered batches over
-// ShutdownWindow, says presence goodbye and returns.
+// Run serves until ctx ends, then shuts down gracefully: it refuses new
+// connections, sends every socket server_restart in jittered batches over
+// ShutdownWindow, says presence goodbye, stops the engine and returns.
 func (s *Server) Run(ctx context.Context) error {
-	if s.ln == nil {
-		if _, err := s.Listen(); err != nil {
-			return err
-		}
-	}
 	work, stopWork := context.WithCancel(context.Background())
 	defer stopWork()
 	s.pool = newPool(work, s.cfg.Workers, s.cfg.WorkQueue)
 	opts := []gnet.Option{
 		gnet.WithLogger(gnetLogger{s.log}),
 		gnet.WithReadBufferCap(64 << 10),
+		gnet.WithLoadBalancing(gnet.LeastConnections),
+		gnet.WithTCPKeepAlive(time.Minute),
+		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+		gnet.WithReuseAddr(true), // a restart binds at once despite TIME_WAIT connections
 	}
 	if s.cfg.EventLoops > 0 {
 		opts = append(opts, gnet.WithNumEventLoop(s.cfg.EventLoops))
@@ -103,14 +94,13 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.cfg.SocketSendBuffer > 0 {
 		opts = append(opts, gnet.WithSocketSendBuffer(s.cfg.SocketSendBuffer))
 	}
-	cli, err := gnet.NewClient(s, opts...)
-	if err != nil {
-		return fmt.Errorf("gnet: %w", err)
+	ran := make(chan error, 1)
+	go func() { ran <- gnet.Run(s, "tcp://"+s.cfg.Addr, opts...) }()
+	select {
+	case <-s.booted:
+	case err := <-ran:
+		return fmt.Errorf("EDGE_ADDR: %w", err)
 	}
-	if err := cli.Start(); err != nil {
-		return fmt.Errorf("gnet: %w", err)
-	}
-	s.cli = cli
 
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -124,34 +114,53 @@ func (s *Server) Run(ctx context.Context) error {
 	admin, adminAddr, err := s.serveAdmin()
 	if err != nil {
 		stopBG()
-		_ = cli.Stop()
+		_ = s.eng.Stop(context.Background())
 		return err
 	}
-	accepted := make(chan struct{})
-	go func() { defer close(accepted); s.accept() }()
-	s.log.Info("edge listening", "addr", s.ln.Addr().String(), "admin_addr", adminAddr.String(),
+	s.log.Info("edge listening", "addr", s.addr, "admin_addr", adminAddr.String(),
 		"node", s.cfg.Node, "max_sockets", s.cfg.MaxSockets)
 
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case err := <-ran: // the engine stopped by itself: report it
+		stopBG()
+		wg.Wait()
+		_ = admin.Shutdown()
+		return fmt.Errorf("gnet engine stopped: %w", err)
+	}
 	s.log.Info("shutting down", "sockets", s.m.open.Load())
 	s.draining.Store(true)
-	_ = s.ln.Close()
-	<-accepted
 	s.drain()
 	stopBG()
 	wg.Wait()
 	gctx, cancel := context.WithTimeout(context.Background(), s.cfg.PresenceGrace+3*time.Second)
 	s.d.Presence.Goodbye(gctx)
 	cancel()
-	err = cli.Stop()
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	err = s.eng.Stop(sctx)
+	cancel()
+	<-ran
 	stopWork()
 	s.pool.close()
 	_ = admin.Shutdown()
 	s.log.Info("stopped")
-	if errors.Is(err, context.Canceled) {
-		err = nil
-	}
 	return err
+}
+
+// OnBoot learns the engine and the address it listens on.
+func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
+	s.eng = eng
+	s.addr = s.cfg.Addr
+	if fd, err := eng.Dup(); err == nil {
+		if sa, err := syscall.Getsockname(fd); err == nil {
+			if in, ok := sa.(*syscall.SockaddrInet4); ok {
+				s.addr = net.JoinHostPort(net.IP(in.Addr[:]).String(), strconv.Itoa(in.Port))
+			}
+		}
+		_ = syscall.Close(fd)
+	}
+	close(s.booted)
+	return gnet.None
 }
 
 // loopOf returns the loop value of el, making it on first use.
@@ -161,7 +170,7 @@ func (s *Server) loopOf(el gnet.EventLoop) *loop {
 	l := s.loops[el]
 	if l == nil {
 		l = newLoop(s, el)
-		l.shard = s.d.Hub.NewShard(l.post)
+		l.shard = s.d.Hub.NewShard(l, l.post, l.walk)
 		s.loops[el] = l
 		s.list = append(s.list, l)
 	}
@@ -188,7 +197,11 @@ func (s *Server) ticker(ctx context.Context) {
 			for _, l := range s.loopList() {
 				l.post(func() { l.onTick(now) })
 			}
-			tidy.check(s.m.accepted.Load(), now)
+			if tidy.check(s.m.accepted.Load(), now) {
+				alloc, inuse := heapStats()
+				s.log.Debug("returned free memory after a handshake burst", "heap_live", alloc, "heap_inuse", inuse,
+					"sockets", s.m.open.Load())
+			}
 		}
 	}
 }

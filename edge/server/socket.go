@@ -2,6 +2,7 @@ package server
 
 import (
 	"time"
+	"unsafe"
 
 	"github.com/chatterly/chatterly/edge/cable"
 	"github.com/chatterly/chatterly/edge/hub"
@@ -16,6 +17,19 @@ const (
 	stOpen                   // welcomed
 )
 
+// socketOf returns the socket whose hub.Conn c is: Conn is a socket's first
+// field, so the two share an address (connFirst checks it at compile time).
+// This spares every socket the 16-byte interface the hub would otherwise
+// keep to reach it.
+func socketOf(c *hub.Conn) *socket { return (*socket)(unsafe.Pointer(c)) }
+
+// connFirst fails to compile should Conn not be socket's first field.
+var _ [0]struct{} = [unsafe.Offsetof(socket{}.Conn)]struct{}{}
+
+// Send and Disconnect make the loop the hub's hub.Out for its sockets.
+func (l *loop) Send(c *hub.Conn, frame []byte)         { socketOf(c).Send(frame) }
+func (l *loop) Disconnect(c *hub.Conn, r cable.Reason) { socketOf(c).Disconnect(r) }
+
 // socket is one connection's state. It is small on purpose (the memory
 // target is under 1 KB per idle subscribed socket, gnet's own state
 // included): what only a handshake or a few busy sockets need hangs off
@@ -26,11 +40,15 @@ type socket struct {
 	l   *loop
 	aux *aux
 
-	cmds, bad bucket
+	cmds bucket
 	// list and pos place the socket in one of its loop's lists: a ping
 	// bucket (list >= 0), the pending handshakes (listPending) or none.
-	pos                int32
-	list               int16
+	pos  int32
+	list int16
+	// strikeAt (in 10 s units since the server started) and strikes count
+	// malformed and over-limit commands, one forgiven per 10 s.
+	strikeAt           uint16
+	strikes            uint8
 	state              uint8
 	closed, closeAfter bool
 }
@@ -116,11 +134,19 @@ func (s *socket) close() {
 }
 
 // strike counts a malformed or over-limit command; a socket that keeps
-// sending them is disconnected.
+// sending them (more than MaxInvalid, one forgiven per 10 s) is
+// disconnected.
 func (s *socket) strike(now time.Time) {
 	srv := s.l.srv
 	srv.m.malformed.Inc()
-	if !s.bad.take(srv.ms(now), 0.1, float32(srv.cfg.MaxInvalid)) {
+	at := uint16(srv.ms(now) / 10_000)
+	if forgiven := at - s.strikeAt; forgiven >= uint16(s.strikes) {
+		s.strikes = 0
+	} else {
+		s.strikes -= uint8(forgiven)
+	}
+	s.strikeAt = at
+	if s.strikes++; int(s.strikes) > srv.cfg.MaxInvalid {
 		s.Disconnect(cable.InvalidRequest)
 	}
 }

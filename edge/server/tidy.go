@@ -1,6 +1,7 @@
 package server
 
 import (
+	"runtime"
 	"runtime/debug"
 	"time"
 )
@@ -10,7 +11,7 @@ import (
 // to the OS only slowly. Once a burst of at least tidyAfter handshakes has
 // been followed by tidyQuiet without one, the edge collects and returns
 // the free memory at once, so its resident size follows its live sockets.
-// It costs one GC per burst, at a quiet moment.
+// It costs two GCs per burst, at a quiet moment.
 const (
 	tidyAfter = 1000
 	tidyQuiet = 2 * time.Second
@@ -33,6 +34,18 @@ func (t *tidier) check(hs int64, now time.Time) bool {
 		return false
 	}
 	t.done = hs
+	// Two collections: the first moves sync.Pool contents (handshake
+	// buffers) to the pools' victim caches, the second frees them; then
+	// the free pages go back to the OS.
+	runtime.GC()
 	debug.FreeOSMemory()
 	return true
+}
+
+// heapStats is what a tidy leaves: live bytes, and bytes in the spans
+// holding them (the difference is fragmentation).
+func heapStats() (alloc, inuse uint64) {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc, m.HeapInuse
 }

@@ -20,8 +20,10 @@ func startEdge(cfg *Config) (*exec.Cmd, error) {
 		"JWT_KEY_DIR="+cfg.KeyDir,
 		"EDGE_ADDR="+cfg.Target,
 		"EDGE_ADMIN_ADDR="+cfg.Admin,
-		"LOG_LEVEL=warn",
 	)
+	if os.Getenv("LOG_LEVEL") == "" {
+		cmd.Env = append(cmd.Env, "LOG_LEVEL=warn")
+	}
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err

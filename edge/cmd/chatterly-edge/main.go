@@ -32,12 +32,7 @@ func main() {
 		os.Exit(1)
 	}
 	defer deps.Close()
-	srv := server.New(cfg, deps)
-	if _, err := srv.Listen(); err != nil {
-		log.Error("exiting", "err", err)
-		os.Exit(1)
-	}
-	if err := srv.Run(ctx); err != nil {
+	if err := server.New(cfg, deps).Run(ctx); err != nil {
 		log.Error("exiting", "err", err)
 		deps.Close()
 		os.Exit(1)
