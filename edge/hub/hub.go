@@ -1,7 +1,9 @@
 package hub
 
 import (
+	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -13,11 +15,17 @@ type Hub struct {
 
 	mu     sync.RWMutex
 	shards []*Shard
+
+	// backlog counts events published to a shard and not yet delivered
+	// there; drained wakes a publisher waiting in Wait.
+	backlog atomic.Int64
+	waiting atomic.Bool
+	drained chan struct{}
 }
 
 // New returns a Hub registering its metrics on reg (nil for none).
 func New(reg prometheus.Registerer) *Hub {
-	return &Hub{metrics: newMetrics(reg)}
+	return &Hub{metrics: newMetrics(reg), drained: make(chan struct{}, 1)}
 }
 
 // NewShard adds a shard writing through out, whose tasks run through
@@ -43,8 +51,44 @@ func (h *Hub) Publish(evs []*Event) {
 	h.mu.RLock()
 	shards := h.shards
 	h.mu.RUnlock()
+	h.backlog.Add(int64(len(evs) * len(shards)))
 	for _, s := range shards {
-		s.post(func() { s.Deliver(evs) })
+		s.post(func() {
+			s.Deliver(evs)
+			h.delivered(len(evs))
+		})
+	}
+}
+
+// Backlog is the number of (event, shard) deliveries published and not
+// yet done.
+func (h *Hub) Backlog() int64 { return h.backlog.Load() }
+
+// Wait blocks until the backlog is at most max (or ctx ends). A publisher
+// calls it before reading more, so a burst the loops cannot keep up with
+// waits in Redis instead of in the edge's memory, and comes back in bigger
+// batches.
+func (h *Hub) Wait(ctx context.Context, max int64) {
+	for h.backlog.Load() > max {
+		h.waiting.Store(true)
+		if h.backlog.Load() <= max { // delivered between the check and the flag
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.drained:
+		}
+	}
+}
+
+func (h *Hub) delivered(n int) {
+	h.backlog.Add(-int64(n))
+	if h.waiting.Load() && h.waiting.CompareAndSwap(true, false) {
+		select {
+		case h.drained <- struct{}{}:
+		default:
+		}
 	}
 }
 

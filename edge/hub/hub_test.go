@@ -1,8 +1,11 @@
 package hub
 
 import (
+	"context"
 	"fmt"
+	"sync"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/chatterly/chatterly/edge/cable"
@@ -233,4 +236,33 @@ func BenchmarkDeliver(b *testing.B) {
 		sh.Deliver([]*Event{e})
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/frame")
+}
+
+func TestWaitHoldsThePublisherUntilTheLoopsCatchUp(t *testing.T) {
+	t.Parallel()
+	h := New(nil)
+	var queued []func()
+	var mu sync.Mutex
+	h.NewShard(socks{}, func(fn func()) { mu.Lock(); queued = append(queued, fn); mu.Unlock() }, func(func(*Conn)) {})
+	h.Publish([]*Event{ev(t, "conv:7", msg(1)), ev(t, "conv:7", msg(2))})
+	h.Publish([]*Event{ev(t, "conv:7", msg(3))})
+	require.Equal(t, int64(3), h.Backlog())
+	done := make(chan struct{})
+	go func() { h.Wait(context.Background(), 1); close(done) }()
+	require.Never(t, func() bool {
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	}, 50*time.Millisecond, 5*time.Millisecond, "Wait returned with the backlog over its bound")
+	mu.Lock()
+	run := queued
+	mu.Unlock()
+	for _, fn := range run {
+		fn()
+	}
+	<-done
+	require.Zero(t, h.Backlog())
 }

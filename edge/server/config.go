@@ -106,6 +106,9 @@ type Config struct {
 	// StreamReaders is how many XREAD loops share the shard streams
 	// (EDGE_STREAM_READERS; 1 for one Redis, STREAM_SHARDS for a cluster).
 	StreamReaders int
+	// MaxBacklog bounds the event deliveries read and not yet written
+	// (EDGE_MAX_BACKLOG); past it the stream readers wait.
+	MaxBacklog int
 }
 
 // LoadConfig reads the edge's configuration from e.
@@ -144,6 +147,7 @@ func LoadConfig(e *config.Env) (Config, error) {
 		TokenCacheSize:    e.Int("TOKEN_CACHE_SIZE", 256, 0, 10_000_000),
 		RedisCacheBytes:   e.Int("EDGE_REDIS_CACHE_BYTES", 256<<10, 64<<10, 1<<30),
 		StreamReaders:     e.Int("EDGE_STREAM_READERS", 1, 1, 1024),
+		MaxBacklog:        e.Int("EDGE_MAX_BACKLOG", 20_000, 100, 10_000_000),
 		Pprof:             e.Bool("EDGE_PPROF", false),
 		GCPercent:         e.Int("EDGE_GC_PERCENT", 50, 10, 1000),
 	}

@@ -65,7 +65,7 @@ func Open(cfg Config, log *slog.Logger, reg *prometheus.Registry) (*Deps, error)
 		Node: cfg.Node, Grace: cfg.PresenceGrace, NodeTTL: cfg.NodeTTL,
 	}, log, reg)
 	d.Hub = hub.New(reg)
-	d.Consumer = stream.New(d.Streams, d.Keys, d.Hub, stream.Config{Readers: cfg.StreamReaders}, log, reg)
+	d.Consumer = stream.New(d.Streams, d.Keys, d.Hub, stream.Config{Readers: cfg.StreamReaders, MaxBacklog: int64(cfg.MaxBacklog)}, log, reg)
 	return d, nil
 }
 

@@ -26,9 +26,11 @@ import (
 )
 
 // Sink receives batches of events; Publish must not block for long (the
-// hub posts one task per event loop and returns).
+// hub posts one task per event loop and returns). Wait blocks while more
+// than max deliveries are pending, which is the consumer's backpressure.
 type Sink interface {
 	Publish(evs []*hub.Event)
+	Wait(ctx context.Context, max int64)
 }
 
 // Config tunes a Consumer.
@@ -41,6 +43,9 @@ type Config struct {
 	Count int
 	// Block is how long one XREAD waits for new entries.
 	Block time.Duration
+	// MaxBacklog bounds the deliveries published and not yet done; past
+	// it the reader waits, and the burst waits in Redis instead of memory.
+	MaxBacklog int64
 }
 
 // Consumer reads the shard streams of one key space.
@@ -68,6 +73,9 @@ func New(rdb rueidis.Client, keys rkey.Space, sink Sink, cfg Config, log *slog.L
 	}
 	if cfg.Block <= 0 {
 		cfg.Block = time.Second
+	}
+	if cfg.MaxBacklog <= 0 {
+		cfg.MaxBacklog = 20_000
 	}
 	return &Consumer{rdb: rdb, keys: keys, sink: sink, log: log, cfg: cfg, m: newMetrics(reg),
 		healthy: make([]atomic.Bool, cfg.Readers)}
@@ -114,6 +122,7 @@ func (c *Consumer) read(ctx context.Context, reader int, streams []string) {
 		break
 	}
 	for ctx.Err() == nil {
+		c.sink.Wait(ctx, c.cfg.MaxBacklog)
 		cmd := c.rdb.B().Xread().Count(int64(c.cfg.Count)).Block(c.cfg.Block.Milliseconds()).
 			Streams().Key(streams...).Id(ids...).Build()
 		res, err := c.rdb.Do(ctx, cmd).AsXRead()

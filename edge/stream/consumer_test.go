@@ -28,6 +28,8 @@ func (s *sink) Publish(evs []*hub.Event) {
 	s.mu.Unlock()
 }
 
+func (s *sink) Wait(context.Context, int64) {}
+
 func (s *sink) events() []*hub.Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
