@@ -68,4 +68,3 @@ func TestSmallRun(t *testing.T) {
 	require.Positive(t, res.LoadedMemory.RSS)
 	require.Zero(t, res.Closed)
 }
-
