@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/chatterly/chatterly/shared/id"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -30,11 +31,12 @@ func New(reg prometheus.Registerer) *Hub {
 
 // NewShard adds a shard writing through out, whose tasks run through
 // post, which must run each function on the shard's loop goroutine, in
-// the order posted, and never block the caller; walk calls fn for every
-// socket attached to the shard (the server keeps that list; fn may not
-// change it).
-func (h *Hub) NewShard(out Out, post func(func()), walk func(fn func(*Conn))) *Shard {
-	s := &Shard{hub: h, out: out, post: post, walk: walk, topics: make(map[string]*topic)}
+// the order posted, and never block the caller. session is the server's
+// index of the loop's sockets by session: it calls fn for every attached
+// socket that may be of session sid (at least all that are; fn checks,
+// and may not change the index).
+func (h *Hub) NewShard(out Out, post func(func()), session func(sid id.ID, fn func(*Conn))) *Shard {
+	s := &Shard{hub: h, out: out, post: post, session: session, topics: make(map[string]*topic)}
 	h.mu.Lock()
 	h.shards = append(h.shards, s)
 	h.mu.Unlock()

@@ -52,7 +52,7 @@ type testShard struct {
 
 func newShard(h *Hub) *testShard {
 	ts := &testShard{}
-	ts.Shard = h.NewShard(socks{}, inline, func(fn func(*Conn)) {
+	ts.Shard = h.NewShard(socks{}, inline, func(_ id.ID, fn func(*Conn)) {
 		for _, c := range ts.conns {
 			fn(c)
 		}
@@ -222,7 +222,7 @@ func (nop) Disconnect(*Conn, cable.Reason) {}
 // syscall: one event to a conversation of 1,000 subscribers per op.
 func BenchmarkDeliver(b *testing.B) {
 	h := New(nil)
-	sh := h.NewShard(nop{}, inline, func(func(*Conn)) {})
+	sh := h.NewShard(nop{}, inline, func(id.ID, func(*Conn)) {})
 	for i := 0; i < 1000; i++ {
 		c := &Conn{}
 		c.Init(id.ID(i+1), id.ID(i+1))
@@ -243,7 +243,7 @@ func TestWaitHoldsThePublisherUntilTheLoopsCatchUp(t *testing.T) {
 	h := New(nil)
 	var queued []func()
 	var mu sync.Mutex
-	h.NewShard(socks{}, func(fn func()) { mu.Lock(); queued = append(queued, fn); mu.Unlock() }, func(func(*Conn)) {})
+	h.NewShard(socks{}, func(fn func()) { mu.Lock(); queued = append(queued, fn); mu.Unlock() }, func(id.ID, func(*Conn)) {})
 	h.Publish([]*Event{ev(t, "conv:7", msg(1)), ev(t, "conv:7", msg(2))})
 	h.Publish([]*Event{ev(t, "conv:7", msg(3))})
 	require.Equal(t, int64(3), h.Backlog())

@@ -27,7 +27,7 @@ type Shard struct {
 	hub    *Hub
 	out    Out
 	post   func(func())
-	walk   func(func(*Conn))
+	session func(sid id.ID, fn func(*Conn))
 	topics map[string]*topic
 	conns  int
 
@@ -318,13 +318,11 @@ func (s *Shard) settle() {
 	s.leaving = s.leaving[:0]
 }
 
-// revoke disconnects this shard's sockets of session sid. It walks the
-// shard's sockets rather than keep an index by session, which every idle
-// socket would pay for: a revocation is rare, and a walk of the ~10,000
-// sockets of a loop takes tens of microseconds.
+// revoke disconnects this shard's sockets of session sid, which the
+// server's session index (see NewShard) hands it.
 func (s *Shard) revoke(sid id.ID) {
 	var victims []*Conn
-	s.walk(func(c *Conn) {
+	s.session(sid, func(c *Conn) {
 		if c.SID == sid && c.attached {
 			victims = append(victims, c)
 		}

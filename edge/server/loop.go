@@ -7,6 +7,7 @@ import (
 
 	"github.com/chatterly/chatterly/edge/cable"
 	"github.com/chatterly/chatterly/edge/hub"
+	"github.com/chatterly/chatterly/shared/id"
 	"github.com/panjf2000/gnet/v2"
 )
 
@@ -26,12 +27,21 @@ type loop struct {
 	scheduled bool
 	spare     []func()
 
-	// Open sockets, spread over buckets that are pinged one per tick, so a
-	// ping round is written in slices instead of one burst that would
-	// delay deliveries behind it.
-	buckets    [][]*socket
-	nextBucket int
-	tick       int
+	// The welcomed sockets, in buckets by a hash of their session id: the
+	// buckets are the loop's index by session (a revocation looks at one
+	// bucket, 1/64 of the sockets) at no cost to an idle socket. A closed
+	// socket leaves a nil in its slot, so no socket ever moves while the
+	// ping cursor walks the buckets; a bucket is compacted when the cursor
+	// leaves it. The cursor pings 1/N of the slots per tick, N ticks per
+	// PingInterval, so pings go out in small slices (never one burst that
+	// would hold deliveries back), each socket once per interval.
+	buckets [][]*socket
+	slots   int // slots in all buckets, nils included
+	cursorB int // the bucket and slot the ping cursor is at
+	cursorI int
+	credit  int // slot-ticks carried to the next tick
+	ticks   int // ticks per ping interval
+	tick    int
 	// pending are the sockets still in their handshake or authentication,
 	// checked against their deadline every few ticks.
 	pending []*socket
@@ -44,8 +54,8 @@ type loop struct {
 }
 
 func newLoop(s *Server, el gnet.EventLoop) *loop {
-	n := int(s.cfg.PingInterval / tickEvery)
-	l := &loop{srv: s, el: el, buckets: make([][]*socket, max(1, n))}
+	l := &loop{srv: s, el: el, buckets: make([][]*socket, sessionBuckets),
+		ticks: max(1, int(s.cfg.PingInterval/tickEvery))}
 	l.run = gnet.RunnableFunc(func(context.Context) error { l.drain(); return nil })
 	l.hs.init(l)
 	return l
@@ -82,47 +92,92 @@ func (l *loop) drain() {
 	l.spare = q[:0]
 }
 
-// open puts a socket that finished authenticating into a ping bucket.
+// sessionBuckets is how many session buckets a loop has.
+const sessionBuckets = 64
+
+// open puts a socket that finished authenticating into its session's
+// bucket.
 func (l *loop) open(s *socket) {
-	b := l.nextBucket
-	l.nextBucket = (l.nextBucket + 1) % len(l.buckets)
+	b := bucketOf(s.SID)
 	s.list, s.pos = int16(b), int32(len(l.buckets[b]))
 	l.buckets[b] = append(l.buckets[b], s)
+	l.slots++
 }
 
-// forget removes a closing socket from the loop's lists. Both lists are
-// only ever walked backwards, so a swap-removal during a walk is safe.
+// bucketOf is session sid's bucket: a multiplicative hash, since ids are
+// time-ordered and their low bits are a per-node sequence.
+func bucketOf(sid id.ID) int {
+	return int((uint64(sid) * 0x9E3779B97F4A7C15) >> (64 - 6))
+}
+
+// forget takes a closing socket out of the loop's lists: its bucket slot
+// becomes nil (compacted later), or it is swapped out of the pending list,
+// which is only ever walked backwards.
 func (l *loop) forget(s *socket) {
-	var list *[]*socket
 	switch {
 	case s.list >= 0:
-		list = &l.buckets[s.list]
+		l.buckets[s.list][s.pos] = nil
 	case s.list == listPending:
-		list = &l.pending
-	default:
-		return
+		last := len(l.pending) - 1
+		moved := l.pending[last]
+		l.pending[s.pos] = moved
+		moved.pos = s.pos
+		l.pending[last] = nil
+		l.pending = l.pending[:last]
 	}
-	last := len(*list) - 1
-	moved := (*list)[last]
-	(*list)[s.pos] = moved
-	moved.pos = s.pos
-	(*list)[last] = nil
-	*list = (*list)[:last]
 	s.list = listNone
 }
 
-// onTick pings one bucket and, every half second, closes handshakes past
-// their deadline.
+// compact drops the nils of bucket b.
+func (l *loop) compact(b int) {
+	list := l.buckets[b]
+	n := 0
+	for _, s := range list {
+		if s != nil {
+			s.pos = int32(n)
+			list[n] = s
+			n++
+		}
+	}
+	clear(list[n:])
+	l.slots -= len(list) - n
+	switch {
+	case n == 0:
+		l.buckets[b] = nil
+	case cap(list) > 64 && n < cap(list)/4:
+		l.buckets[b] = append([]*socket(nil), list[:n]...)
+	default:
+		l.buckets[b] = list[:n]
+	}
+}
+
+// onTick pings the next slice of sockets and, every half second, closes
+// handshakes past their deadline.
 func (l *loop) onTick(now time.Time) {
 	l.tick++
 	if sec := now.Unix(); sec != l.pingSec {
 		l.pingSec = sec
 		l.ping = cable.AppendPing(l.ping[:0], sec)
 	}
-	k := l.tick % len(l.buckets)
-	for i := len(l.buckets[k]) - 1; i >= 0; i-- {
-		if b := l.buckets[k]; i < len(b) {
-			b[i].Send(l.ping) // may close b[i], which swaps in the (visited) last
+	// Walk slots/ticks slots per tick (carrying the remainder), so the
+	// cursor goes round every ticks ticks whatever the number of sockets.
+	l.credit += l.slots
+	walk := l.credit / l.ticks
+	l.credit %= l.ticks
+	for moves := 0; walk > 0 && moves <= len(l.buckets); {
+		list := l.buckets[l.cursorB]
+		if l.cursorI >= len(list) {
+			l.compact(l.cursorB)
+			l.cursorB, l.cursorI = (l.cursorB+1)%len(l.buckets), 0
+			moves++
+			continue
+		}
+		s := list[l.cursorI]
+		l.cursorI++
+		walk--
+		moves = 0
+		if s != nil {
+			s.Send(l.ping) // may close s: its slot turns nil, nothing moves
 		}
 	}
 	if l.tick%10 == 0 {
@@ -138,11 +193,12 @@ func (l *loop) onTick(now time.Time) {
 	}
 }
 
-// walk calls fn for every welcomed socket of the loop (the hub's shard
-// walks them to find a revoked session's sockets).
-func (l *loop) walk(fn func(*hub.Conn)) {
-	for _, b := range l.buckets {
-		for _, s := range b {
+// session calls fn for the welcomed sockets of sid's bucket, a superset of
+// the loop's sockets of session sid (the hub's shard finds a revoked
+// session's sockets there).
+func (l *loop) session(sid id.ID, fn func(*hub.Conn)) {
+	for _, s := range l.buckets[bucketOf(sid)] {
+		if s != nil {
 			fn(&s.Conn)
 		}
 	}
@@ -152,7 +208,11 @@ func (l *loop) walk(fn func(*hub.Conn)) {
 func (l *loop) sockets() []*socket {
 	var out []*socket
 	for _, b := range l.buckets {
-		out = append(out, b...)
+		for _, s := range b {
+			if s != nil {
+				out = append(out, s)
+			}
+		}
 	}
 	return append(out, l.pending...)
 }

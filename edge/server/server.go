@@ -170,7 +170,7 @@ func (s *Server) loopOf(el gnet.EventLoop) *loop {
 	l := s.loops[el]
 	if l == nil {
 		l = newLoop(s, el)
-		l.shard = s.d.Hub.NewShard(l, l.post, l.walk)
+		l.shard = s.d.Hub.NewShard(l, l.post, l.session)
 		s.loops[el] = l
 		s.list = append(s.list, l)
 	}
