@@ -24,12 +24,12 @@ type group struct {
 // Shard is the subscriptions of one event loop. Every method must be
 // called on that loop's goroutine.
 type Shard struct {
-	hub    *Hub
-	out    Out
-	post   func(func())
+	hub     *Hub
+	out     Out
+	post    func(func())
 	session func(sid id.ID, fn func(*Conn))
-	topics map[string]*topic
-	conns  int
+	topics  map[string]*topic
+	conns   int
 
 	// delivering is set while Deliver writes to sockets; detached sockets
 	// wait in detached until it ends (see the package comment).
