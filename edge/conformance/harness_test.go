@@ -101,6 +101,18 @@ func (e *edge) signal(sig syscall.Signal) { e.proc.Signal(sig) }
 // get returns the status of an admin endpoint (0 when unreachable).
 func (e *edge) get(path string) int { return edgetest.Status("http://" + e.Admin + path) }
 
+// metricsText is the edge's /metrics page.
+func (e *edge) metricsText() string {
+	c := http.Client{Timeout: 2 * time.Second}
+	r, err := c.Get("http://" + e.Admin + "/metrics")
+	if err != nil {
+		return ""
+	}
+	defer r.Body.Close()
+	b, _ := io.ReadAll(r.Body)
+	return string(b)
+}
+
 // metric returns the sum of a metric's samples whose label text contains
 // match.
 func (e *edge) metric(name, match string) float64 {

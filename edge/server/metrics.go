@@ -54,6 +54,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "chatterly_edge_actions_dropped_total", Help: "Client actions refused, by reason.",
 		}, []string{"reason"}),
 	}
+	// Every label value exists from the start, so a dashboard sees zeros
+	// rather than missing series.
+	for _, o := range []string{hsOK, hsUnauthorized, hsExpired, hsBadRequest, hsOrigin, hsRateLimited,
+		hsCapacity, hsUserCap, hsTimeout, hsUnavailable} {
+		m.handshakes.WithLabelValues(o)
+	}
+	for _, r := range []cable.Reason{cable.Unauthorized, cable.TokenExpired, cable.InvalidRequest,
+		cable.ServerRestart, cable.TooSlow, cable.Remote} {
+		m.disconnect.WithLabelValues(string(r))
+	}
 	open := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "chatterly_edge_sockets_open", Help: "Sockets open, handshakes included.",
 	}, func() float64 { return float64(m.open.Load()) })

@@ -6,13 +6,16 @@
 // sockets, its hub shard and a task queue other goroutines post to; every
 // socket field is touched only on its loop. Blocking work (token checks,
 // Redis reads and appends) runs on a bounded worker pool (pool.go) and
-// posts its result back to the loop. The acceptor (accept.go), the ticker
-// and the admin server are goroutines of their own. There is no
-// per-socket goroutine and no per-socket buffer while a socket is idle.
+// posts its result back to the loop. gnet's main reactor accepts and hands
+// each connection to the least busy loop (engine.go admits or refuses it
+// there); the ticker, the stream readers, presence and the admin server are
+// goroutines of their own. There is no per-socket goroutine and no
+// per-socket buffer while a socket is idle.
 //
 // Lock order: Server.mu (loops list) is never held while taking a loop's
-// queue lock, the intern table's lock, the presence tracker's lock or the
-// typing limiter's lock, and none of those is held while taking another.
+// queue lock, the intern table's lock, the address limiter's lock, the
+// presence tracker's lock or the typing limiter's lock, and none of those
+// is held while taking another.
 package server
 
 import (
