@@ -34,6 +34,17 @@ func TestTargetsJudgeFiguresAsDesignStatesThem(t *testing.T) {
 	rr.Add(stepWith("ramp 10000/s", 4*time.Millisecond)).Set("held", 1).Rate = 10_000
 	rr.Add(stepWith("ramp 15000/s", 9*time.Millisecond)).Set("held", 0).Rate = 15_000
 	r.Scenario("rest_write", "").NotMeasured = "not served"
+	rw := report.NewRun("test")
+	w := rw.Scenario("rest_write", "")
+	w.Add(stepWith(stepFixed, 30*time.Millisecond)).Set("held", 0).Rate = 1000
+	w.Add(stepWith("ramp down 500/s", 20*time.Millisecond)).Set("held", 0).Rate = 500
+	w.Add(stepWith("ramp down 250/s", 16*time.Millisecond)).Set("held", 0).Rate = 250
+	w.Add(stepWith("fixed rate, profiled rerun", time.Second)).Rate = 1000
+	for _, row := range Targets(rw) {
+		if strings.HasPrefix(row.What, "REST write, highest") {
+			require.Equal(t, "no rate held, down to 250/s (p99 16.000 ms there); at 1000/s: p99 30.000 ms, throughput 0/s, 0 failed, 0 unsent", row.Measured)
+		}
+	}
 	d := r.Scenario("delivery", "")
 	d.Add(stepWith(StepG19API, 8*time.Millisecond)).Set(lossExtra, 0).Set("deliveries_expected", 100)
 	d.Add(stepWith(StepG19Stream, 2*time.Millisecond)).Set(lossExtra, 1).Set("deliveries_expected", 100)

@@ -45,6 +45,7 @@ func main() {
 	smoke := flag.Bool("smoke", false, "tiny loads, report into the data folder, never into bench/")
 	edges := flag.Int("edges", 3, "edge processes to start (the fleet scenario uses them all)")
 	out := flag.String("out", "", "where REPORT.md and results/ go (default: bench/ for a full run)")
+	render := flag.String("render", "", "write the report again from this run's JSON, measuring nothing")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -55,6 +56,20 @@ func main() {
 	checkout, err := stack.Checkout()
 	if err != nil {
 		fail(err)
+	}
+	if *render != "" {
+		dir := *out
+		if dir == "" {
+			dir = filepath.Join(checkout, "bench")
+		}
+		files, err := harness.Render(checkout, *render, dir)
+		for _, f := range files {
+			logf("wrote %s", f)
+		}
+		if err != nil {
+			fail(err)
+		}
+		return
 	}
 	o := harness.Options{Checkout: checkout, Size: scenario.Full, Edges: *edges, Logf: logf, OutDir: *out}
 	sub := "bench"
