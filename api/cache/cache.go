@@ -5,8 +5,11 @@
 //
 // Contract. Writers commit to Postgres, then Invalidate the entries the
 // change touches, before they answer: the writer's next read misses and
-// loads fresh data (Redis delivers the invalidation of a key to a tracking
-// connection before its reply to the DEL). Readers fill a missing entry
+// loads fresh data. Redis sends the invalidation of a key to the tracking
+// connection that read it, which need not be the connection that wrote it,
+// so this process may hear of its own write a moment after the write's
+// reply; for that moment (fresh) it reads such keys from Redis itself,
+// never from process memory. Readers fill a missing entry
 // under a lease: a placeholder set with NX before loading, replaced by the
 // value only if it is still the same placeholder. An invalidation that
 // lands while the load runs deletes the placeholder, so a value loaded
@@ -24,6 +27,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatterly/chatterly/shared/rkey"
@@ -69,6 +74,53 @@ type Cache struct {
 	ttl      string
 	lease    string
 	requests *prometheus.CounterVec
+
+	// fresh holds keys this process wrote (key -> time.Time until which
+	// process memory may still hold the old value).
+	fresh  sync.Map
+	writes atomic.Uint64
+}
+
+// freshFor is how long after its own write a process bypasses its memory
+// for a key: invalidations arrive within milliseconds; this is generous.
+const freshFor = 2 * time.Second
+
+// wrote marks key as written by this process just now. Every 1,024th call
+// sweeps out marks that have run out, so keys never read again do not pile
+// up.
+func (c *Cache) wrote(key string) {
+	now := time.Now()
+	c.fresh.Store(key, now.Add(freshFor))
+	if c.writes.Add(1)%1024 == 0 {
+		c.fresh.Range(func(k, v any) bool {
+			if now.After(v.(time.Time)) {
+				c.fresh.CompareAndDelete(k, v)
+			}
+			return true
+		})
+	}
+}
+
+// cacheable reports whether key may be answered from process memory.
+func (c *Cache) cacheable(key string) bool {
+	v, ok := c.fresh.Load(key)
+	if !ok {
+		return true
+	}
+	if time.Now().Before(v.(time.Time)) {
+		return false
+	}
+	c.fresh.CompareAndDelete(key, v)
+	return true
+}
+
+// read is the GET of key: through process memory unless this process
+// wrote key a moment ago.
+func (c *Cache) read(ctx context.Context, key string) rueidis.RedisResult {
+	if c.cacheable(key) {
+		return c.rdb.DoCache(ctx, c.rdb.B().Get().Key(key).Cache(), c.cfg.LocalTTL)
+	}
+	return c.rdb.Do(ctx, c.rdb.B().Get().Key(key).Build())
 }
 
 // New returns a Cache on rdb. Metrics go to reg when it is not nil.
@@ -95,19 +147,34 @@ func (c *Cache) key(r Ref) string { return c.keys.Cache(r.Kind, r.ID) }
 // cannot be read, or another reader holds the lease, it loads without
 // storing: the cache is never a reason for a read to fail.
 func (c *Cache) Get(ctx context.Context, r Ref, load Loader) ([]byte, error) {
-	v, err := c.rdb.DoCache(ctx, c.rdb.B().Get().Key(c.key(r)).Cache(), c.cfg.LocalTTL).ToString()
+	v, err := c.read(ctx, c.key(r)).ToString()
 	return c.resolve(ctx, r, v, err, load)
 }
 
 // GetMany is Get for several entries, looked up in one round trip (none
 // when all are in process memory). load(i) loads refs[i].
 func (c *Cache) GetMany(ctx context.Context, refs []Ref, load func(ctx context.Context, i int) ([]byte, error)) ([][]byte, error) {
-	cmds := make([]rueidis.CacheableTTL, len(refs))
+	cmds := make([]rueidis.CacheableTTL, 0, len(refs))
+	var direct []int // refs this process wrote a moment ago: read from Redis
 	for i, r := range refs {
-		cmds[i] = rueidis.CT(c.rdb.B().Get().Key(c.key(r)).Cache(), c.cfg.LocalTTL)
+		if k := c.key(r); c.cacheable(k) {
+			cmds = append(cmds, rueidis.CT(c.rdb.B().Get().Key(k).Cache(), c.cfg.LocalTTL))
+		} else {
+			direct = append(direct, i)
+		}
+	}
+	results := make([]rueidis.RedisResult, len(refs))
+	cached := c.rdb.DoMultiCache(ctx, cmds...)
+	for i, j := 0, 0; i < len(refs); i++ {
+		if j < len(direct) && direct[j] == i {
+			results[i] = c.rdb.Do(ctx, c.rdb.B().Get().Key(c.key(refs[i])).Build())
+			j++
+			continue
+		}
+		results[i], cached = cached[0], cached[1:]
 	}
 	out := make([][]byte, len(refs))
-	for i, res := range c.rdb.DoMultiCache(ctx, cmds...) {
+	for i, res := range results {
 		v, err := res.ToString()
 		b, err := c.resolve(ctx, refs[i], v, err, func(ctx context.Context) ([]byte, error) { return load(ctx, i) })
 		if err != nil {
@@ -132,12 +199,16 @@ func (c *Cache) resolve(ctx context.Context, r Ref, v string, err error, load Lo
 	key := c.key(r)
 	tok := newLease()
 	got := c.rdb.Do(ctx, c.rdb.B().Set().Key(key).Value(tok).Nx().PxMilliseconds(c.cfg.Lease.Milliseconds()).Build()).Error() == nil
+	if got {
+		c.wrote(key)
+	}
 	b, err := load(ctx)
 	if err != nil || !got {
 		return b, err
 	}
 	// Failing to store only costs the next reader a load.
 	_ = storeScript.Exec(ctx, c.rdb, []string{key}, []string{tok, string(b), c.ttl}).Error()
+	c.wrote(key)
 	return b, nil
 }
 
@@ -156,6 +227,7 @@ func (c *Cache) Invalidate(ctx context.Context, refs ...Ref) error {
 	cmds := make(rueidis.Commands, len(refs))
 	for i, r := range refs {
 		cmds[i] = c.rdb.B().Del().Key(c.key(r)).Build()
+		c.wrote(c.key(r))
 	}
 	for i, res := range c.rdb.DoMulti(ctx, cmds...) {
 		if err := res.Error(); err != nil {
