@@ -5,11 +5,7 @@
 //
 // Contract. Writers commit to Postgres, then Invalidate the entries the
 // change touches, before they answer: the writer's next read misses and
-// loads fresh data. Redis sends the invalidation of a key to the tracking
-// connection that read it, which need not be the connection that wrote it,
-// so this process may hear of its own write a moment after the write's
-// reply; for that moment (fresh) it reads such keys from Redis itself,
-// never from process memory. Readers fill a missing entry
+// loads fresh data (keys it just wrote are read from Redis, see Recent). Readers fill a missing entry
 // under a lease: a placeholder set with NX before loading, replaced by the
 // value only if it is still the same placeholder. An invalidation that
 // lands while the load runs deletes the placeholder, so a value loaded
@@ -27,8 +23,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/chatterly/chatterly/shared/rkey"
@@ -75,49 +69,14 @@ type Cache struct {
 	lease    string
 	requests *prometheus.CounterVec
 
-	// fresh holds keys this process wrote (key -> time.Time until which
-	// process memory may still hold the old value).
-	fresh  sync.Map
-	writes atomic.Uint64
-}
-
-// freshFor is how long after its own write a process bypasses its memory
-// for a key: invalidations arrive within milliseconds; this is generous.
-const freshFor = 2 * time.Second
-
-// wrote marks key as written by this process just now. Every 1,024th call
-// sweeps out marks that have run out, so keys never read again do not pile
-// up.
-func (c *Cache) wrote(key string) {
-	now := time.Now()
-	c.fresh.Store(key, now.Add(freshFor))
-	if c.writes.Add(1)%1024 == 0 {
-		c.fresh.Range(func(k, v any) bool {
-			if now.After(v.(time.Time)) {
-				c.fresh.CompareAndDelete(k, v)
-			}
-			return true
-		})
-	}
-}
-
-// cacheable reports whether key may be answered from process memory.
-func (c *Cache) cacheable(key string) bool {
-	v, ok := c.fresh.Load(key)
-	if !ok {
-		return true
-	}
-	if time.Now().Before(v.(time.Time)) {
-		return false
-	}
-	c.fresh.CompareAndDelete(key, v)
-	return true
+	// fresh holds keys this process wrote a moment ago.
+	fresh Recent
 }
 
 // read is the GET of key: through process memory unless this process
 // wrote key a moment ago.
 func (c *Cache) read(ctx context.Context, key string) rueidis.RedisResult {
-	if c.cacheable(key) {
+	if c.fresh.Cacheable(key) {
 		return c.rdb.DoCache(ctx, c.rdb.B().Get().Key(key).Cache(), c.cfg.LocalTTL)
 	}
 	return c.rdb.Do(ctx, c.rdb.B().Get().Key(key).Build())
@@ -157,7 +116,7 @@ func (c *Cache) GetMany(ctx context.Context, refs []Ref, load func(ctx context.C
 	cmds := make([]rueidis.CacheableTTL, 0, len(refs))
 	var direct []int // refs this process wrote a moment ago: read from Redis
 	for i, r := range refs {
-		if k := c.key(r); c.cacheable(k) {
+		if k := c.key(r); c.fresh.Cacheable(k) {
 			cmds = append(cmds, rueidis.CT(c.rdb.B().Get().Key(k).Cache(), c.cfg.LocalTTL))
 		} else {
 			direct = append(direct, i)
@@ -200,7 +159,7 @@ func (c *Cache) resolve(ctx context.Context, r Ref, v string, err error, load Lo
 	tok := newLease()
 	got := c.rdb.Do(ctx, c.rdb.B().Set().Key(key).Value(tok).Nx().PxMilliseconds(c.cfg.Lease.Milliseconds()).Build()).Error() == nil
 	if got {
-		c.wrote(key)
+		c.fresh.Wrote(key)
 	}
 	b, err := load(ctx)
 	if err != nil || !got {
@@ -208,7 +167,7 @@ func (c *Cache) resolve(ctx context.Context, r Ref, v string, err error, load Lo
 	}
 	// Failing to store only costs the next reader a load.
 	_ = storeScript.Exec(ctx, c.rdb, []string{key}, []string{tok, string(b), c.ttl}).Error()
-	c.wrote(key)
+	c.fresh.Wrote(key)
 	return b, nil
 }
 
@@ -227,7 +186,7 @@ func (c *Cache) Invalidate(ctx context.Context, refs ...Ref) error {
 	cmds := make(rueidis.Commands, len(refs))
 	for i, r := range refs {
 		cmds[i] = c.rdb.B().Del().Key(c.key(r)).Build()
-		c.wrote(c.key(r))
+		c.fresh.Wrote(c.key(r))
 	}
 	for i, res := range c.rdb.DoMulti(ctx, cmds...) {
 		if err := res.Error(); err != nil {

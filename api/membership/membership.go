@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/chatterly/chatterly/api/cache"
 	"strconv"
 	"time"
 
@@ -63,7 +64,10 @@ return 1`)
 type Sets struct {
 	rdb  rueidis.Client
 	keys rkey.Space
-	db   *pgxpool.Pool
+	// recent holds sets this process changed a moment ago: Check reads
+	// them from Redis until their invalidation has surely arrived.
+	recent cache.Recent
+	db     *pgxpool.Pool
 }
 
 // New returns Sets on rdb, rebuilt from db (the primary).
@@ -89,6 +93,7 @@ func (s *Sets) change(ctx context.Context, c id.ID, op string, users []id.ID) er
 	for _, u := range users {
 		args = append(args, u.String())
 	}
+	s.recent.Wrote(s.keys.Members(c))
 	ok, err := changeScript.Exec(ctx, s.rdb, []string{s.keys.Members(c)}, args).AsInt64()
 	if err != nil {
 		return fmt.Errorf("membership: %s members of %s: %w", op, c, err)
@@ -106,8 +111,13 @@ func (s *Sets) change(ctx context.Context, c id.ID, op string, users []id.ID) er
 // them.
 func (s *Sets) Check(ctx context.Context, c, user id.ID) (bool, error) {
 	for attempt := 0; ; attempt++ {
-		cmd := s.rdb.B().Smismember().Key(s.keys.Members(c)).Member(user.String(), Sentinel).Cache()
-		vals, err := s.rdb.DoCache(ctx, cmd, localTTL).AsIntSlice()
+		var res rueidis.RedisResult
+		if key := s.keys.Members(c); s.recent.Cacheable(key) {
+			res = s.rdb.DoCache(ctx, s.rdb.B().Smismember().Key(key).Member(user.String(), Sentinel).Cache(), localTTL)
+		} else {
+			res = s.rdb.Do(ctx, s.rdb.B().Smismember().Key(key).Member(user.String(), Sentinel).Build())
+		}
+		vals, err := res.AsIntSlice()
 		if err != nil || len(vals) != 2 {
 			return false, fmt.Errorf("membership: check %s in %s: %w", user, c, err)
 		}
@@ -137,6 +147,7 @@ func (s *Sets) fill(ctx context.Context, c id.ID, replace bool) error {
 		var one int
 		err := tx.QueryRow(ctx, `SELECT 1 FROM conversations WHERE id = $1 FOR SHARE`, int64(c)).Scan(&one)
 		if errors.Is(err, pgx.ErrNoRows) {
+			s.recent.Wrote(s.keys.Members(c))
 			return s.rdb.Do(ctx, s.rdb.B().Del().Key(s.keys.Members(c)).Build()).Error()
 		}
 		if err != nil {
@@ -159,6 +170,7 @@ func (s *Sets) fill(ctx context.Context, c id.ID, replace bool) error {
 		for _, u := range ids {
 			args = append(args, strconv.FormatInt(u, 10))
 		}
+		s.recent.Wrote(s.keys.Members(c))
 		return fillScript.Exec(ctx, s.rdb, []string{s.keys.Members(c)}, args).Error()
 	})
 	if err != nil {
