@@ -24,12 +24,17 @@ import (
 // latency runs from its due time, so a stall is counted for every request
 // that should have been sent during it.
 //
-// Run it without the race detector, on a quiet machine, with the local
-// stack up (`make run`, or any Postgres and Redis):
+// Run it without the race detector, on a quiet machine. deploy/local/test.sh
+// starts Postgres (fsync and synchronous_commit on, as it always runs) and
+// Redis when they are not up, and stops what it started; a later -race=false
+// wins over its -race:
 //
-//	TEST_DATABASE_URL=postgres://postgres@127.0.0.1:PORT/postgres?sslmode=disable \
-//	TEST_REDIS_URL=redis://127.0.0.1:PORT+1/0 \
-//	go test -run '^$' -bench Messaging -benchtime 10000x ./bench/
+//	TEST_PACKAGES=./bench/ \
+//	GO_TEST_FLAGS="-race=false -run ^$ -bench Messaging -benchtime 10000x" \
+//	bash deploy/local/test.sh
+//
+// (or, against any Postgres and Redis, go test with TEST_DATABASE_URL and
+// TEST_REDIS_URL set).
 //
 // b.N is the number of requests of each sub-benchmark (10000x: 10 s of
 // writes at 1,000/s). Figures: p50_ms, p99_ms, p999_ms from due time;
