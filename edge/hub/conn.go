@@ -18,6 +18,10 @@ type Out interface {
 	// then calls Shard.Detach, which the shard expects even in the middle
 	// of Deliver.
 	Send(c *Conn, frame []byte)
+	// SendMany writes several frames to c's socket at once (one writev),
+	// like Send otherwise. frames is the shard's scratch: the callee may
+	// reslice its elements but must not keep it.
+	SendMany(c *Conn, frames [][]byte)
 	// Disconnect sends the disconnect message for r and closes c's socket.
 	Disconnect(c *Conn, r cable.Reason)
 }
@@ -32,6 +36,9 @@ type Conn struct {
 	// a slice would cost 24 and an allocation.
 	subs           *Sub
 	attached, gone bool
+	// batch is 1 + the socket's index in its shard's pending writes while
+	// a batch is being delivered, else 0.
+	batch int32
 }
 
 // Init sets the socket's identity before Shard.Attach.

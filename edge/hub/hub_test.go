@@ -23,6 +23,7 @@ type sock struct {
 	frames []string
 	reason cable.Reason
 	onSend func(*sock)
+	writes int // write calls (a SendMany is one)
 }
 
 // socks is the test's Out: a Conn is the first field of its sock.
@@ -32,10 +33,18 @@ func sockOf(c *Conn) *sock { return (*sock)(unsafe.Pointer(c)) }
 
 func (socks) Send(c *Conn, frame []byte) {
 	s := sockOf(c)
+	s.writes++
 	s.frames = append(s.frames, string(frame[cable.HeaderLen(len(frame)-2):]))
 	if s.onSend != nil {
 		s.onSend(s)
 	}
+}
+
+func (x socks) SendMany(c *Conn, frames [][]byte) {
+	for _, f := range frames {
+		x.Send(c, f)
+	}
+	sockOf(c).writes -= len(frames) - 1
 }
 
 func (socks) Disconnect(c *Conn, r cable.Reason) {
@@ -155,7 +164,8 @@ func TestDetachDuringDelivery(t *testing.T) {
 	// The second socket closes while being written to; so does the last.
 	closeMe := func(s *sock) { sh.Detach(&s.Conn) }
 	socks[1].onSend, socks[4].onSend = closeMe, closeMe
-	h.Publish([]*Event{ev(t, "conv:7", msg(1)), ev(t, "conv:7", msg(2))})
+	h.Publish([]*Event{ev(t, "conv:7", msg(1))})
+	h.Publish([]*Event{ev(t, "conv:7", msg(2))})
 	for i, s := range socks {
 		if i == 1 || i == 4 {
 			require.Len(t, s.frames, 1)
@@ -216,6 +226,7 @@ func TestNewEventRefusesWhatItCannotRoute(t *testing.T) {
 type nop struct{}
 
 func (nop) Send(*Conn, []byte)             {}
+func (nop) SendMany(*Conn, [][]byte)       {}
 func (nop) Disconnect(*Conn, cable.Reason) {}
 
 // BenchmarkDeliver is the hub's per-frame cost without the write
@@ -265,4 +276,25 @@ func TestWaitHoldsThePublisherUntilTheLoopsCatchUp(t *testing.T) {
 	}
 	<-done
 	require.Zero(t, h.Backlog())
+}
+
+// TestABatchWritesEachSocketOnce: a socket that gets several frames in one
+// batch gets them in one write, in order.
+func TestABatchWritesEachSocketOnce(t *testing.T) {
+	t.Parallel()
+	h := New(nil)
+	sh := newShard(h)
+	a, b := newSock(sh, 1, 11), newSock(sh, 2, 22)
+	sh.Subscribe(&a.Conn, []byte(convIdent), cable.ConversationChannel, "conv:7")
+	sh.Subscribe(&b.Conn, []byte(convIdent), cable.ConversationChannel, "conv:7")
+	sh.Subscribe(&b.Conn, []byte(`"{\"channel\":\"CallChannel\"}"`), cable.CallChannel, "user:2")
+	h.Publish([]*Event{ev(t, "conv:7", msg(1)), ev(t, "user:2", `{"type":"call.ringing","at":"2026-11-28T10:00:00.000Z","data":{}}`),
+		ev(t, "conv:7", msg(2))})
+	require.Equal(t, 1, a.writes)
+	require.Len(t, a.frames, 2)
+	require.Equal(t, 1, b.writes)
+	require.Len(t, b.frames, 3)
+	require.Contains(t, b.frames[0], `"seq":1`)
+	require.Contains(t, b.frames[1], `call.ringing`)
+	require.Contains(t, b.frames[2], `"seq":2`)
 }

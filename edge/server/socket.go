@@ -26,8 +26,10 @@ func socketOf(c *hub.Conn) *socket { return (*socket)(unsafe.Pointer(c)) }
 // connFirst fails to compile should Conn not be socket's first field.
 var _ [0]struct{} = [unsafe.Offsetof(socket{}.Conn)]struct{}{}
 
-// Send and Disconnect make the loop the hub's hub.Out for its sockets.
+// Send, SendMany and Disconnect make the loop the hub's hub.Out for its
+// sockets.
 func (l *loop) Send(c *hub.Conn, frame []byte)         { socketOf(c).Send(frame) }
+func (l *loop) SendMany(c *hub.Conn, frames [][]byte)  { socketOf(c).SendMany(frames) }
 func (l *loop) Disconnect(c *hub.Conn, r cable.Reason) { socketOf(c).Disconnect(r) }
 
 // socket is one connection's state. It is small on purpose (the memory
@@ -104,6 +106,22 @@ func (s *socket) Send(frame []byte) {
 		return
 	}
 	_, _ = s.gc.Write(frame) // an error closes the socket (OnClose)
+}
+
+// SendMany writes several frames in one writev, under Send's bound.
+func (s *socket) SendMany(frames [][]byte) {
+	if s.closed {
+		return
+	}
+	n := 0
+	for _, f := range frames {
+		n += len(f)
+	}
+	if s.gc.OutboundBuffered()+n > s.l.srv.cfg.MaxOutboundBytes {
+		s.Disconnect(cable.TooSlow)
+		return
+	}
+	_, _ = s.gc.Writev(frames) // an error closes the socket (OnClose)
 }
 
 // Disconnect tells the client why and closes the socket.
