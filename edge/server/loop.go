@@ -180,7 +180,7 @@ func (l *loop) onTick(now time.Time) {
 			s.Send(l.ping) // may close s: its slot turns nil, nothing moves
 		}
 	}
-	if l.tick%10 == 0 {
+	if l.tick%50 == 0 {
 		for i := len(l.pending) - 1; i >= 0; i-- {
 			if i >= len(l.pending) {
 				continue

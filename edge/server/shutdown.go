@@ -14,7 +14,7 @@ import (
 // every socket is closed, or a little after the window.
 func (s *Server) drain() {
 	window := s.cfg.ShutdownWindow
-	steps := max(1, int(window/tickEvery))
+	steps := max(1, int(window/(50*time.Millisecond)))
 	slice := window / time.Duration(steps)
 	start := time.Now()
 	for k := 0; k < steps; k++ {

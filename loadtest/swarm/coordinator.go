@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -45,8 +47,14 @@ type Result struct {
 	LagMaxMS        float64      `json:"lag_max_ms"`
 	LastP50MS       float64      `json:"last_socket_lag_p50_ms"`
 	LastP99MS       float64      `json:"last_socket_lag_p99_ms"`
-	PublishErrors   int          `json:"publish_errors"`
-	Closed          int64        `json:"sockets_closed_during_run"`
+	// EdgeLagP50MS and EdgeLagP99MS are the edge's own view (its
+	// delivery lag histogram: stream entry to the write of an event's
+	// last frame on a loop), as the upper bound of the bucket holding the
+	// quantile; the entry time has millisecond resolution.
+	EdgeLagP50MS  float64 `json:"edge_lag_p50_ms"`
+	EdgeLagP99MS  float64 `json:"edge_lag_p99_ms"`
+	PublishErrors int     `json:"publish_errors"`
+	Closed        int64   `json:"sockets_closed_during_run"`
 }
 
 type proc struct {
@@ -201,6 +209,7 @@ func measure(ctx context.Context, cfg Config, rdb rueidis.Client, keys rkey.Spac
 	loadCPU0 := cpuSum(pids)
 	edgeCPU0, _ := stats.CPU(cfg.EdgePID)
 	edgeFrames0 := edgeMetric(cfg.Admin, "chatterly_edge_frames_delivered_total")
+	lagBuckets0 := edgeBuckets(cfg.Admin, "chatterly_edge_delivery_lag_seconds")
 	first := pub.n + 1
 	t0 := time.Now()
 	res.Events = pub.run(ctx, cfg.Duration)
@@ -210,6 +219,7 @@ func measure(ctx context.Context, cfg Config, rdb rueidis.Client, keys rkey.Spac
 	edgeCPU1, _ := stats.CPU(cfg.EdgePID)
 	loadCPU1 := cpuSum(pids)
 	res.EdgeFrames = edgeMetric(cfg.Admin, "chatterly_edge_frames_delivered_total") - edgeFrames0
+	res.EdgeLagP50MS, res.EdgeLagP99MS = bucketQuantiles(lagBuckets0, edgeBuckets(cfg.Admin, "chatterly_edge_delivery_lag_seconds"))
 	res.PublishErrors = pub.errs
 
 	var lag stats.Snapshot
@@ -253,6 +263,8 @@ func measure(ctx context.Context, cfg Config, rdb rueidis.Client, keys rkey.Spac
 		res.LagP50MS, res.LagP99MS, res.LagP999MS, res.LagMaxMS)
 	fmt.Fprintf(log, "lag of each event's last socket (%d events): p50 %.2f ms, p99 %.2f ms\n",
 		len(eventMax), res.LastP50MS, res.LastP99MS)
+	fmt.Fprintf(log, "edge's own delivery lag histogram (stream entry -> last write on a loop): p50 <= %.1f ms, p99 <= %.1f ms\n",
+		res.EdgeLagP50MS, res.EdgeLagP99MS)
 	if res.Closed > 0 {
 		fmt.Fprintf(log, "WARNING: %d sockets closed during the run\n", res.Closed)
 	}
@@ -290,3 +302,59 @@ func edgeMetric(admin, name string) float64 {
 
 func mb(b int64) float64         { return float64(b) / (1 << 20) }
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// edgeBuckets reads a histogram's cumulative buckets (upper bound in
+// seconds -> count) from the edge's /metrics.
+func edgeBuckets(admin, name string) map[float64]float64 {
+	out := map[float64]float64{}
+	c := http.Client{Timeout: 2 * time.Second}
+	r, err := c.Get("http://" + admin + "/metrics")
+	if err != nil {
+		return out
+	}
+	defer r.Body.Close()
+	sc := bufio.NewScanner(r.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	prefix := name + `_bucket{le="`
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, prefix) {
+			continue
+		}
+		rest := line[len(prefix):]
+		q := strings.IndexByte(rest, '"')
+		if q < 0 {
+			continue
+		}
+		le, err := strconv.ParseFloat(rest[:q], 64)
+		if err != nil {
+			le = math.Inf(1)
+		}
+		v, _ := strconv.ParseFloat(strings.TrimSpace(rest[strings.IndexByte(rest, '}')+1:]), 64)
+		out[le] = v
+	}
+	return out
+}
+
+// bucketQuantiles returns the p50 and p99 of the observations between two
+// readings of a cumulative histogram, as bucket upper bounds in ms.
+func bucketQuantiles(before, after map[float64]float64) (p50, p99 float64) {
+	les := make([]float64, 0, len(after))
+	for le := range after {
+		les = append(les, le)
+	}
+	sort.Float64s(les)
+	total := after[math.Inf(1)] - before[math.Inf(1)]
+	if total <= 0 {
+		return 0, 0
+	}
+	find := func(q float64) float64 {
+		for _, le := range les {
+			if after[le]-before[le] >= q*total {
+				return le * 1000
+			}
+		}
+		return math.Inf(1)
+	}
+	return find(0.5), find(0.99)
+}
