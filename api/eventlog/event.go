@@ -85,10 +85,11 @@ func NewOutbox(ids *id.Generator, now func() time.Time) *Outbox {
 }
 
 // Queue adds to b the statement that takes the next seq of s.Conversation
-// and inserts the event. b must run inside a transaction (Batch.BeginTx or
-// a Tx) together with the change the event describes; the seq is the
-// conversation row's, so the transaction holds that row's lock from this
-// statement to its end.
+// and inserts the event. b must run in one transaction with the change the
+// event describes: a Tx, Batch.BeginTx, or a batch sent outside any
+// transaction, which Postgres runs as one implicit transaction committed
+// at its end. The seq is the conversation row's, so the transaction holds
+// that row's lock from this statement to its end: queue it last.
 func (o *Outbox) Queue(b *pgx.Batch, s Spec) (*Draft, error) {
 	data, err := json.Marshal(s.Data)
 	if err != nil {

@@ -74,6 +74,16 @@ func (s *Service) Send(ctx context.Context, caller, c id.ID, in SendInput) (Mess
 	if err := s.env.Limiter.Allow(ctx, s.env.Limits.Messages, caller.String()); err != nil {
 		return Message{}, false, err
 	}
+	if in.ParentID != 0 {
+		// A parent never changes conversation or level; a parent deleted
+		// between this check and the send keeps its reply (as a thread of
+		// a tombstone), which is no worse than a reply a moment earlier.
+		if ok, err := canParent(ctx, s.env.DB, in.ParentID, c); err != nil {
+			return Message{}, false, fault.Wrap(err, "send message")
+		} else if !ok {
+			return Message{}, false, errBadParent
+		}
+	}
 	m := Message{ID: s.env.IDs.Next(), ConversationID: c, UserID: caller, ParentID: in.ParentID, Body: body,
 		CreatedAt: s.env.Now().UTC().Truncate(time.Microsecond), ClientMsgID: in.ClientMsgID}
 	ev, first, err := s.commitSend(ctx, m)
@@ -92,32 +102,25 @@ func (s *Service) Send(ctx context.Context, caller, c id.ID, in SendInput) (Mess
 	return m, true, nil
 }
 
-// commitSend writes m and its message.created event in one transaction:
-// begin, the statements and the event in one round trip, then commit. It
-// answers false, committing nothing, when m's idempotency key was taken.
+// commitSend writes m and its message.created event in one round trip: the
+// statements go as one pipelined batch without BEGIN, which Postgres runs
+// as one implicit transaction committed at the batch's end (or rolled back
+// whole at its first error). The conversation row, locked for the event's
+// seq by the batch's last statement, is so held for no network round trip,
+// only until the commit is durable. It answers false, committing nothing,
+// when m's idempotency key was taken.
 func (s *Service) commitSend(ctx context.Context, m Message) (eventlog.Event, bool, error) {
 	b := &pgx.Batch{}
-	b.BeginTx(pgx.TxOptions{})
-	first, bumped := true, true
-	queueSend(b, m, &first, &bumped)
+	queueSend(b, m)
 	d, err := s.env.Outbox.Queue(b, eventlog.Spec{Conversation: m.ConversationID, Type: event.MessageCreated,
 		Data: Event(m), Activity: true})
 	if err != nil {
 		return eventlog.Event{}, false, fault.Wrap(err, "send message")
 	}
-	br := s.env.DB.SendBatch(ctx, b)
-	tx := br.Tx()
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit it is a no-op
-	if err := br.Close(); err != nil {
-		return eventlog.Event{}, false, fault.Wrap(err, "send message")
-	}
-	if !first {
-		return eventlog.Event{}, false, nil
-	}
-	if !bumped {
-		return eventlog.Event{}, false, errBadParent
-	}
-	if err := tx.Commit(ctx); err != nil {
+	if err := s.env.DB.SendBatch(ctx, b).Close(); err != nil {
+		if keyTaken(err) {
+			return eventlog.Event{}, false, nil
+		}
 		return eventlog.Event{}, false, fault.Wrap(err, "send message")
 	}
 	ev, err := d.Event()

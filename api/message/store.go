@@ -112,14 +112,14 @@ WHERE `+where+` AND m.id > $2 AND m.id < $3 ORDER BY m.id `+order+` LIMIT $4`, k
 	return ms, nil
 }
 
-// queueSend adds to b (a batch that began a transaction) the statements of
-// a send: the idempotency key (its RETURNING tells a first send from a
-// retry), the message, and the parent's thread counters.
-func queueSend(b *pgx.Batch, m Message, first *bool, parentBumped *bool) {
+// queueSend adds to b the statements of a send: the idempotency key, the
+// message, and the parent's thread counters. b is sent as one implicit
+// transaction, so a taken key (a unique violation, see keyTaken) aborts
+// the whole send.
+func queueSend(b *pgx.Batch, m Message) {
 	if m.ClientMsgID != "" {
 		b.Queue(`INSERT INTO message_idempotency (user_id, client_msg_id, message_id, created_at)
-VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, int64(m.UserID), m.ClientMsgID, int64(m.ID), m.CreatedAt).
-			Exec(func(ct pgconn.CommandTag) error { *first = ct.RowsAffected() == 1; return nil })
+VALUES ($1, $2, $3, $4)`, int64(m.UserID), m.ClientMsgID, int64(m.ID), m.CreatedAt)
 	}
 	var parent *int64
 	if m.ParentID != 0 {
@@ -130,10 +130,30 @@ VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, int64(m.UserID), m.ClientMsgID,
 VALUES ($1, $2, $3, $4, $5, $6)`, int64(m.ID), int64(m.ConversationID), int64(m.UserID), parent, m.Body, m.CreatedAt)
 	if m.ParentID != 0 {
 		b.Queue(`UPDATE messages SET reply_count = reply_count + 1, last_reply_at = $3
-WHERE id = $1 AND conversation_id = $2 AND parent_id IS NULL AND deleted_at IS NULL`,
-			int64(m.ParentID), int64(m.ConversationID), m.CreatedAt).
-			Exec(func(ct pgconn.CommandTag) error { *parentBumped = ct.RowsAffected() == 1; return nil })
+WHERE id = $1 AND conversation_id = $2 AND parent_id IS NULL`,
+			int64(m.ParentID), int64(m.ConversationID), m.CreatedAt)
 	}
+}
+
+// keyTaken reports whether err is the idempotency key's unique violation.
+func keyTaken(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "message_idempotency_pkey"
+}
+
+// canParent reports whether message p can take replies in conversation c:
+// it is top-level, of c, and not deleted.
+func canParent(ctx context.Context, q querier, p, c id.ID) (bool, error) {
+	var one int
+	err := q.QueryRow(ctx, `SELECT 1 FROM messages
+WHERE id = $1 AND conversation_id = $2 AND parent_id IS NULL AND deleted_at IS NULL`, int64(p), int64(c)).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("message: check parent: %w", err)
+	}
+	return true, nil
 }
 
 // sentBefore returns the message a user's earlier send with key made.
