@@ -4,9 +4,14 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
 )
 
 // The gnet event handler. gnet calls these on the connection's loop.
+
+// deadPeer is how long written data may stay unacknowledged before the
+// kernel gives up on a connection (TCP_USER_TIMEOUT).
+const deadPeer = 30 * time.Second
 
 var (
 	refuseBusy = []byte("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
@@ -29,6 +34,9 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	}
 	s.m.open.Add(1)
 	s.m.accepted.Add(1)
+	// A peer that vanished leaves pings unacknowledged; the kernel drops
+	// the connection after deadPeer instead of retrying for ~15 minutes.
+	_ = unix.SetsockoptInt(c.Fd(), unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, int(deadPeer.Milliseconds()))
 	l := s.loopOf(c.EventLoop())
 	sk := &socket{gc: c, l: l}
 	c.SetContext(sk)

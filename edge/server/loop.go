@@ -9,6 +9,7 @@ import (
 	"github.com/chatterly/chatterly/edge/hub"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
 )
 
 // loop is the edge's state for one gnet event loop. Its fields below the
@@ -48,6 +49,7 @@ type loop struct {
 
 	hs        handshakeScratch
 	scratch   []byte
+	iov       []unix.Iovec
 	inTraffic *socket
 	ping      []byte
 	pingSec   int64

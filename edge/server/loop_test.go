@@ -21,6 +21,9 @@ type fakeConn struct {
 
 func (c *fakeConn) OutboundBuffered() int { return 0 }
 
+// Fd is no descriptor: the raw write fails and the ping goes through Write.
+func (c *fakeConn) Fd() int { return -1 }
+
 func (c *fakeConn) Write(p []byte) (int, error) {
 	c.pings = append(c.pings, *c.tick)
 	return len(p), nil

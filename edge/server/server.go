@@ -87,7 +87,6 @@ func (s *Server) Run(ctx context.Context) error {
 		gnet.WithLogger(gnetLogger{s.log}),
 		gnet.WithReadBufferCap(64 << 10),
 		gnet.WithLoadBalancing(gnet.LeastConnections),
-		gnet.WithTCPKeepAlive(time.Minute),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithReuseAddr(true), // a restart binds at once despite TIME_WAIT connections
 	}

@@ -101,11 +101,21 @@ func (s *socket) Send(frame []byte) {
 	if s.closed {
 		return
 	}
-	if s.gc.OutboundBuffered()+len(frame) > s.l.srv.cfg.MaxOutboundBytes {
+	queued := s.gc.OutboundBuffered()
+	if queued == 0 {
+		n, errno := rawWrite(s.gc.Fd(), frame) // see write.go
+		if errno == 0 && n == len(frame) {
+			return
+		}
+		if errno == 0 {
+			frame = frame[n:]
+		}
+	}
+	if queued+len(frame) > s.l.srv.cfg.MaxOutboundBytes {
 		s.Disconnect(cable.TooSlow)
 		return
 	}
-	_, _ = s.gc.Write(frame) // an error closes the socket (OnClose)
+	_, _ = s.gc.Write(frame) // buffers what is left; an error closes the socket (OnClose)
 }
 
 // SendMany writes several frames in one writev, under Send's bound.
@@ -117,11 +127,22 @@ func (s *socket) SendMany(frames [][]byte) {
 	for _, f := range frames {
 		n += len(f)
 	}
-	if s.gc.OutboundBuffered()+n > s.l.srv.cfg.MaxOutboundBytes {
+	queued := s.gc.OutboundBuffered()
+	if queued == 0 {
+		w, errno, iov := rawWritev(s.gc.Fd(), frames, s.l.iov) // see write.go
+		s.l.iov = iov
+		if errno == 0 && w == n {
+			return
+		}
+		if errno == 0 {
+			frames, n = skip(frames, w), n-w
+		}
+	}
+	if queued+n > s.l.srv.cfg.MaxOutboundBytes {
 		s.Disconnect(cable.TooSlow)
 		return
 	}
-	_, _ = s.gc.Writev(frames) // an error closes the socket (OnClose)
+	_, _ = s.gc.Writev(frames) // buffers what is left; an error closes the socket (OnClose)
 }
 
 // Disconnect tells the client why and closes the socket.
