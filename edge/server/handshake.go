@@ -200,6 +200,7 @@ func (l *loop) authDone(s *socket, claims token.Claims, err error) {
 	s.Init(claims.UserID, claims.SID)
 	l.shard.Attach(&s.Conn)
 	l.open(s)
+	s.pingedAt = uint32(l.tick) // welcome counts as the first ping
 	srv.m.handshake(hsOK)
 	s.Send(cable.Welcome)
 	// Commands the client sent right behind its request wait in the

@@ -53,6 +53,7 @@ type loop struct {
 	inTraffic *socket
 	ping      []byte
 	pingSec   int64
+	two       [2][]byte // scratch for a frame and a ping in one write
 }
 
 func newLoop(s *Server, el gnet.EventLoop) *loop {
@@ -92,6 +93,18 @@ func (l *loop) drain() {
 		q[i] = nil
 	}
 	l.spare = q[:0]
+}
+
+// pingDue reports whether s should get a ping with the frames being written
+// to it (and if so notes the ping): half an interval since its last one.
+// The cursor then skips it this round; a ping interval stays between half
+// and one PingInterval.
+func (l *loop) pingDue(s *socket) bool {
+	if uint32(l.tick)-s.pingedAt < uint32(l.ticks/2) {
+		return false
+	}
+	s.pingedAt = uint32(l.tick)
+	return true
 }
 
 // sessionBuckets is how many session buckets a loop has.
@@ -178,7 +191,8 @@ func (l *loop) onTick(now time.Time) {
 		l.cursorI++
 		walk--
 		moves = 0
-		if s != nil {
+		if s != nil && uint32(l.tick)-s.pingedAt >= uint32(l.ticks/2) {
+			s.pingedAt = uint32(l.tick)
 			s.Send(l.ping) // may close s: its slot turns nil, nothing moves
 		}
 	}

@@ -27,9 +27,30 @@ func socketOf(c *hub.Conn) *socket { return (*socket)(unsafe.Pointer(c)) }
 var _ [0]struct{} = [unsafe.Offsetof(socket{}.Conn)]struct{}{}
 
 // Send, SendMany and Disconnect make the loop the hub's hub.Out for its
-// sockets.
-func (l *loop) Send(c *hub.Conn, frame []byte)         { socketOf(c).Send(frame) }
-func (l *loop) SendMany(c *hub.Conn, frames [][]byte)  { socketOf(c).SendMany(frames) }
+// sockets. A socket due a ping within half an interval gets it in the
+// same write as its events (see pingDue): at a few events per socket per
+// second that saves most of the ping writes.
+func (l *loop) Send(c *hub.Conn, frame []byte) {
+	s := socketOf(c)
+	if !l.pingDue(s) {
+		s.Send(frame)
+		return
+	}
+	l.two[0], l.two[1] = frame, l.ping
+	s.SendMany(l.two[:])
+	l.two = [2][]byte{}
+}
+
+// SendMany writes frames, and a ping when one is due.
+func (l *loop) SendMany(c *hub.Conn, frames [][]byte) {
+	s := socketOf(c)
+	if l.pingDue(s) {
+		frames = append(frames, l.ping) // the hub's scratch; it allows this
+	}
+	s.SendMany(frames)
+}
+
+// Disconnect disconnects c's socket for r.
 func (l *loop) Disconnect(c *hub.Conn, r cable.Reason) { socketOf(c).Disconnect(r) }
 
 // socket is one connection's state. It is small on purpose (the memory
@@ -47,6 +68,8 @@ type socket struct {
 	// bucket (list >= 0), the pending handshakes (listPending) or none.
 	pos  int32
 	list int16
+	// pingedAt is the loop tick of the socket's last ping.
+	pingedAt uint32
 	// strikeAt (in 10 s units since the server started) and strikes count
 	// malformed and over-limit commands, one forgiven per 10 s.
 	strikeAt           uint16

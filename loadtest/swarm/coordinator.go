@@ -225,7 +225,7 @@ func measure(ctx context.Context, cfg Config, rdb rueidis.Client, keys rkey.Spac
 	var lag stats.Snapshot
 	eventMax := map[int64]int64{}
 	for _, p := range procs {
-		if _, err := io.WriteString(p.in, "report\n"); err != nil {
+		if _, err := fmt.Fprintf(p.in, "report %d %d\n", first, last); err != nil {
 			return err
 		}
 		var m workerMsg

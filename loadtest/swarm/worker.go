@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,8 +47,6 @@ type workerMsg struct {
 type worker struct {
 	hist     atomic.Pointer[stats.Hist]
 	eventMax []atomic.Int64
-	low      atomic.Int64
-	high     atomic.Int64
 }
 
 var (
@@ -69,18 +68,6 @@ func (w *worker) onMessage(recv time.Time, payload []byte) {
 	for {
 		m := slot.Load()
 		if us <= m || slot.CompareAndSwap(m, us) {
-			break
-		}
-	}
-	for {
-		h := w.high.Load()
-		if n <= h || w.high.CompareAndSwap(h, n) {
-			break
-		}
-	}
-	for {
-		l := w.low.Load()
-		if (l != 0 && n >= l) || w.low.CompareAndSwap(l, n) {
 			break
 		}
 	}
@@ -106,13 +93,12 @@ func (w *worker) reset() {
 	for i := range w.eventMax {
 		w.eventMax[i].Store(0)
 	}
-	w.low.Store(0)
-	w.high.Store(0)
 }
 
 // RunWorker is a worker process: it opens sockets From..From+Count-1,
-// reports "ready", then obeys the coordinator's commands on stdin (reset,
-// report, close) until close or end of input.
+// reports "ready", then obeys the coordinator's commands on stdin (reset;
+// report <first> <last>, the event numbers whose slowest lags to report;
+// close) until close or end of input.
 func RunWorker(cfg Config, in io.Reader, out io.Writer) error {
 	w := &worker{eventMax: make([]atomic.Int64, ring)}
 	w.reset()
@@ -178,7 +164,8 @@ func RunWorker(cfg Config, in io.Reader, out io.Writer) error {
 	var base int64
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
-		switch sc.Text() {
+		cmd, arg, _ := strings.Cut(sc.Text(), " ")
+		switch cmd {
 		case "reset":
 			w.reset()
 			base = pool.Messages.Load()
@@ -186,7 +173,9 @@ func RunWorker(cfg Config, in io.Reader, out io.Writer) error {
 			m := workerMsg{Type: "report", Frames: pool.Messages.Load() - base, Pings: pool.Pings.Load(),
 				Closed: pool.Closed.Load(), Lag: w.hist.Load().Snapshot(), PID: os.Getpid(),
 				EventMax: map[int64]int64{}}
-			for n := w.low.Load(); n > 0 && n <= w.high.Load(); n++ {
+			var first, last int64
+			fmt.Sscan(arg, &first, &last)
+			for n := max(first, 1); n <= last && last-first < ring; n++ {
 				if v := w.eventMax[n&(ring-1)].Load(); v > 0 {
 					m.EventMax[n] = v
 				}
