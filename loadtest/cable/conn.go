@@ -153,13 +153,14 @@ func (c *Conn) ReadFrame(timeout time.Duration) (op byte, payload []byte, err er
 }
 
 // Next returns the next text message, skipping pings when skipPings is
-// set. A close frame or EOF is ErrClosed.
+// set. A close frame or the end of the stream (even inside a frame) is
+// ErrClosed.
 func (c *Conn) Next(timeout time.Duration, skipPings bool) (Message, error) {
 	deadline := time.Now().Add(timeout)
 	for {
 		op, payload, err := c.ReadFrame(time.Until(deadline))
 		if err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || isReset(err) {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) || isReset(err) {
 				return Message{}, ErrClosed
 			}
 			return Message{}, err
