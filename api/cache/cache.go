@@ -100,19 +100,24 @@ func New(rdb rueidis.Client, keys rkey.Space, cfg Config, reg prometheus.Registe
 // Loader reads an entry's value from Postgres.
 type Loader func(ctx context.Context) ([]byte, error)
 
+// Values are answered as strings: a hit is the very string rueidis keeps
+// in process memory, shared by every reader and never copied (a hot list
+// reads tens of kilobytes of entries per request). Slice it freely; never
+// convert it to []byte on a hot path.
+
 func (c *Cache) key(r Ref) string { return c.keys.Cache(r.Kind, r.ID) }
 
 // Get returns r's value, loading and storing it on a miss. When Redis
 // cannot be read, or another reader holds the lease, it loads without
 // storing: the cache is never a reason for a read to fail.
-func (c *Cache) Get(ctx context.Context, r Ref, load Loader) ([]byte, error) {
+func (c *Cache) Get(ctx context.Context, r Ref, load Loader) (string, error) {
 	v, err := c.read(ctx, c.key(r)).ToString()
 	return c.resolve(ctx, r, v, err, load)
 }
 
 // GetMany is Get for several entries, looked up in one round trip (none
 // when all are in process memory). load(i) loads refs[i].
-func (c *Cache) GetMany(ctx context.Context, refs []Ref, load func(ctx context.Context, i int) ([]byte, error)) ([][]byte, error) {
+func (c *Cache) GetMany(ctx context.Context, refs []Ref, load func(ctx context.Context, i int) ([]byte, error)) ([]string, error) {
 	cmds := make([]rueidis.CacheableTTL, 0, len(refs))
 	var direct []int // refs this process wrote a moment ago: read from Redis
 	for i, r := range refs {
@@ -132,27 +137,28 @@ func (c *Cache) GetMany(ctx context.Context, refs []Ref, load func(ctx context.C
 		}
 		results[i], cached = cached[0], cached[1:]
 	}
-	out := make([][]byte, len(refs))
+	out := make([]string, len(refs))
 	for i, res := range results {
 		v, err := res.ToString()
-		b, err := c.resolve(ctx, refs[i], v, err, func(ctx context.Context) ([]byte, error) { return load(ctx, i) })
+		s, err := c.resolve(ctx, refs[i], v, err, func(ctx context.Context) ([]byte, error) { return load(ctx, i) })
 		if err != nil {
 			return nil, err
 		}
-		out[i] = b
+		out[i] = s
 	}
 	return out, nil
 }
 
-func (c *Cache) resolve(ctx context.Context, r Ref, v string, err error, load Loader) ([]byte, error) {
+func (c *Cache) resolve(ctx context.Context, r Ref, v string, err error, load Loader) (string, error) {
 	switch {
 	case err == nil && !strings.HasPrefix(v, leasePrefix):
 		c.requests.WithLabelValues(r.Kind, "hit").Inc()
-		return []byte(v), nil
+		return v, nil
 	case err == nil || !rueidis.IsRedisNil(err):
 		// Someone else is filling it, or Redis is unreachable.
 		c.requests.WithLabelValues(r.Kind, "bypass").Inc()
-		return load(ctx)
+		b, err := load(ctx)
+		return string(b), err
 	}
 	c.requests.WithLabelValues(r.Kind, "miss").Inc()
 	key := c.key(r)
@@ -163,12 +169,13 @@ func (c *Cache) resolve(ctx context.Context, r Ref, v string, err error, load Lo
 	}
 	b, err := load(ctx)
 	if err != nil || !got {
-		return b, err
+		return string(b), err
 	}
+	v = string(b)
 	// Failing to store only costs the next reader a load.
-	_ = storeScript.Exec(ctx, c.rdb, []string{key}, []string{tok, string(b), c.ttl}).Error()
+	_ = storeScript.Exec(ctx, c.rdb, []string{key}, []string{tok, v, c.ttl}).Error()
 	c.fresh.Wrote(key)
-	return b, nil
+	return v, nil
 }
 
 func newLease() string {

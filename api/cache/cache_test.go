@@ -37,7 +37,7 @@ func TestReadThroughAndInvalidate(t *testing.T) {
 	for range 3 {
 		v, err := c.Get(ctx, r, src.load)
 		require.NoError(t, err)
-		require.JSONEq(t, `{"v":1}`, string(v))
+		require.JSONEq(t, `{"v":1}`, v)
 	}
 	require.EqualValues(t, 1, src.calls.Load(), "one load, then hits")
 
@@ -45,7 +45,7 @@ func TestReadThroughAndInvalidate(t *testing.T) {
 	require.NoError(t, c.Invalidate(ctx, r))
 	v, err := c.Get(ctx, r, src.load)
 	require.NoError(t, err)
-	require.JSONEq(t, `{"v":2}`, string(v), "the very next read sees the write")
+	require.JSONEq(t, `{"v":2}`, v, "the very next read sees the write")
 	require.EqualValues(t, 2, src.calls.Load())
 }
 
@@ -61,10 +61,10 @@ func TestValueLoadedBeforeAWriteIsNotStoredAfterIt(t *testing.T) {
 		return []byte(`"old"`), nil
 	})
 	require.NoError(t, err)
-	require.Equal(t, `"old"`, string(v), "the racing reader itself gets what it read")
+	require.Equal(t, `"old"`, v, "the racing reader itself gets what it read")
 	v, err = c.Get(ctx, r, func(context.Context) ([]byte, error) { return []byte(`"new"`), nil })
 	require.NoError(t, err)
-	require.Equal(t, `"new"`, string(v), "the stale value was never stored")
+	require.Equal(t, `"new"`, v, "the stale value was never stored")
 }
 
 func TestConcurrentFillersShareOneLease(t *testing.T) {
@@ -88,12 +88,12 @@ func TestConcurrentFillersShareOneLease(t *testing.T) {
 	// While the first filler holds the lease, others load for themselves.
 	v, err := c.Get(ctx, r, func(context.Context) ([]byte, error) { return []byte(`"second"`), nil })
 	require.NoError(t, err)
-	require.Equal(t, `"second"`, string(v))
+	require.Equal(t, `"second"`, v)
 	close(release)
 	<-done
 	v, err = c.Get(ctx, r, func(context.Context) ([]byte, error) { return nil, errors.New("must hit") })
 	require.NoError(t, err)
-	require.Equal(t, `"first"`, string(v))
+	require.Equal(t, `"first"`, v)
 }
 
 func TestGetMany(t *testing.T) {
@@ -109,7 +109,7 @@ func TestGetMany(t *testing.T) {
 	for range 2 {
 		vs, err := c.GetMany(ctx, refs, load)
 		require.NoError(t, err)
-		require.Equal(t, []string{`"a1"`, `"b2"`, `"a3"`}, []string{string(vs[0]), string(vs[1]), string(vs[2])})
+		require.Equal(t, []string{`"a1"`, `"b2"`, `"a3"`}, vs)
 	}
 	require.EqualValues(t, 3, loads.Load())
 	require.NoError(t, c.Invalidate(ctx, refs[1]))

@@ -160,7 +160,7 @@ func (e *Env) Resource(ctx context.Context, c id.ID) (JSON, error) {
 		return JSON{}, err
 	}
 	var j JSON
-	if err := unmarshal(b, &j); err != nil {
+	if err := unmarshal([]byte(b), &j); err != nil {
 		return JSON{}, err
 	}
 	return j, nil

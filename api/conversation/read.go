@@ -39,7 +39,7 @@ func (s *Service) memberOfList(ctx context.Context, u id.ID) ([]memberOf, error)
 }
 
 // resources returns the cached resource JSON of convs, in order.
-func (s *Service) resources(ctx context.Context, convs []id.ID) ([][]byte, error) {
+func (s *Service) resources(ctx context.Context, convs []id.ID) ([]string, error) {
 	refs := make([]cache.Ref, len(convs))
 	for i, c := range convs {
 		refs[i] = ConversationRef(c)
@@ -211,9 +211,11 @@ func (s *Service) ViewOf(ctx context.Context, caller id.ID, conv Conversation) (
 		return View{}, fault.Wrap(err, "view conversation")
 	}
 	v := vs[0]
-	if v.Resource, err = marshal(Render(conv)); err != nil {
+	res, err := marshal(Render(conv))
+	if err != nil {
 		return View{}, fault.Wrap(err, "view conversation")
 	}
+	v.Resource = string(res)
 	seq, err := lastSeq(ctx, s.env.DB, conv.ID)
 	if err != nil {
 		return View{}, fault.Wrap(err, "view conversation")

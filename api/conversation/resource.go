@@ -1,11 +1,11 @@
 package conversation
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chatterly/chatterly/api/user"
@@ -59,12 +59,12 @@ func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 // api's hottest read.
 type View struct {
 	ID             id.ID
-	Resource       json.RawMessage
+	Resource       string // JSON object, as cached
 	Role           Role
 	LastRead       int64
 	Unread         int
 	LastActivityAt time.Time
-	LastMessage    json.RawMessage
+	LastMessage    string // JSON object or ""
 	LastSeq        *int64
 }
 
@@ -129,8 +129,8 @@ type PreviewRequest struct {
 type Preview struct {
 	LastActivityAt time.Time
 	// LastMessage is the newest top-level message rendered for the
-	// viewer; nil when there is none.
-	LastMessage json.RawMessage
+	// viewer; "" when there is none.
+	LastMessage string
 	Unread      int
 }
 
@@ -172,26 +172,21 @@ func encodeMemberOf(ms []memberOf) []byte {
 	return b
 }
 
-// decodeMemberOf reads what encodeMemberOf wrote.
-func decodeMemberOf(b []byte) ([]memberOf, error) {
-	out := make([]memberOf, 0, bytes.Count(b, []byte{'\n'}))
-	for len(b) > 0 {
-		line := b
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
-		f := bytes.Fields(line)
-		if len(f) != 3 {
+// decodeMemberOf reads what encodeMemberOf wrote, slicing b (a cached
+// string) without copying it.
+func decodeMemberOf(b string) ([]memberOf, error) {
+	out := make([]memberOf, 0, strings.Count(b, "\n"))
+	for b != "" {
+		line, rest, _ := strings.Cut(b, "\n")
+		b = rest
+		conv, rest, ok1 := strings.Cut(line, " ")
+		role, lastRead, ok2 := strings.Cut(rest, " ")
+		c, err1 := strconv.ParseInt(conv, 10, 64)
+		lr, err2 := strconv.ParseInt(lastRead, 10, 64)
+		if !ok1 || !ok2 || role == "" || err1 != nil || err2 != nil {
 			return nil, fmt.Errorf("conversation: bad cached membership %q", line)
 		}
-		c, err1 := strconv.ParseInt(string(f[0]), 10, 64)
-		lr, err2 := strconv.ParseInt(string(f[2]), 10, 64)
-		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("conversation: bad cached membership %q", line)
-		}
-		out = append(out, memberOf{Conversation: c, Role: Role(f[1]), LastRead: lr})
+		out = append(out, memberOf{Conversation: c, Role: Role(role), LastRead: lr})
 	}
 	return out, nil
 }

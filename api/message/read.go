@@ -1,7 +1,6 @@
 package message
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -44,11 +43,11 @@ type tail struct {
 	Complete bool
 	// View is the newest top-level message as events render it, which is
 	// also its REST rendering unless it has reactions (`me` differs per
-	// reader).
-	View json.RawMessage
+	// reader). JSON, or "" when there is none.
+	View string
 	// Last is that message in the cache's form (Message's JSON), kept only
 	// when it has reactions, to render each reader's `me`.
-	Last json.RawMessage
+	Last string
 	// Recent is "id:author,id:author,…": the newest top-level messages
 	// that are not deleted, newest first, at most recentSize.
 	Recent string
@@ -58,14 +57,17 @@ type tail struct {
 func newTail(r tailRow) (tail, error) {
 	t := tail{Activity: r.activity, Complete: r.complete}
 	if r.last != nil {
-		var err error
-		if t.View, err = json.Marshal(Event(*r.last)); err != nil {
+		v, err := json.Marshal(Event(*r.last))
+		if err != nil {
 			return t, err
 		}
+		t.View = string(v)
 		if len(r.last.Reactions) > 0 {
-			if t.Last, err = json.Marshal(r.last); err != nil {
+			l, err := json.Marshal(r.last)
+			if err != nil {
 				return t, err
 			}
+			t.Last = string(l)
 		}
 	}
 	b := make([]byte, 0, len(r.recent)*40)
@@ -101,39 +103,43 @@ func (t tail) encode() ([]byte, error) {
 	return append(b, t.Recent...), nil
 }
 
-// decodeTail reads a cached value made by encode.
-func decodeTail(b []byte) (tail, error) {
+// decodeTail reads a cached value made by encode. b is the cached string
+// itself: the tail's parts are slices of it, nothing is copied.
+func decodeTail(b string) (tail, error) {
 	var t tail
-	parts := bytes.SplitN(b, []byte{'\n'}, 5)
-	if len(parts) != 5 || len(parts[1]) != 1 {
-		return t, fmt.Errorf("message: cached preview has %d of 5 lines", len(parts))
+	var parts [5]string
+	n := 0
+	for ; n < 4; n++ {
+		var ok bool
+		if parts[n], b, ok = strings.Cut(b, "\n"); !ok {
+			break
+		}
 	}
-	us, err := strconv.ParseInt(string(parts[0]), 10, 64)
+	if n != 4 || len(parts[1]) != 1 {
+		return t, fmt.Errorf("message: cached preview has %d of 5 lines", n+1)
+	}
+	parts[4] = b
+	us, err := strconv.ParseInt(parts[0], 10, 64)
 	if err != nil {
 		return t, fmt.Errorf("message: cached preview: %w", err)
 	}
 	t.Activity = time.UnixMicro(us).UTC()
 	t.Complete = parts[1][0] == '1'
-	if len(parts[2]) > 0 {
-		t.View = parts[2]
-	}
-	if len(parts[3]) > 0 {
-		t.Last = parts[3]
-	}
-	t.Recent = string(parts[4])
+	t.View, t.Last, t.Recent = parts[2], parts[3], parts[4]
 	return t, nil
 }
 
-// lastFor renders t's newest message for viewer (nil when none).
-func (t tail) lastFor(viewer id.ID) (json.RawMessage, error) {
-	if len(t.Last) == 0 {
+// lastFor renders t's newest message for viewer ("" when none).
+func (t tail) lastFor(viewer id.ID) (string, error) {
+	if t.Last == "" {
 		return t.View, nil
 	}
 	var m Message
-	if err := json.Unmarshal(t.Last, &m); err != nil {
-		return nil, err
+	if err := json.Unmarshal([]byte(t.Last), &m); err != nil {
+		return "", err
 	}
-	return json.Marshal(For(m, viewer))
+	b, err := json.Marshal(For(m, viewer))
+	return string(b), err
 }
 
 // countUnread walks t.Recent, newest first, counting messages not by
@@ -265,7 +271,7 @@ func (s *Service) newest(ctx context.Context, c id.ID) ([]Message, error) {
 		return nil, err
 	}
 	var ms []Message
-	if err := json.Unmarshal(b, &ms); err != nil {
+	if err := json.Unmarshal([]byte(b), &ms); err != nil {
 		return nil, fmt.Errorf("message: decode cached page: %w", err)
 	}
 	return ms, nil
