@@ -6,10 +6,10 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/chatterly/chatterly/api/dial"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/rkey"
 	"github.com/chatterly/chatterly/shared/token"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/rueidis"
@@ -44,26 +44,19 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Reg
 	d := &Deps{Cfg: cfg, Log: log, Metrics: reg, Now: time.Now,
 		Keys: rkey.New(cfg.KeyPrefix, cfg.StreamShards)}
 	var err error
-	if d.DB, err = openPool(ctx, cfg.DatabaseURL, cfg); err != nil {
+	if d.DB, err = dial.Postgres(ctx, cfg.DatabaseURL, cfg.DBMaxConns, cfg.PgBouncer); err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	d.Replica = d.DB
 	if cfg.DatabaseReplicaURL != "" {
-		if d.Replica, err = openPool(ctx, cfg.DatabaseReplicaURL, cfg); err != nil {
+		if d.Replica, err = dial.Postgres(ctx, cfg.DatabaseReplicaURL, cfg.DBMaxConns, cfg.PgBouncer); err != nil {
 			d.Close()
 			return nil, fmt.Errorf("DATABASE_REPLICA_URL: %w", err)
 		}
 	}
-	if d.Redis, err = openRedis(cfg.RedisURL); err != nil {
+	if d.Redis, d.Streams, err = dial.Redis(cfg.Common); err != nil {
 		d.Close()
-		return nil, fmt.Errorf("REDIS_URL: %w", err)
-	}
-	d.Streams = d.Redis
-	if cfg.RedisStreamsURL != cfg.RedisURL {
-		if d.Streams, err = openRedis(cfg.RedisStreamsURL); err != nil {
-			d.Close()
-			return nil, fmt.Errorf("REDIS_STREAMS_URL: %w", err)
-		}
+		return nil, err
 	}
 	node := cfg.NodeID
 	if node < 0 {
@@ -115,33 +108,4 @@ func (d *Deps) Close() {
 	if d.DB != nil {
 		d.DB.Close()
 	}
-}
-
-func openPool(ctx context.Context, url string, cfg Config) (*pgxpool.Pool, error) {
-	pc, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		return nil, err
-	}
-	pc.MaxConns = int32(cfg.DBMaxConns)
-	if cfg.PgBouncer {
-		// Transaction pooling cannot keep server-side prepared statements.
-		pc.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
-	}
-	p, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.Ping(ctx); err != nil {
-		p.Close()
-		return nil, err
-	}
-	return p, nil
-}
-
-func openRedis(url string) (rueidis.Client, error) {
-	opt, err := rueidis.ParseURL(url)
-	if err != nil {
-		return nil, err
-	}
-	return rueidis.NewClient(opt)
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chatterly/chatterly/api/call"
+	"github.com/chatterly/chatterly/api/dial"
 	"github.com/chatterly/chatterly/api/eventlog"
 	"github.com/chatterly/chatterly/api/membership"
 	"github.com/chatterly/chatterly/shared/id"
@@ -56,19 +57,12 @@ type Worker struct {
 func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Registry, now func() time.Time) (*Worker, error) {
 	w := &Worker{cfg: cfg, log: log, reg: reg}
 	var err error
-	if w.db, err = openPool(ctx, cfg); err != nil {
+	if w.db, err = dial.Postgres(ctx, cfg.DatabaseURL, cfg.DBMaxConns, cfg.PgBouncer); err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
-	if w.rdb, err = openRedis(cfg.RedisURL); err != nil {
+	if w.rdb, w.streams, err = dial.Redis(cfg.Common); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("REDIS_URL: %w", err)
-	}
-	w.streams = w.rdb
-	if cfg.RedisStreamsURL != cfg.RedisURL {
-		if w.streams, err = openRedis(cfg.RedisStreamsURL); err != nil {
-			w.Close()
-			return nil, fmt.Errorf("REDIS_STREAMS_URL: %w", err)
-		}
+		return nil, err
 	}
 	ids, err := w.idGenerator(ctx)
 	if err != nil {
@@ -203,33 +197,4 @@ func (w *Worker) idGenerator(ctx context.Context) (*id.Generator, error) {
 		node = int(n % (id.MaxNode + 1))
 	}
 	return id.NewGenerator(node)
-}
-
-func openPool(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
-	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
-	if err != nil {
-		return nil, err
-	}
-	pc.MaxConns = int32(cfg.DBMaxConns)
-	if cfg.PgBouncer {
-		// Transaction pooling cannot keep server-side prepared statements.
-		pc.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
-	}
-	p, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.Ping(ctx); err != nil {
-		p.Close()
-		return nil, err
-	}
-	return p, nil
-}
-
-func openRedis(url string) (rueidis.Client, error) {
-	opt, err := rueidis.ParseURL(url)
-	if err != nil {
-		return nil, err
-	}
-	return rueidis.NewClient(opt)
 }

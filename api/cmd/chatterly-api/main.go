@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -14,6 +13,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/chatterly/chatterly/api/dial"
 	"github.com/chatterly/chatterly/api/schema"
 	"github.com/chatterly/chatterly/api/server"
 	"github.com/chatterly/chatterly/shared/config"
@@ -57,7 +57,7 @@ func main() {
 }
 
 func serve(ctx context.Context, cfg server.Config, log *slog.Logger) error {
-	if err := checkSchema(ctx, cfg.DatabaseURL); err != nil {
+	if err := dial.CheckSchema(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
 	deps, err := server.Open(ctx, cfg, log, metrics.NewRegistry())
@@ -98,21 +98,4 @@ func migrate(ctx context.Context, cfg server.Config, log *slog.Logger) error {
 		log.Info("applied migration", "name", n)
 	}
 	return err
-}
-
-// checkSchema refuses to serve a database with pending migrations.
-func checkSchema(ctx context.Context, url string) error {
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return fmt.Errorf("DATABASE_URL: %w", err)
-	}
-	defer conn.Close(ctx)
-	pending, err := schema.Pending(ctx, conn)
-	if err != nil {
-		return err
-	}
-	if len(pending) > 0 {
-		return errors.New("database has pending migrations (run `make migrate`): " + fmt.Sprint(pending))
-	}
-	return nil
 }

@@ -16,12 +16,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/chatterly/chatterly/api/schema"
+	"github.com/chatterly/chatterly/api/dial"
 	"github.com/chatterly/chatterly/api/worker"
 	"github.com/chatterly/chatterly/shared/config"
 	"github.com/chatterly/chatterly/shared/logging"
 	"github.com/chatterly/chatterly/shared/metrics"
-	"github.com/jackc/pgx/v5"
 )
 
 func main() {
@@ -40,7 +39,7 @@ func main() {
 }
 
 func run(ctx context.Context, cfg worker.Config, log *slog.Logger) error {
-	if err := checkSchema(ctx, cfg.DatabaseURL); err != nil {
+	if err := dial.CheckSchema(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
 	w, err := worker.Open(ctx, cfg, log, metrics.NewRegistry(), time.Now)
@@ -53,21 +52,4 @@ func run(ctx context.Context, cfg worker.Config, log *slog.Logger) error {
 		return fmt.Errorf("WORKER_ADDR: %w", err)
 	}
 	return w.Run(ctx, ln)
-}
-
-// checkSchema refuses a database with pending migrations.
-func checkSchema(ctx context.Context, url string) error {
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return fmt.Errorf("DATABASE_URL: %w", err)
-	}
-	defer conn.Close(ctx)
-	pending, err := schema.Pending(ctx, conn)
-	if err != nil {
-		return err
-	}
-	if len(pending) > 0 {
-		return fmt.Errorf("database has pending migrations (run `make migrate`): %v", pending)
-	}
-	return nil
 }

@@ -1,0 +1,85 @@
+// Package dial opens what the api's processes (chatterly-api and
+// chatterly-worker) start from: the Postgres pools, the Redis clients, and
+// the check that the database is migrated. Both open them through here, so
+// a setting such as DATABASE_PGBOUNCER means the same in each.
+package dial
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/chatterly/chatterly/api/schema"
+	"github.com/chatterly/chatterly/shared/config"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/rueidis"
+)
+
+// Postgres opens a pool of at most maxConns connections on url and pings
+// it, so a wrong URL or an unreachable server fails at start. pgBouncer
+// turns off server-side prepared statements, which PgBouncer's transaction
+// pooling cannot keep.
+func Postgres(ctx context.Context, url string, maxConns int, pgBouncer bool) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	pc.MaxConns = int32(maxConns)
+	if pgBouncer {
+		pc.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
+	}
+	p, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Ping(ctx); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// Redis opens the client of REDIS_URL and the one that carries the event
+// streams (REDIS_STREAMS_URL), which is the same client unless the two
+// URLs differ. The error names the variable whose client failed; nothing
+// is left open then.
+func Redis(cfg config.Common) (rdb, streams rueidis.Client, err error) {
+	if rdb, err = redisClient(cfg.RedisURL); err != nil {
+		return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	if cfg.RedisStreamsURL == cfg.RedisURL {
+		return rdb, rdb, nil
+	}
+	if streams, err = redisClient(cfg.RedisStreamsURL); err != nil {
+		rdb.Close()
+		return nil, nil, fmt.Errorf("REDIS_STREAMS_URL: %w", err)
+	}
+	return rdb, streams, nil
+}
+
+func redisClient(url string) (rueidis.Client, error) {
+	opt, err := rueidis.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	return rueidis.NewClient(opt)
+}
+
+// CheckSchema refuses a database with pending migrations: a process runs
+// only on the schema it was built for (`chatterly-api migrate` applies
+// them, River's included).
+func CheckSchema(ctx context.Context, url string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	defer conn.Close(ctx)
+	pending, err := schema.Pending(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if len(pending) > 0 {
+		return fmt.Errorf("database has pending migrations (run `make migrate`): %v", pending)
+	}
+	return nil
+}
