@@ -8,40 +8,24 @@ import (
 	"github.com/chatterly/chatterly/api/eventlog"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 )
-
-// pendingStates are the states in which a queued periodic job makes a new
-// one of the same kind redundant.
-var pendingStates = []rivertype.JobState{
-	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
-	rivertype.JobStateRunning, rivertype.JobStateScheduled,
-}
 
 // RetentionArgs is the event retention job: conversation events older than
 // the retention are dropped, after which a replay from before the horizon
 // answers 410 resync_required (eventlog.Replay).
-type RetentionArgs struct{}
+type RetentionArgs struct{ maintenance }
 
 // Kind is the job's River kind.
 func (RetentionArgs) Kind() string { return "event_retention" }
 
-// InsertOpts puts the job on the maintenance queue, one at a time.
-func (RetentionArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: maintenanceQueue, UniqueOpts: river.UniqueOpts{ByState: pendingStates}}
-}
-
 // RetentionWorker works RetentionArgs.
 type RetentionWorker struct {
-	river.WorkerDefaults[RetentionArgs]
+	maintenanceWorker[RetentionArgs]
 	st        store
 	now       func() time.Time
 	retention time.Duration
 	log       *slog.Logger
 }
-
-// Timeout lets one run take upkeepTimeout.
-func (w *RetentionWorker) Timeout(*river.Job[RetentionArgs]) time.Duration { return upkeepTimeout }
 
 // Work drops whole monthly partitions of the log that lie entirely before
 // the horizon (cheap: no row is visited, no bloat is left), then trims the

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // maintenanceQueue is the River queue of the periodic upkeep jobs, apart
@@ -17,31 +18,46 @@ const maintenanceQueue = "maintenance"
 // default minute.
 const upkeepTimeout = 10 * time.Minute
 
+// pendingStates are the states in which a queued periodic job makes a new
+// one of the same kind redundant.
+var pendingStates = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+	rivertype.JobStateRunning, rivertype.JobStateScheduled,
+}
+
+// maintenance, embedded in a periodic job's args, puts the job on the
+// maintenance queue; a periodic run that is still waiting makes another
+// one pointless, hence unique by state.
+type maintenance struct{}
+
+// InsertOpts are the options of every maintenance job.
+func (maintenance) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: maintenanceQueue, UniqueOpts: river.UniqueOpts{ByState: pendingStates}}
+}
+
+// maintenanceWorker, embedded in a maintenance job's worker, gives it
+// River's defaults but for the timeout, which is upkeepTimeout.
+type maintenanceWorker[T river.JobArgs] struct{ river.WorkerDefaults[T] }
+
+// Timeout lets one run take upkeepTimeout.
+func (maintenanceWorker[T]) Timeout(*river.Job[T]) time.Duration { return upkeepTimeout }
+
 // PartitionsArgs is the partition upkeep job. It has no arguments: each run
 // makes sure the current month and the next MonthsAhead months have their
 // partitions, so a partition exists long before its first row.
-type PartitionsArgs struct{}
+type PartitionsArgs struct{ maintenance }
 
 // Kind is the job's River kind.
 func (PartitionsArgs) Kind() string { return "partition_upkeep" }
 
-// InsertOpts puts the job on the maintenance queue; a periodic run that
-// is still waiting makes another one pointless, hence unique by state.
-func (PartitionsArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: maintenanceQueue, UniqueOpts: river.UniqueOpts{ByState: pendingStates}}
-}
-
 // PartitionsWorker works PartitionsArgs.
 type PartitionsWorker struct {
-	river.WorkerDefaults[PartitionsArgs]
+	maintenanceWorker[PartitionsArgs]
 	st     store
 	now    func() time.Time
 	months int
 	log    *slog.Logger
 }
-
-// Timeout lets one run take upkeepTimeout.
-func (w *PartitionsWorker) Timeout(*river.Job[PartitionsArgs]) time.Duration { return upkeepTimeout }
 
 // Work ensures the partitions of every partitioned table for the month of
 // now and the months after it.
