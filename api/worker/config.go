@@ -5,6 +5,7 @@ import (
 
 	"github.com/chatterly/chatterly/api/call"
 	"github.com/chatterly/chatterly/api/eventlog"
+	"github.com/chatterly/chatterly/api/message"
 	"github.com/chatterly/chatterly/shared/config"
 )
 
@@ -46,6 +47,12 @@ type Config struct {
 	// (EVENT_RETENTION_INTERVAL).
 	EventRetention    time.Duration
 	RetentionInterval time.Duration
+	// KeyRetention is how long the idempotency keys of message sends are
+	// kept (IDEMPOTENCY_KEY_RETENTION), at least message.IdempotencyKeyTTL;
+	// KeyRetentionInterval how often they are trimmed
+	// (IDEMPOTENCY_KEY_RETENTION_INTERVAL).
+	KeyRetention         time.Duration
+	KeyRetentionInterval time.Duration
 }
 
 // LoadConfig reads the worker's configuration from e.
@@ -69,6 +76,10 @@ func LoadConfig(e *config.Env) (Config, error) {
 		UpkeepInterval:       e.Duration("PARTITION_UPKEEP_INTERVAL", time.Hour, time.Second, 30*24*time.Hour),
 		EventRetention:       e.Duration("EVENT_RETENTION", eventlog.DefaultRetention, time.Hour, 10*365*24*time.Hour),
 		RetentionInterval:    e.Duration("EVENT_RETENTION_INTERVAL", time.Hour, time.Second, 30*24*time.Hour),
+		// Twice the promised day by default: a margin for late retries and
+		// for a worker clock ahead of the api's (keys carry the api's time).
+		KeyRetention:         e.Duration("IDEMPOTENCY_KEY_RETENTION", 48*time.Hour, message.IdempotencyKeyTTL, 10*365*24*time.Hour),
+		KeyRetentionInterval: e.Duration("IDEMPOTENCY_KEY_RETENTION_INTERVAL", time.Hour, time.Second, 30*24*time.Hour),
 	}
 	e.Check(c.TimerPoll == 0 || c.TimerAhead >= c.TimerPoll, "CALL_TIMER_AHEAD", c.TimerAhead.String(),
 		"want at least CALL_TIMER_POLL, or a job could fall due between two looks")
