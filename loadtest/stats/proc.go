@@ -17,12 +17,15 @@ func CPU(pid int) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The command name (field 2) may hold spaces and parentheses; the
+	// fields resume after the last ')'.
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
 		return 0, fmt.Errorf("stats: unreadable /proc/%d/stat", pid)
 	}
-	f := strings.Fields(s[i+2:])
+	// f[0] is field 3 (state); utime is field 14, stime field 15.
+	f := strings.Fields(s[i+1:])
 	if len(f) < 13 {
 		return 0, fmt.Errorf("stats: short /proc/%d/stat", pid)
 	}
@@ -40,13 +43,15 @@ type Memory struct {
 	Anon int64 `json:"rss_anon"`
 }
 
-// ReadMemory reads VmRSS and RssAnon.
+// ReadMemory reads VmRSS and RssAnon. A process without VmRSS (a zombie,
+// a kernel thread) is an error.
 func ReadMemory(pid int) (Memory, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return Memory{}, err
 	}
 	var m Memory
+	rss := false
 	for _, line := range strings.Split(string(b), "\n") {
 		k, v, ok := strings.Cut(line, ":")
 		if !ok {
@@ -55,7 +60,7 @@ func ReadMemory(pid int) (Memory, error) {
 		var dst *int64
 		switch k {
 		case "VmRSS":
-			dst = &m.RSS
+			dst, rss = &m.RSS, true
 		case "RssAnon":
 			dst = &m.Anon
 		default:
@@ -66,6 +71,9 @@ func ReadMemory(pid int) (Memory, error) {
 			n, _ := strconv.ParseInt(f[0], 10, 64)
 			*dst = n << 10
 		}
+	}
+	if !rss {
+		return m, fmt.Errorf("stats: no VmRSS in /proc/%d/status", pid)
 	}
 	return m, nil
 }
