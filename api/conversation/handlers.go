@@ -96,24 +96,27 @@ func (s *Service) list(c *rest.Ctx) error {
 	if err != nil {
 		return err
 	}
-	// The api's hottest read is written by hand: encoding/json would scan
-	// and compact every item's spliced JSON once more.
-	b := append(make([]byte, 0, 1024*len(items)+64), `{"items":[`...)
-	for i, v := range items {
-		if i > 0 {
-			b = append(b, ',')
+	// The api's hottest read is written by hand, into the response's
+	// pooled buffer: encoding/json would scan and compact every item's
+	// spliced JSON once more.
+	return c.AppendJSON(fasthttp.StatusOK, func(b []byte) ([]byte, error) {
+		b = append(b, `{"items":[`...)
+		for i, v := range items {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = v.AppendJSON(b); err != nil {
+				return nil, fault.Wrap(err, "list conversations")
+			}
 		}
-		if b, err = v.AppendJSON(b); err != nil {
-			return fault.Wrap(err, "list conversations")
+		b = append(b, `],"next_cursor":`...)
+		if next == nil {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendQuote(b, *next) // digits and "_" only
 		}
-	}
-	b = append(b, `],"next_cursor":`...)
-	if next == nil {
-		b = append(b, "null"...)
-	} else {
-		b = strconv.AppendQuote(b, *next) // digits and "_" only
-	}
-	return c.RawJSON(fasthttp.StatusOK, append(b, '}'))
+		return append(b, '}'), nil
+	})
 }
 
 func (s *Service) get(c *rest.Ctx) error {

@@ -79,6 +79,22 @@ func (c *Ctx) RawJSON(status int, b []byte) error {
 	return nil
 }
 
+// AppendJSON writes with status the JSON that fill appends to the
+// response's own pooled body buffer: a hot handler that encodes by hand
+// allocates no body of its own. On an error nothing is written.
+func (c *Ctx) AppendJSON(status int, fill func(b []byte) ([]byte, error)) error {
+	buf := c.RC.Response.SwapBody(nil)
+	b, err := fill(buf[:0])
+	if err != nil {
+		c.RC.Response.SwapBody(buf[:0])
+		return err
+	}
+	c.RC.SetStatusCode(status)
+	c.RC.SetContentType("application/json")
+	c.RC.Response.SwapBody(b)
+	return nil
+}
+
 // NoContent answers 204.
 func (c *Ctx) NoContent() error {
 	c.RC.SetStatusCode(fasthttp.StatusNoContent)

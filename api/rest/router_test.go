@@ -26,6 +26,15 @@ func appRoutes(r *rest.Router) {
 		return c.JSON(200, map[string]string{"cid": cid.String(), "mid": c.Param("mid"), "q": c.Query("q")})
 	}, rest.Public())
 	r.Handle("DELETE", "/conversations/:cid/messages/:mid", func(c *rest.Ctx) error { return c.NoContent() }, rest.Public())
+	r.Handle("GET", "/appended", func(c *rest.Ctx) error {
+		return c.AppendJSON(201, func(b []byte) ([]byte, error) {
+			if c.Query("fail") != "" {
+				b = append(b, `{"half":`...)
+				return b, fault.New(fault.BadRequest, "refused halfway")
+			}
+			return append(b, `{"q":"`+c.Query("q")+`"}`...), nil
+		})
+	}, rest.Public())
 	r.Handle("GET", "/boom", func(c *rest.Ctx) error {
 		return fault.Wrap(errors.New("database password is hunter2"), "load")
 	}, rest.Public())
@@ -59,7 +68,25 @@ func TestRoutingAndParams(t *testing.T) {
 	require.Equal(t, "GET, DELETE", r.header.Get("Allow"))
 
 	require.ElementsMatch(t, []string{"GET /open", "GET /me", "GET /conversations/:cid/messages/:mid",
-		"DELETE /conversations/:cid/messages/:mid", "GET /boom", "GET /panic", "GET /slow-down"}, b.router.Routes())
+		"DELETE /conversations/:cid/messages/:mid", "GET /appended", "GET /boom", "GET /panic", "GET /slow-down"}, b.router.Routes())
+}
+
+// TestAppendJSON: a body appended into the response's own buffer is the
+// whole answer, request after request on one connection (the buffer is
+// reused), and a fill that fails leaves no half body in the problem.
+func TestAppendJSON(t *testing.T) {
+	t.Parallel()
+	b := setup(t, appRoutes)
+	for _, q := range []string{"a-long-first-answer", "b", ""} {
+		r := b.do("GET", "/appended?q="+q, nil, nil)
+		require.Equal(t, 201, r.status)
+		require.Equal(t, "application/json", r.header.Get("Content-Type"))
+		require.Equal(t, `{"q":"`+q+`"}`, string(r.body))
+	}
+	r := b.do("GET", "/appended?fail=1", nil, nil)
+	require.Equal(t, 400, r.status)
+	require.Equal(t, "bad_request", r.problem(t)["code"])
+	require.NotContains(t, string(r.body), `{"half":`)
 }
 
 func TestAuthentication(t *testing.T) {
