@@ -1,0 +1,52 @@
+package dial_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/chatterly/chatterly/api/dial"
+	"github.com/chatterly/chatterly/api/pgtest"
+	"github.com/chatterly/chatterly/shared/config"
+	"github.com/chatterly/chatterly/shared/redistest"
+	"github.com/stretchr/testify/require"
+)
+
+// A migrated database passes the check; one that has forgotten a migration
+// is refused, the migration named.
+func TestCheckSchemaRefusesPendingMigrations(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	require.NoError(t, dial.CheckSchema(ctx, url))
+
+	db, err := dial.Postgres(ctx, url, 2, false)
+	require.NoError(t, err)
+	defer db.Close()
+	var name string
+	require.NoError(t, db.QueryRow(ctx,
+		`DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations) RETURNING name`).Scan(&name))
+	err = dial.CheckSchema(ctx, url)
+	require.ErrorContains(t, err, "pending migrations")
+	require.ErrorContains(t, err, name)
+}
+
+// Postgres pings, so an unreachable server fails at start.
+func TestPostgresFailsAtStartWhenUnreachable(t *testing.T) {
+	t.Parallel()
+	_, err := dial.Postgres(context.Background(), "postgres://nobody@127.0.0.1:1/none?connect_timeout=2", 2, true)
+	require.Error(t, err)
+}
+
+// One URL gives one client for both uses; a bad streams URL is an error
+// naming REDIS_STREAMS_URL.
+func TestRedisSharesTheClientUnlessConfiguredApart(t *testing.T) {
+	t.Parallel()
+	url := redistest.URL(t)
+	rdb, streams, err := dial.Redis(config.Common{RedisURL: url, RedisStreamsURL: url})
+	require.NoError(t, err)
+	defer rdb.Close()
+	require.Same(t, rdb, streams)
+
+	_, _, err = dial.Redis(config.Common{RedisURL: url, RedisStreamsURL: "redis://127.0.0.1:1/0"})
+	require.ErrorContains(t, err, "REDIS_STREAMS_URL")
+}
