@@ -97,8 +97,10 @@ func (l *loop) drain() {
 
 // pingDue reports whether s should get a ping with the frames being written
 // to it (and if so notes the ping): half an interval since its last one.
-// The cursor then skips it this round; a ping interval stays between half
-// and one PingInterval.
+// The cursor then skips it this round, so the gap between two pings of a
+// socket stays between half a PingInterval and one and a half (welcome
+// counts as a ping); the official client calls a connection stale only
+// after two intervals without one.
 func (l *loop) pingDue(s *socket) bool {
 	if uint32(l.tick)-s.pingedAt < uint32(l.ticks/2) {
 		return false
