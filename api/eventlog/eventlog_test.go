@@ -248,7 +248,7 @@ func TestRelayRepublishesWhatFailedAfterCommit(t *testing.T) {
 func unmarked(t *testing.T, b *bundle) int {
 	var n int
 	require.NoError(t, b.db.QueryRow(context.Background(),
-		`SELECT count(*) FROM conversation_events WHERE conversation_id = $1 AND published_at IS NULL`, int64(b.conv)).Scan(&n))
+		`SELECT count(*) FROM event_outbox WHERE conversation_id = $1`, int64(b.conv)).Scan(&n))
 	return n
 }
 

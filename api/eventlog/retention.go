@@ -28,8 +28,11 @@ func Trim(ctx context.Context, db *pgxpool.Pool, now time.Time, retention time.D
 	for {
 		n, err := st.trim(ctx, before, trimBatch)
 		total += n
-		if err != nil || n < trimBatch {
+		if err != nil {
 			return total, err
+		}
+		if n < trimBatch {
+			return total, st.trimOutbox(ctx, before)
 		}
 	}
 }

@@ -14,16 +14,22 @@ import (
 // Every SQL statement of the event log is in this file.
 
 // sqlInsert takes the next seq under the conversation row's lock (the
-// UPDATE) and inserts the event with that seq written into its envelope.
+// UPDATE), inserts the event with that seq written into its envelope, and
+// enters it in the outbox, which holds it until it is known to be on its
+// stream (see mark).
 const sqlInsert = `
 WITH c AS (
   UPDATE conversations
      SET last_seq = last_seq + 1,
          last_activity_at = CASE WHEN $5 THEN $6 ELSE last_activity_at END
    WHERE id = $2
-  RETURNING last_seq)
-INSERT INTO conversation_events (id, conversation_id, seq, type, envelope, created_at)
-SELECT $1, $2, c.last_seq, $3, jsonb_set($4::jsonb, '{seq}', to_jsonb(c.last_seq)), $6 FROM c
+  RETURNING last_seq),
+e AS (
+  INSERT INTO conversation_events (id, conversation_id, seq, type, envelope, created_at)
+  SELECT $1, $2, c.last_seq, $3, jsonb_set($4::jsonb, '{seq}', to_jsonb(c.last_seq)), $6 FROM c
+  RETURNING seq)
+INSERT INTO event_outbox (conversation_id, seq, event_id)
+SELECT $2, e.seq, $1 FROM e
 RETURNING seq`
 
 func queueInsert(b *pgx.Batch, eventID id.ID, s Spec, at time.Time, envelope []byte) *pgx.QueuedQuery {
@@ -65,15 +71,16 @@ func Events(drafts ...*Draft) ([]Event, error) {
 // store runs the log's own queries (publishing, relay, replay, retention).
 type store struct{ db *pgxpool.Pool }
 
-// mark records that the events (conversation, seq) reached the stream.
+// mark records that the events (conversation, seq) reached the stream: it
+// takes them out of the outbox.
 func (s store) mark(ctx context.Context, convs, seqs []int64) error {
 	if len(convs) == 0 {
 		return nil
 	}
 	_, err := s.db.Exec(ctx, `
-UPDATE conversation_events e SET published_at = now()
-  FROM unnest($1::bigint[], $2::bigint[]) AS p(c, s)
- WHERE e.conversation_id = p.c AND e.seq = p.s AND e.published_at IS NULL`, convs, seqs)
+DELETE FROM event_outbox o
+ USING unnest($1::bigint[], $2::bigint[]) AS p(c, s)
+ WHERE o.conversation_id = p.c AND o.seq = p.s`, convs, seqs)
 	if err != nil {
 		return fmt.Errorf("eventlog: mark published: %w", err)
 	}
@@ -81,7 +88,7 @@ UPDATE conversation_events e SET published_at = now()
 }
 
 // seed is the highest seq of c whose predecessors, and itself, are all
-// marked published: the guard's starting point when Redis has lost (or
+// marked published (out of the outbox): the guard's starting point when Redis has lost (or
 // expired) the conversation's published seq. It never overstates what was
 // appended (an event is marked only after its append); it may understate,
 // which costs duplicate appends, never a missing one.
@@ -89,7 +96,7 @@ func (s store) seed(ctx context.Context, c id.ID) (int64, error) {
 	var n int64
 	err := s.db.QueryRow(ctx, `
 SELECT coalesce(
-  (SELECT min(seq) - 1 FROM conversation_events WHERE conversation_id = $1 AND published_at IS NULL),
+  (SELECT min(seq) - 1 FROM event_outbox WHERE conversation_id = $1),
   (SELECT last_seq FROM conversations WHERE id = $1),
   0)`, int64(c)).Scan(&n)
 	if err != nil {
@@ -99,12 +106,14 @@ SELECT coalesce(
 }
 
 // unpublished returns up to limit events created before the id floor that
-// were never marked published, ordered by conversation and seq.
+// are still in the outbox, ordered by conversation and seq. An outbox entry
+// whose event retention already took is skipped (and trimmed with it).
 func (s store) unpublished(ctx context.Context, before id.ID, limit int) ([]Event, error) {
 	rows, err := s.db.Query(ctx, `
-SELECT conversation_id, seq, type, envelope::text FROM conversation_events
- WHERE published_at IS NULL AND id < $1
- ORDER BY conversation_id, seq LIMIT $2`, int64(before), limit)
+SELECT e.conversation_id, e.seq, e.type, e.envelope::text
+  FROM event_outbox o JOIN conversation_events e ON e.id = o.event_id
+ WHERE o.event_id < $1
+ ORDER BY o.conversation_id, o.seq LIMIT $2`, int64(before), limit)
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: unpublished: %w", err)
 	}
@@ -186,6 +195,16 @@ DELETE FROM conversation_events WHERE id IN (
 		return 0, fmt.Errorf("eventlog: trim: %w", err)
 	}
 	return tag.RowsAffected(), nil
+}
+
+// trimOutbox deletes the outbox entries of events with ids below before:
+// retention took the events (or will), and the relay cannot send what the
+// log no longer has.
+func (s store) trimOutbox(ctx context.Context, before id.ID) error {
+	if _, err := s.db.Exec(ctx, `DELETE FROM event_outbox WHERE event_id < $1`, int64(before)); err != nil {
+		return fmt.Errorf("eventlog: trim outbox: %w", err)
+	}
+	return nil
 }
 
 // ScrubBody removes the body from the logged message.created and

@@ -26,6 +26,16 @@ func partition(parent string, t time.Time) string {
 // month) and returns a connection to it.
 func freshDB(t *testing.T) *pgx.Conn {
 	t.Helper()
+	conn := emptyDB(t)
+	_, err := schema.Migrate(context.Background(), conn)
+	require.NoError(t, err)
+	return conn
+}
+
+// emptyDB makes a new database, dropped after the test, and returns a
+// connection to it.
+func emptyDB(t *testing.T) *pgx.Conn {
+	t.Helper()
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, pgtest.AdminURL(t))
 	require.NoError(t, err)
@@ -46,8 +56,6 @@ func freshDB(t *testing.T) *pgx.Conn {
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close(context.Background()) })
-	_, err = schema.Migrate(ctx, conn)
-	require.NoError(t, err)
 	return conn
 }
 

@@ -184,7 +184,7 @@ func TestTheWorkerRelaysWhatWasCommittedButNeverPublished(t *testing.T) {
 	}, 10*time.Second, 20*time.Millisecond, "the relay publishes the unpublished events in seq order")
 	require.Eventually(t, func() bool {
 		var n int
-		require.NoError(t, e.db.QueryRow(ctx, `SELECT count(*) FROM conversation_events WHERE published_at IS NULL`).Scan(&n))
+		require.NoError(t, e.db.QueryRow(ctx, `SELECT count(*) FROM event_outbox`).Scan(&n))
 		return n == 0
 	}, 10*time.Second, 20*time.Millisecond, "and marks them")
 }
