@@ -53,6 +53,11 @@ type Config struct {
 	// (IDEMPOTENCY_KEY_RETENTION_INTERVAL).
 	KeyRetention         time.Duration
 	KeyRetentionInterval time.Duration
+	// SessionRetention is how long an ended session (with its refresh
+	// tokens) is kept (SESSION_RETENTION); SessionRetentionInterval how
+	// often ended sessions are trimmed (SESSION_RETENTION_INTERVAL).
+	SessionRetention         time.Duration
+	SessionRetentionInterval time.Duration
 }
 
 // LoadConfig reads the worker's configuration from e.
@@ -80,6 +85,10 @@ func LoadConfig(e *config.Env) (Config, error) {
 		// for a worker clock ahead of the api's (keys carry the api's time).
 		KeyRetention:         e.Duration("IDEMPOTENCY_KEY_RETENTION", 48*time.Hour, message.IdempotencyKeyTTL, 10*365*24*time.Hour),
 		KeyRetentionInterval: e.Duration("IDEMPOTENCY_KEY_RETENTION_INTERVAL", time.Hour, time.Second, 30*24*time.Hour),
+		// A month of ended sessions, for support questions ("when was I
+		// logged out, and why?").
+		SessionRetention:         e.Duration("SESSION_RETENTION", 30*24*time.Hour, 0, 10*365*24*time.Hour),
+		SessionRetentionInterval: e.Duration("SESSION_RETENTION_INTERVAL", time.Hour, time.Second, 30*24*time.Hour),
 	}
 	e.Check(c.TimerPoll == 0 || c.TimerAhead >= c.TimerPoll, "CALL_TIMER_AHEAD", c.TimerAhead.String(),
 		"want at least CALL_TIMER_POLL, or a job could fall due between two looks")

@@ -1,8 +1,8 @@
 // Package worker is the api's background process (chatterly-worker): the
 // missed-call job on River with a precise in-process timer beside it, the
 // outbox relay that publishes conversation events committed but never
-// published, and the periodic jobs of partition upkeep, event retention
-// and the trim of message sends' idempotency keys.
+// published, and the periodic jobs of partition upkeep, event retention,
+// the trim of message sends' idempotency keys and that of ended sessions.
 // It writes Postgres like the api, and serves /healthz, /readyz and
 // /metrics on WORKER_ADDR.
 //
@@ -98,6 +98,7 @@ func (w *Worker) riverClient(now func() time.Time) (*river.Client[pgx.Tx], error
 	river.AddWorker(workers, &PartitionsWorker{st: st, now: now, months: w.cfg.PartitionMonthsAhead, log: w.log.With("component", "partitions")})
 	river.AddWorker(workers, &RetentionWorker{st: st, now: now, retention: w.cfg.EventRetention, log: w.log.With("component", "retention")})
 	river.AddWorker(workers, &KeysWorker{st: st, now: now, keep: w.cfg.KeyRetention, log: w.log.With("component", "idempotency_keys")})
+	river.AddWorker(workers, &SessionsWorker{st: st, now: now, keep: w.cfg.SessionRetention, log: w.log.With("component", "sessions")})
 	c, err := river.NewClient(riverpgxv5.New(w.db), &river.Config{
 		Logger:  w.log.With("component", "river"),
 		Workers: workers,
@@ -115,6 +116,9 @@ func (w *Worker) riverClient(now func() time.Time) (*river.Client[pgx.Tx], error
 			river.NewPeriodicJob(river.PeriodicInterval(w.cfg.KeyRetentionInterval),
 				func() (river.JobArgs, *river.InsertOpts) { return KeysArgs{}, nil },
 				&river.PeriodicJobOpts{ID: "idempotency_key_trim", RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(w.cfg.SessionRetentionInterval),
+				func() (river.JobArgs, *river.InsertOpts) { return SessionsArgs{}, nil },
+				&river.PeriodicJobOpts{ID: "session_trim", RunOnStart: true}),
 		},
 		SoftStopTimeout: w.cfg.ShutdownTimeout,
 		// PgBouncer's transaction pooling cannot keep a LISTEN.

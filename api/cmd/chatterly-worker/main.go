@@ -1,6 +1,6 @@
 // Command chatterly-worker runs the api's background work: the missed-call
 // job and its precise timer, the outbox relay, partition upkeep, event
-// retention and the trim of idempotency keys. It serves /healthz, /readyz
+// retention and the trims of idempotency keys and ended sessions. It serves /healthz, /readyz
 // and /metrics on WORKER_ADDR and stops cleanly on SIGINT or SIGTERM. Like
 // the api, it refuses to run on a database with pending migrations
 // (`chatterly-api migrate` applies them, River's included).
