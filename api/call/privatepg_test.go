@@ -1,22 +1,20 @@
 package call_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chatterly/chatterly/api/schema"
+	"github.com/chatterly/chatterly/shared/proctest"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 )
@@ -68,12 +66,12 @@ func startPrivatePG(t *testing.T) *privatePG {
 	b, err := init.CombinedOutput()
 	require.NoError(t, err, "initdb: %s", b)
 
-	port := freePort(t)
+	port := proctest.FreePort(t)
 	p := &privatePG{done: make(chan struct{})}
 	p.cmd = asPG("postgres", "-D", data, "-p", strconv.Itoa(port), "-c", "listen_addresses=127.0.0.1",
 		"-c", "unix_socket_directories="+data, "-c", "fsync=off", "-c", "max_connections=50",
 		"-c", "log_min_messages=warning")
-	logs := &safeBuffer{}
+	logs := &proctest.Buffer{}
 	p.cmd.Stdout, p.cmd.Stderr = logs, logs
 	require.NoError(t, p.cmd.Start())
 	go func() { _ = p.cmd.Wait(); close(p.done) }()
@@ -113,30 +111,4 @@ func (p *privatePG) Stop(t *testing.T) {
 		_ = p.cmd.Process.Kill()
 		t.Error("private postgres did not stop within 30 s")
 	}
-}
-
-// safeBuffer collects a child process's output for failure messages.
-type safeBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *safeBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *safeBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -1,17 +1,12 @@
 package call_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +16,7 @@ import (
 	"github.com/chatterly/chatterly/loadtest/cable"
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
+	"github.com/chatterly/chatterly/shared/proctest"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 )
@@ -28,69 +24,30 @@ import (
 // edgeProcess is the chatterly-edge binary, started by the test.
 type edgeProcess struct {
 	addr, admin string
-	logs        *safeBuffer
 }
 
 // startEdge builds and runs the edge on the api stack's Redis, key prefix,
 // shards and verification keys. The edge never touches Postgres.
 func startEdge(t *testing.T, s *apitest.Stack) *edgeProcess {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "chatterly-edge")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/chatterly/chatterly/edge/cmd/chatterly-edge").CombinedOutput()
-	require.NoError(t, err, "building the edge: %s", out)
-	cmd := exec.Command(bin)
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"REDIS_URL=" + s.Deps.Cfg.RedisURL,
-		"REDIS_KEY_PREFIX=" + s.Deps.Keys.Prefix,
-		fmt.Sprintf("STREAM_SHARDS=%d", s.Deps.Keys.Shards),
-		"JWT_KEY_DIR=" + s.KeyDir,
-		"EDGE_ADDR=127.0.0.1:0",
-		"EDGE_ADMIN_ADDR=127.0.0.1:0",
-		"EDGE_EVENT_LOOPS=1",
-		"EDGE_WORKERS=2",
-		"EDGE_SHUTDOWN_WINDOW=100ms",
-		"LOG_LEVEL=info",
-	}
-	pr, pw := io.Pipe()
-	e := &edgeProcess{logs: &safeBuffer{}}
-	cmd.Stderr = io.MultiWriter(pw, e.logs)
-	cmd.Stdout = e.logs
-	require.NoError(t, cmd.Start())
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); pw.Close(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		<-done
-		if t.Failed() {
-			t.Logf("edge log:\n%s", e.logs)
-		}
-	})
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			var line struct {
-				Msg   string `json:"msg"`
-				Addr  string `json:"addr"`
-				Admin string `json:"admin_addr"`
-			}
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "edge listening" {
-				e.addr, e.admin = line.Addr, line.Admin
-				close(ready)
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
-	select {
-	case <-ready:
-	case <-done:
-		t.Fatalf("edge exited at start:\n%s", e.logs)
-	case <-time.After(20 * time.Second):
-		t.Fatalf("edge did not start:\n%s", e.logs)
-	}
-	require.Eventually(t, func() bool { return e.status("/readyz") == http.StatusOK }, 10*time.Second, 20*time.Millisecond)
+	p := proctest.Start(t, map[string]string{
+		"REDIS_URL":            s.Deps.Cfg.RedisURL,
+		"REDIS_KEY_PREFIX":     s.Deps.Keys.Prefix,
+		"STREAM_SHARDS":        fmt.Sprint(s.Deps.Keys.Shards),
+		"JWT_KEY_DIR":          s.KeyDir,
+		"EDGE_ADDR":            "127.0.0.1:0",
+		"EDGE_ADMIN_ADDR":      "127.0.0.1:0",
+		"EDGE_EVENT_LOOPS":     "1",
+		"EDGE_WORKERS":         "2",
+		"EDGE_SHUTDOWN_WINDOW": "100ms",
+		"LOG_LEVEL":            "info",
+	}, proctest.Build(t, "github.com/chatterly/chatterly/edge/cmd/chatterly-edge"))
+	line := p.WaitLog(t, "edge listening", 20*time.Second)
+	e := &edgeProcess{}
+	e.addr, _ = line["addr"].(string)
+	e.admin, _ = line["admin_addr"].(string)
+	require.Eventually(t, func() bool { return e.status("/readyz") == http.StatusOK }, 10*time.Second, 20*time.Millisecond,
+		"edge not ready:\n%s", p.Log)
 	return e
 }
 

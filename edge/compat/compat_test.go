@@ -17,18 +17,14 @@ import (
 	"time"
 
 	"github.com/chatterly/chatterly/api/pgtest"
-	"github.com/chatterly/chatterly/edge/edgetest"
 	"github.com/chatterly/chatterly/loadtest/cable"
+	"github.com/chatterly/chatterly/shared/proctest"
 	"github.com/chatterly/chatterly/shared/redistest"
 	"github.com/chatterly/chatterly/shared/token"
 	"github.com/stretchr/testify/require"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	edgetest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { proctest.Main(m) }
 
 // TestOfficialClient runs compat.mjs (the official @rails/actioncable
 // client on Node) against the api and the edge, both built from this tree,
@@ -38,8 +34,8 @@ func TestOfficialClient(t *testing.T) {
 		t.Skip("node is not installed")
 	}
 	npmCI(t)
-	apiBin := edgetest.Build(t, "github.com/chatterly/chatterly/api/cmd/chatterly-api")
-	edgeBin := edgetest.Build(t, "github.com/chatterly/chatterly/edge/cmd/chatterly-edge")
+	apiBin := proctest.Build(t, "github.com/chatterly/chatterly/api/cmd/chatterly-api")
+	edgeBin := proctest.Build(t, "github.com/chatterly/chatterly/edge/cmd/chatterly-edge")
 
 	keyDir := t.TempDir()
 	require.NoError(t, token.GenerateKey(keyDir))
@@ -61,14 +57,14 @@ func TestOfficialClient(t *testing.T) {
 		}
 		return m
 	}
-	apiAddr := edgetest.Addr(edgetest.FreePort(t))
-	api := edgetest.Start(t, with(map[string]string{"DATABASE_URL": pgtest.URL(t), "API_ADDR": apiAddr,
+	apiAddr := proctest.Addr(proctest.FreePort(t))
+	api := proctest.Start(t, with(map[string]string{"DATABASE_URL": pgtest.URL(t), "API_ADDR": apiAddr,
 		"NODE_ID": "1", "ARGON2_MEMORY_KIB": "8192"}), apiBin)
-	edgeEnv := with(map[string]string{"EDGE_ADDR": edgetest.Addr(edgetest.FreePort(t)),
-		"EDGE_ADMIN_ADDR": edgetest.Addr(edgetest.FreePort(t)), "EDGE_SHUTDOWN_WINDOW": "200ms"})
+	edgeEnv := with(map[string]string{"EDGE_ADDR": proctest.Addr(proctest.FreePort(t)),
+		"EDGE_ADMIN_ADDR": proctest.Addr(proctest.FreePort(t)), "EDGE_SHUTDOWN_WINDOW": "200ms"})
 	edge := startEdge(t, edgeBin, edgeEnv)
 	apiURL := "http://" + apiAddr
-	require.Eventually(t, func() bool { return edgetest.Status(apiURL+"/healthz") == 200 }, 20*time.Second, 50*time.Millisecond,
+	require.Eventually(t, func() bool { return proctest.Status(apiURL+"/healthz") == 200 }, 20*time.Second, 50*time.Millisecond,
 		"api did not start:\n%s", api.Log)
 
 	// Two users and a group conversation, through the api.
@@ -97,7 +93,7 @@ func TestOfficialClient(t *testing.T) {
 	require.NoError(t, err)
 	stdout, err := node.StdoutPipe()
 	require.NoError(t, err)
-	var stderr edgetest.Buffer // the client's own log, shown on failure
+	var stderr proctest.Buffer // the client's own log, shown on failure
 	node.Stderr = &stderr
 	require.NoError(t, node.Start())
 	t.Cleanup(func() { _ = node.Process.Kill(); _ = node.Wait() })
@@ -194,10 +190,10 @@ func call(t *testing.T, apiURL, method, path, tok string, body, out any) {
 	require.NoError(t, json.Unmarshal(rb, out), string(rb))
 }
 
-func startEdge(t *testing.T, bin string, env map[string]string) *edgetest.Process {
-	p := edgetest.Start(t, env, bin)
+func startEdge(t *testing.T, bin string, env map[string]string) *proctest.Process {
+	p := proctest.Start(t, env, bin)
 	p.WaitLog(t, "edge listening", 15*time.Second)
-	require.Eventually(t, func() bool { return edgetest.Status("http://"+env["EDGE_ADMIN_ADDR"]+"/readyz") == 200 },
+	require.Eventually(t, func() bool { return proctest.Status("http://"+env["EDGE_ADMIN_ADDR"]+"/readyz") == 200 },
 		15*time.Second, 20*time.Millisecond)
 	return p
 }

@@ -6,16 +6,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/chatterly/chatterly/edge/edgetest"
 	"github.com/chatterly/chatterly/loadtest/cable"
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
+	"github.com/chatterly/chatterly/shared/proctest"
 	"github.com/chatterly/chatterly/shared/redistest"
 	"github.com/chatterly/chatterly/shared/rkey"
 	sstream "github.com/chatterly/chatterly/shared/stream"
@@ -26,11 +25,7 @@ import (
 
 const edgePkg = "github.com/chatterly/chatterly/edge/cmd/chatterly-edge"
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	edgetest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { proctest.Main(m) }
 
 // stack is what one test runs on: a Redis key prefix, a signing key and
 // the api's side of Redis (member sets, streams, denylist), done by hand.
@@ -58,7 +53,7 @@ func newStack(t *testing.T) *stack {
 // edge is a running edge process.
 type edge struct {
 	t     *testing.T
-	proc  *edgetest.Process
+	proc  *proctest.Process
 	Addr  string
 	Admin string
 }
@@ -86,8 +81,8 @@ func (st *stack) start(env map[string]string, wrap ...string) *edge {
 	for k, v := range env {
 		vars[k] = v
 	}
-	argv := append(append([]string(nil), wrap...), edgetest.Build(t, edgePkg))
-	p := edgetest.Start(t, vars, argv...)
+	argv := append(append([]string(nil), wrap...), proctest.Build(t, edgePkg))
+	p := proctest.Start(t, vars, argv...)
 	line := p.WaitLog(t, "edge listening", 15*time.Second)
 	e := &edge{t: t, proc: p, Addr: line["addr"].(string), Admin: line["admin_addr"].(string)}
 	// Ready means the stream consumer is running: events seeded from now on
@@ -99,7 +94,7 @@ func (st *stack) start(env map[string]string, wrap ...string) *edge {
 func (e *edge) signal(sig syscall.Signal) { e.proc.Signal(sig) }
 
 // get returns the status of an admin endpoint (0 when unreachable).
-func (e *edge) get(path string) int { return edgetest.Status("http://" + e.Admin + path) }
+func (e *edge) get(path string) int { return proctest.Status("http://" + e.Admin + path) }
 
 // metricsText is the edge's /metrics page.
 func (e *edge) metricsText() string {

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatterly/chatterly/edge/edgetest"
 	"github.com/chatterly/chatterly/loadtest/cable"
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
+	"github.com/chatterly/chatterly/shared/proctest"
 	"github.com/chatterly/chatterly/shared/redistest"
 	"github.com/chatterly/chatterly/shared/rkey"
 	"github.com/stretchr/testify/require"
@@ -129,7 +129,7 @@ func TestACapThatCouldRunOutIsRefused(t *testing.T) {
 		t.Skip("prlimit not installed")
 	}
 	st := newStack(t)
-	cmd := exec.Command("prlimit", "--nofile=128:128", "--", edgetest.Build(t, edgePkg))
+	cmd := exec.Command("prlimit", "--nofile=128:128", "--", proctest.Build(t, edgePkg))
 	cmd.Env = []string{"REDIS_URL=" + redistest.URL(t), "JWT_KEY_DIR=" + st.keyDir, "EDGE_MAX_SOCKETS=1000",
 		"EDGE_ADDR=127.0.0.1:0", "EDGE_ADMIN_ADDR=127.0.0.1:0"}
 	out, err := cmd.CombinedOutput()

@@ -11,30 +11,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatterly/chatterly/edge/edgetest"
+	"github.com/chatterly/chatterly/shared/proctest"
 	"github.com/chatterly/chatterly/shared/redistest"
 	"github.com/stretchr/testify/require"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	edgetest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { proctest.Main(m) }
 
 // TestSmallRun drives a real edge with the built generator: 60 sockets in
 // two worker processes, 100 events/s for a second. Every frame published
 // must be counted, and every measurement filled in.
 func TestSmallRun(t *testing.T) {
 	t.Parallel()
-	load := edgetest.Build(t, "github.com/chatterly/chatterly/loadtest/cmd/chatterly-load")
-	edge := edgetest.Build(t, "github.com/chatterly/chatterly/edge/cmd/chatterly-edge")
+	load := proctest.Build(t, "github.com/chatterly/chatterly/loadtest/cmd/chatterly-load")
+	edge := proctest.Build(t, "github.com/chatterly/chatterly/edge/cmd/chatterly-edge")
 	_, keys := redistest.Client(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "result.json")
 	cmd := exec.Command(load, "-edge-bin", edge, "-redis", redistest.URL(t), "-prefix", keys.Prefix,
 		"-shards", "4", "-key-dir", filepath.Join(dir, "keys"),
-		"-target", edgetest.Addr(edgetest.FreePort(t)), "-admin", edgetest.Addr(edgetest.FreePort(t)),
+		"-target", proctest.Addr(proctest.FreePort(t)), "-admin", proctest.Addr(proctest.FreePort(t)),
 		"-sockets", "60", "-per-proc", "30", "-convs", "6", "-rate", "100", "-duration", "1s",
 		"-warmup", "200ms", "-settle", "100ms", "-json", out)
 	cmd.Env = append(os.Environ(), "EDGE_SHUTDOWN_WINDOW=100ms", "EDGE_PRESENCE_GRACE=100ms")

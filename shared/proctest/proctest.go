@@ -1,8 +1,8 @@
-// Package edgetest runs Chatterly binaries for the edge's black-box tests:
-// it builds a command once per test binary, starts it with an environment
-// of the test's choosing, captures its log, waits for a JSON log line, and
-// stops it (SIGTERM or SIGKILL) when the test ends.
-package edgetest
+// Package proctest runs Chatterly binaries (the api, the edge, the worker)
+// for black-box tests: it builds a command once per test binary, starts it
+// with an environment of the test's choosing, captures its log, waits for a
+// JSON log line, and stops it (SIGTERM or SIGKILL) when the test ends.
+package proctest
 
 import (
 	"bufio"
@@ -37,7 +37,7 @@ func Build(t testing.TB, pkg string) string {
 		return p
 	}
 	if dir == "" {
-		d, err := os.MkdirTemp("", "chatterly-edgetest")
+		d, err := os.MkdirTemp("", "chatterly-proctest")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,11 +52,19 @@ func Build(t testing.TB, pkg string) string {
 	return out
 }
 
-// Cleanup removes the built binaries; call it from TestMain after m.Run.
+// Cleanup removes the built binaries; Main calls it after the tests.
 func Cleanup() {
 	if dir != "" {
 		os.RemoveAll(dir)
 	}
+}
+
+// Main runs a package's tests and then Cleanup: a package that builds
+// binaries has `func TestMain(m *testing.M) { proctest.Main(m) }`.
+func Main(m *testing.M) {
+	code := m.Run()
+	Cleanup()
+	os.Exit(code)
 }
 
 // Process is a running binary.

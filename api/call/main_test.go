@@ -1,0 +1,9 @@
+package call_test
+
+import (
+	"testing"
+
+	"github.com/chatterly/chatterly/shared/proctest"
+)
+
+func TestMain(m *testing.M) { proctest.Main(m) }
