@@ -7,7 +7,7 @@ import (
 
 	"github.com/chatterly/chatterly/bench/hist"
 	"github.com/chatterly/chatterly/bench/report"
-	"github.com/chatterly/chatterly/bench/stack"
+	"github.com/chatterly/chatterly/loadtest/stats"
 )
 
 // Delivery opens one socket per user on the first edge, each subscribed
@@ -81,7 +81,7 @@ func Delivery(ctx context.Context, e *Env) error {
 // in the frames, so the per-frame figure errs high).
 func fanout(ctx context.Context, e *Env, r *wsRig, sc *report.Scenario) error {
 	pid := e.Stack.Edges[0].PID()
-	cpu0, err := stack.CPUTime(pid)
+	cpu0, err := stats.CPU(pid)
 	if err != nil {
 		return err
 	}
@@ -89,7 +89,7 @@ func fanout(ctx context.Context, e *Env, r *wsRig, sc *report.Scenario) error {
 	if err != nil {
 		return err
 	}
-	cpu1, err := stack.CPUTime(pid)
+	cpu1, err := stats.CPU(pid)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chatterly/chatterly/bench/stack"
+	"github.com/chatterly/chatterly/loadtest/stats"
 )
 
 // Density opens as many sockets as one edge process may hold (its limit
@@ -27,10 +28,11 @@ func Density(ctx context.Context, e *Env) error {
 	}
 	pid := e.Stack.Edges[0].PID()
 	time.Sleep(time.Second) // let the new process finish its start-up allocations before the baseline
-	base, err := stack.RSS(pid)
+	baseMem, err := stats.ReadMemory(pid)
 	if err != nil {
 		return err
 	}
+	base := baseMem.RSS
 	plans := make([]sockPlan, e.Size.DensitySockets)
 	memberOf := e.World.MemberOf()
 	g19 := map[int]bool{}
@@ -58,10 +60,11 @@ func Density(ctx context.Context, e *Env) error {
 	if err != nil {
 		return err
 	}
-	rss, err := stack.RSS(pid)
+	mem, err := stats.ReadMemory(pid)
 	if err != nil {
 		return err
 	}
+	rss := mem.RSS
 	fds, _ := stack.OpenFDs(pid)
 	st := connectStep(sc, r, e.Size.ConnectRate)
 	st.Label = StepDensity

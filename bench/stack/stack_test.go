@@ -10,24 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestProcStatsOfThisProcess(t *testing.T) {
+func TestOpenFDsOfThisProcess(t *testing.T) {
 	t.Parallel()
-	pid := os.Getpid()
-	// Burn a little CPU so the counter moves past its 10 ms resolution.
-	deadline := time.Now().Add(30 * time.Millisecond)
-	for x := 0; time.Now().Before(deadline); x++ {
-		_ = x * x
-	}
-	cpu, err := CPUTime(pid)
-	require.NoError(t, err)
-	require.Positive(t, cpu)
-	rss, err := RSS(pid)
-	require.NoError(t, err)
-	require.Greater(t, rss, int64(1<<20))
-	fds, err := OpenFDs(pid)
+	fds, err := OpenFDs(os.Getpid())
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, fds, 3)
-	_, err = CPUTime(0x7ffffff0)
+	_, err = OpenFDs(0x7ffffff0)
 	require.Error(t, err)
 }
 
