@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/chatterly/chatterly/api/apitest"
-	"github.com/chatterly/chatterly/api/conversation/convtest"
+	"github.com/chatterly/chatterly/api/convtest"
 	"github.com/chatterly/chatterly/bench/hist"
 	"github.com/chatterly/chatterly/bench/load"
 	"github.com/chatterly/chatterly/shared/id"

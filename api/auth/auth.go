@@ -18,8 +18,8 @@ import (
 
 	"github.com/chatterly/chatterly/api/ratelimit"
 	"github.com/chatterly/chatterly/api/rest"
+	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
-	"github.com/chatterly/chatterly/shared/stream"
 	"github.com/chatterly/chatterly/shared/token"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -31,7 +31,7 @@ type Deps struct {
 	Issuer   *token.Issuer
 	Denylist *token.Denylist
 	// Events appends session.revoked to the user's stream topic.
-	Events  *stream.Appender
+	Events  *event.Appender
 	Limiter *ratelimit.Limiter
 	Hasher  *Hasher
 	Limits  Limits

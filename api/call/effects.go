@@ -12,7 +12,6 @@ import (
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/rkey"
-	"github.com/chatterly/chatterly/shared/stream"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/rueidis"
@@ -43,7 +42,7 @@ import (
 type Effects struct {
 	rdb    rueidis.Client
 	keys   rkey.Space
-	events *stream.Appender
+	events *event.Appender
 	db     *pgxpool.Pool
 	now    func() time.Time
 }
@@ -51,7 +50,7 @@ type Effects struct {
 // NewEffects returns Effects writing the set on rdb (REDIS_URL, where the
 // edge reads it) and the events through events (the streams), locking the
 // call rows in db (the primary).
-func NewEffects(rdb rueidis.Client, keys rkey.Space, events *stream.Appender, db *pgxpool.Pool, now func() time.Time) *Effects {
+func NewEffects(rdb rueidis.Client, keys rkey.Space, events *event.Appender, db *pgxpool.Pool, now func() time.Time) *Effects {
 	return &Effects{rdb: rdb, keys: keys, events: events, db: db, now: now}
 }
 

@@ -17,7 +17,6 @@ import (
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/redistest"
 	"github.com/chatterly/chatterly/shared/rkey"
-	"github.com/chatterly/chatterly/shared/stream"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/rueidis"
@@ -60,7 +59,7 @@ func setup(t *testing.T, ringTimeout time.Duration) *bundle {
 	require.NoError(t, err)
 	b.svc = New(Deps{
 		DB: b.db, IDs: b.ids, Outbox: eventlog.NewOutbox(b.ids, b.now), Publisher: pub,
-		Effects: NewEffects(b.rdb, b.keys, stream.NewAppender(b.rdb, b.keys, 10_000), b.db, b.now),
+		Effects: NewEffects(b.rdb, b.keys, event.NewAppender(b.rdb, b.keys, 10_000), b.db, b.now),
 		Jobs:    jobs, RingTimeout: ringTimeout, Now: b.now, Log: log,
 	})
 	return b

@@ -8,7 +8,7 @@ import (
 
 	"github.com/chatterly/chatterly/api/apitest"
 	"github.com/chatterly/chatterly/api/call"
-	"github.com/chatterly/chatterly/api/conversation/convtest"
+	"github.com/chatterly/chatterly/api/convtest"
 	"github.com/chatterly/chatterly/api/worker/workertest"
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"

@@ -11,9 +11,9 @@ import (
 	"github.com/chatterly/chatterly/api/fault"
 	"github.com/chatterly/chatterly/api/membership"
 	"github.com/chatterly/chatterly/api/ratelimit"
+	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/rkey"
-	"github.com/chatterly/chatterly/shared/stream"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -38,7 +38,7 @@ type Env struct {
 	Limiter   *ratelimit.Limiter
 	Limits    Limits
 	// UserEvents appends to users' own topics (read markers).
-	UserEvents *stream.Appender
+	UserEvents *event.Appender
 }
 
 // Limits are the per-user write limits.

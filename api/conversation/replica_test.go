@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/chatterly/chatterly/api/apitest"
-	"github.com/chatterly/chatterly/api/conversation/convtest"
+	"github.com/chatterly/chatterly/api/convtest"
 	"github.com/chatterly/chatterly/api/pgtest"
 	"github.com/stretchr/testify/require"
 )

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/chatterly/chatterly/api/apitest"
-	"github.com/chatterly/chatterly/api/conversation/convtest"
+	"github.com/chatterly/chatterly/api/convtest"
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/rkey"

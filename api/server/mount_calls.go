@@ -6,8 +6,8 @@ import (
 	"github.com/chatterly/chatterly/api/call"
 	"github.com/chatterly/chatterly/api/conversation"
 	"github.com/chatterly/chatterly/api/rest"
+	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
-	"github.com/chatterly/chatterly/shared/stream"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 )
@@ -24,7 +24,7 @@ func (s *Server) mountCalls(_ context.Context, r *rest.Router) error {
 	}
 	call.New(call.Deps{
 		DB: d.DB, IDs: d.IDs, Outbox: env.Outbox, Publisher: env.Publisher,
-		Effects:     call.NewEffects(d.Redis, d.Keys, stream.NewAppender(d.Streams, d.Keys, d.Cfg.StreamMaxLen), d.DB, env.Now),
+		Effects:     call.NewEffects(d.Redis, d.Keys, event.NewAppender(d.Streams, d.Keys, d.Cfg.StreamMaxLen), d.DB, env.Now),
 		DMs:         dms{s.conversations},
 		Jobs:        jobs,
 		RingTimeout: d.Cfg.Calls.RingTimeout,

@@ -15,7 +15,7 @@ import (
 	"github.com/chatterly/chatterly/api/readstate"
 	"github.com/chatterly/chatterly/api/rest"
 	"github.com/chatterly/chatterly/api/user"
-	"github.com/chatterly/chatterly/shared/stream"
+	"github.com/chatterly/chatterly/shared/event"
 )
 
 // mountMessaging builds the messaging components (conversations, messages,
@@ -42,7 +42,7 @@ func (s *Server) mountMessaging(ctx context.Context, r *rest.Router) error {
 			d.Metrics),
 		Limiter:    limiter,
 		Limits:     limits,
-		UserEvents: stream.NewAppender(d.Streams, d.Keys, d.Cfg.StreamMaxLen),
+		UserEvents: event.NewAppender(d.Streams, d.Keys, d.Cfg.StreamMaxLen),
 	}
 	messages := message.New(env)
 	s.messaging, s.conversations = env, conversation.New(env, messages)

@@ -7,7 +7,7 @@ import (
 	"github.com/chatterly/chatterly/api/auth"
 	"github.com/chatterly/chatterly/api/ratelimit"
 	"github.com/chatterly/chatterly/api/rest"
-	"github.com/chatterly/chatterly/shared/stream"
+	"github.com/chatterly/chatterly/shared/event"
 )
 
 // routes registers every component's routes, in the order listed: add one
@@ -36,7 +36,7 @@ func (s *Server) mountAuth(_ context.Context, r *rest.Router) error {
 	}
 	auth.New(auth.Deps{
 		DB: d.DB, IDs: d.IDs, Issuer: d.Issuer, Denylist: d.Checker.Denylist,
-		Events:  stream.NewAppender(d.Streams, d.Keys, d.Cfg.StreamMaxLen),
+		Events:  event.NewAppender(d.Streams, d.Keys, d.Cfg.StreamMaxLen),
 		Limiter: ratelimit.New(d.Redis, d.Keys),
 		Hasher:  h,
 		Limits: auth.Limits{

@@ -14,11 +14,11 @@ import (
 	"github.com/chatterly/chatterly/api/eventlog"
 	"github.com/chatterly/chatterly/api/pgtest"
 	"github.com/chatterly/chatterly/api/worker/workertest"
+	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/logging"
 	"github.com/chatterly/chatterly/shared/redistest"
 	"github.com/chatterly/chatterly/shared/rkey"
-	"github.com/chatterly/chatterly/shared/stream"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/rueidis"
 	"github.com/riverqueue/river"
@@ -59,7 +59,7 @@ func newEnv(t *testing.T, ringTimeout time.Duration) *env {
 	require.NoError(t, err)
 	e.calls = call.New(call.Deps{
 		DB: e.db, IDs: e.ids, Outbox: eventlog.NewOutbox(e.ids, time.Now), Publisher: pub,
-		Effects: call.NewEffects(e.rdb, e.keys, stream.NewAppender(e.rdb, e.keys, 10_000), e.db, time.Now),
+		Effects: call.NewEffects(e.rdb, e.keys, event.NewAppender(e.rdb, e.keys, 10_000), e.db, time.Now),
 		Jobs:    jobs, RingTimeout: ringTimeout, Log: log,
 	})
 	e.vars = map[string]string{

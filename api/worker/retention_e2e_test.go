@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/chatterly/chatterly/api/apitest"
-	"github.com/chatterly/chatterly/api/conversation/convtest"
+	"github.com/chatterly/chatterly/api/convtest"
 	"github.com/chatterly/chatterly/api/worker/workertest"
 	"github.com/stretchr/testify/require"
 )

@@ -22,9 +22,9 @@ import (
 	"github.com/chatterly/chatterly/api/dial"
 	"github.com/chatterly/chatterly/api/eventlog"
 	"github.com/chatterly/chatterly/api/membership"
+	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/rkey"
-	"github.com/chatterly/chatterly/shared/stream"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -73,7 +73,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Reg
 	keys := rkey.New(cfg.KeyPrefix, cfg.StreamShards)
 	guard := eventlog.NewGuard(w.streams, keys, cfg.StreamMaxLen, w.db)
 	w.publisher = eventlog.NewPublisher(guard, w.db, log, 5*time.Second, reg)
-	effects := call.NewEffects(w.rdb, keys, stream.NewAppender(w.streams, keys, cfg.StreamMaxLen), w.db, now)
+	effects := call.NewEffects(w.rdb, keys, event.NewAppender(w.streams, keys, cfg.StreamMaxLen), w.db, now)
 	w.relay = eventlog.NewRelay(guard, w.db, log.With("component", "relay"), now, cfg.Relay, reg,
 		membership.New(w.rdb, keys, w.db).RelayHook(), effects.RelayHook())
 	w.calls = call.New(call.Deps{DB: w.db, IDs: ids, Outbox: eventlog.NewOutbox(ids, now), Publisher: w.publisher,

@@ -15,7 +15,6 @@ import (
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/rkey"
-	"github.com/chatterly/chatterly/shared/stream"
 )
 
 // errNoEdge is why WebSocket scenarios cannot run.
@@ -163,7 +162,7 @@ func (r *wsRig) run(ctx context.Context, p phase) (*phaseResult, error) {
 	}
 	n := int64(p.rate * p.secs)
 	res := &phaseResult{due: make([]time.Time, n), ok: make([]bool, n)}
-	app := stream.NewAppender(e.Redis, e.Keys, 100_000)
+	app := event.NewAppender(e.Redis, e.Keys, 100_000)
 	op := func(ctx context.Context, c load.Call) error {
 		conv := e.World.Conversations[convs[int(c.I)%len(convs)]]
 		var err error

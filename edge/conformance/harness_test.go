@@ -17,7 +17,6 @@ import (
 	"github.com/chatterly/chatterly/shared/proctest"
 	"github.com/chatterly/chatterly/shared/redistest"
 	"github.com/chatterly/chatterly/shared/rkey"
-	sstream "github.com/chatterly/chatterly/shared/stream"
 	"github.com/chatterly/chatterly/shared/token"
 	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/require"
@@ -35,7 +34,7 @@ type stack struct {
 	keys   rkey.Space
 	keyDir string
 	issuer *token.Issuer
-	app    *sstream.Appender
+	app    *event.Appender
 }
 
 func newStack(t *testing.T) *stack {
@@ -47,7 +46,7 @@ func newStack(t *testing.T) *stack {
 	require.NoError(t, err)
 	iss, err := token.NewIssuer(priv, 15*time.Minute)
 	require.NoError(t, err)
-	return &stack{t: t, rdb: rdb, keys: keys, keyDir: dir, issuer: iss, app: sstream.NewAppender(rdb, keys, 100_000)}
+	return &stack{t: t, rdb: rdb, keys: keys, keyDir: dir, issuer: iss, app: event.NewAppender(rdb, keys, 100_000)}
 }
 
 // edge is a running edge process.
@@ -228,8 +227,8 @@ func envelope(t *testing.T, m cable.Message) event.Envelope {
 	return env
 }
 
-func newAppender(rdb rueidis.Client, st *stack) *sstream.Appender {
-	return sstream.NewAppender(rdb, st.keys, 100_000)
+func newAppender(rdb rueidis.Client, st *stack) *event.Appender {
+	return event.NewAppender(rdb, st.keys, 100_000)
 }
 
 func mustEncode(t *testing.T, env event.Envelope) []byte {

@@ -12,7 +12,6 @@ import (
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/rkey"
-	"github.com/chatterly/chatterly/shared/stream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/rueidis"
 )
@@ -65,7 +64,7 @@ return {removed, redis.call('HLEN', KEYS[1])}`)
 type Tracker struct {
 	rdb  rueidis.Client
 	keys rkey.Space
-	app  *stream.Appender
+	app  *event.Appender
 	cfg  Config
 	log  *slog.Logger
 	m    *metrics
@@ -79,7 +78,7 @@ type Tracker struct {
 }
 
 // New returns a Tracker; Run must be running for changes to reach Redis.
-func New(rdb rueidis.Client, keys rkey.Space, app *stream.Appender, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Tracker {
+func New(rdb rueidis.Client, keys rkey.Space, app *event.Appender, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Tracker {
 	if cfg.Flush <= 0 {
 		cfg.Flush = 250 * time.Millisecond
 	}

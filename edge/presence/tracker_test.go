@@ -13,7 +13,6 @@ import (
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/redistest"
 	"github.com/chatterly/chatterly/shared/rkey"
-	"github.com/chatterly/chatterly/shared/stream"
 	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/require"
 )
@@ -21,12 +20,12 @@ import (
 type bundle struct {
 	rdb  rueidis.Client
 	keys rkey.Space
-	app  *stream.Appender
+	app  *event.Appender
 }
 
 func setup(t *testing.T) bundle {
 	rdb, keys := redistest.Client(t)
-	return bundle{rdb, keys, stream.NewAppender(rdb, keys, 10_000)}
+	return bundle{rdb, keys, event.NewAppender(rdb, keys, 10_000)}
 }
 
 func (b bundle) tracker(t *testing.T, node string, ttl time.Duration) (*Tracker, context.CancelFunc) {

@@ -8,8 +8,8 @@ import (
 	"github.com/chatterly/chatterly/edge/hub"
 	"github.com/chatterly/chatterly/edge/presence"
 	"github.com/chatterly/chatterly/edge/stream"
+	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/rkey"
-	sstream "github.com/chatterly/chatterly/shared/stream"
 	"github.com/chatterly/chatterly/shared/token"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/rueidis"
@@ -25,7 +25,7 @@ type Deps struct {
 	Keys     rkey.Space
 	Checker  *token.Checker
 	Authz    *authz.Checker
-	Appender *sstream.Appender
+	Appender *event.Appender
 	Presence *presence.Tracker
 	Hub      *hub.Hub
 	Consumer *stream.Consumer
@@ -60,7 +60,7 @@ func Open(cfg Config, log *slog.Logger, reg *prometheus.Registry) (*Deps, error)
 	}
 	d.Checker = &token.Checker{Verifier: v, Denylist: token.NewDenylist(d.Redis, d.Keys)}
 	d.Authz = authz.New(d.Redis, d.Keys)
-	d.Appender = sstream.NewAppender(d.Streams, d.Keys, cfg.StreamMaxLen)
+	d.Appender = event.NewAppender(d.Streams, d.Keys, cfg.StreamMaxLen)
 	d.Presence = presence.New(d.Redis, d.Keys, d.Appender, presence.Config{
 		Node: cfg.Node, Grace: cfg.PresenceGrace, NodeTTL: cfg.NodeTTL,
 	}, log, reg)

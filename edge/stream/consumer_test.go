@@ -13,7 +13,6 @@ import (
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/redistest"
 	"github.com/chatterly/chatterly/shared/rkey"
-	sstream "github.com/chatterly/chatterly/shared/stream"
 	"github.com/stretchr/testify/require"
 )
 
@@ -39,7 +38,7 @@ func (s *sink) events() []*hub.Event {
 func TestConsumerReadsEveryShardInOrder(t *testing.T) {
 	t.Parallel()
 	rdb, keys := redistest.Client(t)
-	app := sstream.NewAppender(rdb, keys, 10_000)
+	app := event.NewAppender(rdb, keys, 10_000)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/rkey"
-	sstream "github.com/chatterly/chatterly/shared/stream"
 	"github.com/redis/rueidis"
 )
 
@@ -17,7 +17,7 @@ import (
 // padded to the configured size.
 type publisher struct {
 	rdb  rueidis.Client
-	app  *sstream.Appender
+	app  *event.Appender
 	cfg  *Config
 	n    int64
 	seq  []int64
@@ -26,7 +26,7 @@ type publisher struct {
 }
 
 func newPublisher(rdb rueidis.Client, keys rkey.Space, cfg *Config) *publisher {
-	p := &publisher{rdb: rdb, app: sstream.NewAppender(rdb, keys, 1_000_000), cfg: cfg, seq: make([]int64, cfg.Convs+1)}
+	p := &publisher{rdb: rdb, app: event.NewAppender(rdb, keys, 1_000_000), cfg: cfg, seq: make([]int64, cfg.Convs+1)}
 	fixed := len(`{"n":,"ts":,"pad":""}`) + 10 + 19
 	p.pad = strings.Repeat("x", max(0, cfg.Payload-fixed))
 	return p

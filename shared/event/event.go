@@ -9,7 +9,6 @@ package event
 
 import (
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/chatterly/chatterly/shared/id"
@@ -54,34 +53,8 @@ type SessionRevokedData struct {
 	SID    id.ID `json:"sid"`
 }
 
-// Stream entry fields. An entry is {t: topic, e: envelope JSON}; the edge
-// reads the topic without decoding the envelope and forwards e as it is.
-const (
-	FieldTopic    = "t"
-	FieldEnvelope = "e"
-)
-
-// Entry is a decoded stream entry.
-type Entry struct {
-	Topic    string
-	Envelope []byte
-}
-
-// ErrBadEntry is returned for a stream entry that lacks a field.
-var ErrBadEntry = errors.New("event: stream entry lacks topic or envelope")
-
 // Encode renders env as JSON with millisecond time, as clients expect.
 func Encode(env Envelope) ([]byte, error) {
 	env.At = env.At.UTC().Truncate(time.Millisecond)
 	return json.Marshal(env)
-}
-
-// DecodeEntry reads a stream entry's fields.
-func DecodeEntry(fields map[string]string) (Entry, error) {
-	t, ok1 := fields[FieldTopic]
-	e, ok2 := fields[FieldEnvelope]
-	if !ok1 || !ok2 || t == "" || e == "" {
-		return Entry{}, ErrBadEntry
-	}
-	return Entry{Topic: t, Envelope: []byte(e)}, nil
 }
