@@ -1,6 +1,11 @@
 package config
 
-import "time"
+import (
+	"strings"
+	"time"
+
+	"github.com/chatterly/chatterly/shared/clientaddr"
+)
 
 // Common is the configuration every Chatterly process shares. Each process
 // reads its own extra variables with the same Env.
@@ -25,6 +30,11 @@ type Common struct {
 	StreamMaxLen int
 	// AllowedOrigins is the browser origin allow-list for CORS and the edge.
 	AllowedOrigins []string
+	// TrustedProxies are the load balancers whose X-Forwarded-For the api
+	// and the edge believe for a client's address (TRUSTED_PROXIES, CIDRs
+	// or addresses, comma-separated; default none: the connection's peer
+	// is the client). See clientaddr.Proxies.Client for the rule.
+	TrustedProxies clientaddr.Proxies
 	// JWTKeyDir holds signing.key and any number of *.pub verification keys.
 	JWTKeyDir string
 	// JWTDevKeys lets the api generate a signing key when none exists.
@@ -57,6 +67,10 @@ func LoadCommon(e *Env) Common {
 		AccessTokenTTL:     e.Duration("ACCESS_TOKEN_TTL", 15*time.Minute, 10*time.Second, 24*time.Hour),
 		LogLevel:           e.String("LOG_LEVEL", "info"),
 	}
+	proxies := e.List("TRUSTED_PROXIES", nil)
+	tp, err := clientaddr.ParseProxies(proxies)
+	e.Check(err == nil, "TRUSTED_PROXIES", strings.Join(proxies, ","), "want CIDRs or addresses, comma-separated")
+	c.TrustedProxies = tp
 	c.RedisStreamsURL = e.URL("REDIS_STREAMS_URL", c.RedisURL, "redis", "rediss", "unix")
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

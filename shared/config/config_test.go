@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 
@@ -66,6 +67,7 @@ func TestLoadCommonDefaults(t *testing.T) {
 	require.Equal(t, "info", c.LogLevel)
 	require.False(t, c.PgBouncer)
 	require.False(t, c.JWTDevKeys)
+	require.True(t, c.TrustedProxies.Empty(), "no proxy is trusted unless configured")
 	for _, o := range c.AllowedOrigins {
 		require.Regexp(t, `^http://(localhost|127\.0\.0\.1):\d+$`, o, "the default origins are loopback only")
 	}
@@ -76,6 +78,7 @@ func TestLoadCommonFromEnvironment(t *testing.T) {
 	e := FromMap(map[string]string{
 		"REDIS_URL": "redis://r1:6379/0", "REDIS_STREAMS_URL": "redis://r2:6379/0", "ALLOWED_ORIGINS": "https://a.example,https://b.example",
 		"ACCESS_TOKEN_TTL": "2m", "DATABASE_PGBOUNCER": "1", "LOG_LEVEL": "debug", "STREAM_SHARDS": "16",
+		"TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7",
 	})
 	c := LoadCommon(e)
 	require.NoError(t, e.Err())
@@ -84,11 +87,14 @@ func TestLoadCommonFromEnvironment(t *testing.T) {
 	require.Equal(t, 2*time.Minute, c.AccessTokenTTL)
 	require.True(t, c.PgBouncer)
 	require.Equal(t, 16, c.StreamShards)
+	require.True(t, c.TrustedProxies.Trusts(netip.MustParseAddr("192.0.2.7")))
+	require.False(t, c.TrustedProxies.Trusts(netip.MustParseAddr("192.0.2.8")))
 
-	e = FromMap(map[string]string{"LOG_LEVEL": "loud", "REDIS_URL": "http://x", "ACCESS_TOKEN_TTL": "1s"})
+	e = FromMap(map[string]string{"LOG_LEVEL": "loud", "REDIS_URL": "http://x", "ACCESS_TOKEN_TTL": "1s", "TRUSTED_PROXIES": "10.0.0.0/8,lb"})
 	LoadCommon(e)
 	err := e.Err()
 	require.ErrorContains(t, err, "LOG_LEVEL")
 	require.ErrorContains(t, err, "REDIS_URL")
 	require.ErrorContains(t, err, "ACCESS_TOKEN_TTL")
+	require.ErrorContains(t, err, "TRUSTED_PROXIES")
 }
