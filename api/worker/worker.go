@@ -23,7 +23,6 @@ import (
 	"github.com/chatterly/chatterly/api/eventlog"
 	"github.com/chatterly/chatterly/api/membership"
 	"github.com/chatterly/chatterly/shared/event"
-	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/rkey"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -65,7 +64,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Reg
 		w.Close()
 		return nil, err
 	}
-	ids, err := w.idGenerator(ctx)
+	ids, err := dial.IDs(ctx, w.db, w.cfg.NodeID)
 	if err != nil {
 		w.Close()
 		return nil, err
@@ -192,18 +191,4 @@ func (w *Worker) Close() {
 	if w.db != nil {
 		w.db.Close()
 	}
-}
-
-// idGenerator fixes the node of the worker's ids: NODE_ID, or the next of
-// the node_ids sequence the api draws from too.
-func (w *Worker) idGenerator(ctx context.Context) (*id.Generator, error) {
-	node := w.cfg.NodeID
-	if node < 0 {
-		var n int64
-		if err := w.db.QueryRow(ctx, "SELECT nextval('node_ids')").Scan(&n); err != nil {
-			return nil, fmt.Errorf("draw node id: %w", err)
-		}
-		node = int(n % (id.MaxNode + 1))
-	}
-	return id.NewGenerator(node)
 }
