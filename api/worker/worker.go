@@ -15,13 +15,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/chatterly/chatterly/api/call"
 	"github.com/chatterly/chatterly/api/dial"
 	"github.com/chatterly/chatterly/api/eventlog"
 	"github.com/chatterly/chatterly/api/membership"
+	"github.com/chatterly/chatterly/shared/background"
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/rkey"
 	"github.com/jackc/pgx/v5"
@@ -143,10 +143,10 @@ func (w *Worker) Run(ctx context.Context, ln net.Listener) error {
 	}
 	stopTimer := func() {}
 	if w.timer != nil {
-		stopTimer = background(ctx, w.timer.Run)
+		stopTimer = background.Start(ctx, w.timer.Run)
 	}
-	stopRelay := background(ctx, w.relay.Run)
-	stopPublisher := background(ctx, w.publisher.Run)
+	stopRelay := background.Start(ctx, w.relay.Run)
+	stopPublisher := background.Start(ctx, w.publisher.Run)
 	errc := make(chan error, 1)
 	go func() { errc <- w.http.Serve(ln) }()
 	w.log.InfoContext(ctx, "worker running", "addr", ln.Addr().String())
@@ -167,17 +167,6 @@ func (w *Worker) Run(ctx context.Context, ln net.Listener) error {
 	stopPublisher()
 	_ = w.http.ShutdownWithContext(sctx)
 	return err
-}
-
-// background runs loop in a goroutine on a context of its own (ctx's
-// values, not its cancellation) and returns the function that cancels it
-// and waits for it to return, so Run decides the order things stop in.
-func background(ctx context.Context, loop func(context.Context)) (stop func()) {
-	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); loop(lctx) }()
-	return func() { cancel(); wg.Wait() }
 }
 
 // Close releases the connections.
