@@ -1,5 +1,6 @@
 // Package shared is the root of what Chatterly's processes must agree on:
 // configuration loading (config), ids (id), tokens (token), the event
-// envelope (event), Redis key and stream names (rkey), logging and metrics.
+// envelope and its stream entry codec (event), Redis key and stream names
+// (rkey), a process's background loops (background), logging and metrics.
 // Nothing here knows about HTTP resources or sockets.
 package shared

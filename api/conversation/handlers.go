@@ -43,27 +43,6 @@ func NewPage[T any](items []T, next *string) Page[T] {
 	return Page[T]{Items: items, NextCursor: next}
 }
 
-// Limit reads the limit query parameter ("" is 0: the endpoint's default).
-func Limit(c *rest.Ctx) (int, error) {
-	v := c.Query("limit")
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, fault.Invalid("limit", "limit must be a whole number, 1 or more")
-	}
-	return n, nil
-}
-
-// Created answers 201 for a new resource, 200 for an idempotent replay.
-func Created(c *rest.Ctx, created bool, v any) error {
-	if created {
-		return c.JSON(fasthttp.StatusCreated, v)
-	}
-	return c.JSON(fasthttp.StatusOK, v)
-}
-
 type createRequest struct {
 	Kind      string  `json:"kind"`
 	Name      *string `json:"name"`
@@ -84,11 +63,11 @@ func (s *Service) create(c *rest.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return Created(c, created, v)
+	return rest.Created(c, created, v)
 }
 
 func (s *Service) list(c *rest.Ctx) error {
-	limit, err := Limit(c)
+	limit, err := rest.Limit(c)
 	if err != nil {
 		return err
 	}
@@ -165,7 +144,7 @@ func (s *Service) join(c *rest.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return Created(c, created, RenderMember(m))
+	return rest.Created(c, created, RenderMember(m))
 }
 
 func (s *Service) leave(c *rest.Ctx) error {
@@ -185,7 +164,7 @@ func idAndLimit(c *rest.Ctx) (id.ID, int, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	limit, err := Limit(c)
+	limit, err := rest.Limit(c)
 	return cid, limit, err
 }
 
@@ -225,7 +204,7 @@ func (s *Service) addMember(c *rest.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return Created(c, created, RenderMember(m))
+	return rest.Created(c, created, RenderMember(m))
 }
 
 func (s *Service) removeMember(c *rest.Ctx) error {
@@ -256,7 +235,7 @@ func (s *Service) events(c *rest.Ctx) error {
 }
 
 func (s *Service) channels(c *rest.Ctx) error {
-	limit, err := Limit(c)
+	limit, err := rest.Limit(c)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
 // Package dial opens what the api's processes (chatterly-api and
-// chatterly-worker) start from: the Postgres pools, the Redis clients, and
-// the check that the database is migrated. Both open them through here, so
+// chatterly-worker) start from: the Postgres pools, the Redis clients, the
+// node of their ids, and the check that the database is migrated. Both open them through here, so
 // a setting such as DATABASE_PGBOUNCER means the same in each.
 package dial
 
@@ -10,6 +10,7 @@ import (
 
 	"github.com/chatterly/chatterly/api/schema"
 	"github.com/chatterly/chatterly/shared/config"
+	"github.com/chatterly/chatterly/shared/id"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/rueidis"
@@ -63,6 +64,21 @@ func redisClient(url string) (rueidis.Client, error) {
 		return nil, err
 	}
 	return rueidis.NewClient(opt)
+}
+
+// IDs returns the id generator of a process: on node when node is 0 or
+// more (NODE_ID), else on the next value of the database's node_ids
+// sequence, so the api and worker processes sharing a database draw
+// distinct nodes (until more than id.MaxNode+1 have started, when they wrap).
+func IDs(ctx context.Context, db *pgxpool.Pool, node int) (*id.Generator, error) {
+	if node < 0 {
+		var n int64
+		if err := db.QueryRow(ctx, "SELECT nextval('node_ids')").Scan(&n); err != nil {
+			return nil, fmt.Errorf("draw node id: %w", err)
+		}
+		node = int(n % (id.MaxNode + 1))
+	}
+	return id.NewGenerator(node)
 }
 
 // CheckSchema refuses a database with pending migrations: a process runs

@@ -7,6 +7,7 @@ import (
 	"github.com/chatterly/chatterly/api/dial"
 	"github.com/chatterly/chatterly/api/pgtest"
 	"github.com/chatterly/chatterly/shared/config"
+	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/redistest"
 	"github.com/stretchr/testify/require"
 )
@@ -49,4 +50,28 @@ func TestRedisSharesTheClientUnlessConfiguredApart(t *testing.T) {
 
 	_, _, err = dial.Redis(config.Common{RedisURL: url, RedisStreamsURL: "redis://127.0.0.1:1/0"})
 	require.ErrorContains(t, err, "REDIS_STREAMS_URL")
+}
+
+// A configured node is kept; two processes that draw from one database get
+// different nodes, so their ids never collide.
+func TestIDsDrawsDistinctNodes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := dial.Postgres(ctx, pgtest.URL(t), 2, false)
+	require.NoError(t, err)
+	defer db.Close()
+	node := func(g *id.Generator) int64 { return int64(g.Next()) >> 12 & id.MaxNode }
+
+	fixed, err := dial.IDs(ctx, db, 7)
+	require.NoError(t, err)
+	require.EqualValues(t, 7, node(fixed))
+
+	a, err := dial.IDs(ctx, db, -1)
+	require.NoError(t, err)
+	b, err := dial.IDs(ctx, db, -1)
+	require.NoError(t, err)
+	require.NotEqual(t, node(a), node(b))
+
+	_, err = dial.IDs(ctx, db, id.MaxNode+1)
+	require.Error(t, err)
 }

@@ -1,7 +1,6 @@
 package message
 
 import (
-	"github.com/chatterly/chatterly/api/conversation"
 	"github.com/chatterly/chatterly/api/fault"
 	"github.com/chatterly/chatterly/api/rest"
 	"github.com/chatterly/chatterly/shared/id"
@@ -44,14 +43,14 @@ func (s *Service) send(c *rest.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return conversation.Created(c, created, For(m, c.UserID()))
+	return rest.Created(c, created, For(m, c.UserID()))
 }
 
 // keyset reads the before, after and limit query parameters.
 func keyset(c *rest.Ctx) (Keyset, error) {
 	var k Keyset
 	var err error
-	if k.Limit, err = conversation.Limit(c); err != nil {
+	if k.Limit, err = rest.Limit(c); err != nil {
 		return k, err
 	}
 	for _, p := range []struct {

@@ -1,7 +1,6 @@
 package reaction
 
 import (
-	"github.com/chatterly/chatterly/api/conversation"
 	"github.com/chatterly/chatterly/api/rest"
 )
 
@@ -28,7 +27,7 @@ func (s *Service) add(c *rest.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return conversation.Created(c, created, r)
+	return rest.Created(c, created, r)
 }
 
 // remove: DELETE /messages/:id/reactions/:emoji, the emoji percent-encoded

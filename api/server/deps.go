@@ -58,16 +58,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Reg
 		d.Close()
 		return nil, err
 	}
-	node := cfg.NodeID
-	if node < 0 {
-		var n int64
-		if err := d.DB.QueryRow(ctx, "SELECT nextval('node_ids')").Scan(&n); err != nil {
-			d.Close()
-			return nil, fmt.Errorf("draw node id: %w", err)
-		}
-		node = int(n % (id.MaxNode + 1))
-	}
-	if d.IDs, err = id.NewGenerator(node); err != nil {
+	if d.IDs, err = dial.IDs(ctx, d.DB, cfg.NodeID); err != nil {
 		d.Close()
 		return nil, err
 	}

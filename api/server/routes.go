@@ -1,53 +1,16 @@
 package server
 
-import (
-	"context"
-	"time"
+import "github.com/chatterly/chatterly/api/rest"
 
-	"github.com/chatterly/chatterly/api/auth"
-	"github.com/chatterly/chatterly/api/ratelimit"
-	"github.com/chatterly/chatterly/api/rest"
-	"github.com/chatterly/chatterly/shared/event"
-)
-
-// routes registers every component's routes, in the order listed: add one
-// line per component. Components that run background loops append their
-// stop functions to s.stops.
-func (s *Server) routes(ctx context.Context, r *rest.Router) error {
-	for _, mount := range []func(context.Context, *rest.Router) error{
-		s.mountAuth,
-		s.mountMessaging,
-		s.mountCalls,
-	} {
-		if err := mount(ctx, r); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// mountAuth builds the authentication component from the shared
-// dependencies and mounts its routes.
-func (s *Server) mountAuth(_ context.Context, r *rest.Router) error {
-	d, c := s.deps, s.deps.Cfg.Auth
-	h, err := auth.NewHasher(c.Argon2Memory, c.Argon2Time, c.HashConcurrency)
-	if err != nil {
-		return err
-	}
-	auth.New(auth.Deps{
-		DB: d.DB, IDs: d.IDs, Issuer: d.Issuer, Denylist: d.Checker.Denylist,
-		Events:  event.NewAppender(d.Streams, d.Keys, d.Cfg.StreamMaxLen),
-		Limiter: ratelimit.New(d.Redis, d.Keys),
-		Hasher:  h,
-		Limits: auth.Limits{
-			LoginPerAccount: c.LoginPerAccountPerMin,
-			LoginPerAddr:    c.LoginPerAddrPerMin,
-			RegisterPerAddr: c.RegisterPerAddrPerMin,
-		},
-		RefreshTTL: c.RefreshTokenTTL,
-		// Read d.Now at each call, so a test that swaps the clock is heard.
-		Now: func() time.Time { return d.Now() },
-		Log: d.Log,
-	}).Mount(r)
-	return nil
+// mount registers every component's routes on r: one line per component.
+// Mounting only adds routes; every component is already built (services),
+// so the order of these lines changes nothing but the router's listing.
+func (s *services) mount(r *rest.Router) {
+	s.auth.Mount(r)
+	s.conversations.Mount(r)
+	s.messages.Mount(r)
+	s.reactions.Mount(r)
+	s.readState.Mount(r)
+	s.users.Mount(r)
+	s.calls.Mount(r)
 }

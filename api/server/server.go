@@ -1,5 +1,6 @@
-// Package server wires the api: it opens the dependencies, registers every
-// component's routes on one router, and serves them with fasthttp.
+// Package server wires the api: it opens the dependencies (deps.go), builds
+// every component from them (services.go), registers their routes on one
+// router (routes.go), and serves them with fasthttp.
 package server
 
 import (
@@ -7,8 +8,8 @@ import (
 	"net"
 	"time"
 
-	"github.com/chatterly/chatterly/api/conversation"
 	"github.com/chatterly/chatterly/api/rest"
+	"github.com/chatterly/chatterly/shared/background"
 	"github.com/chatterly/chatterly/shared/metrics"
 	"github.com/valyala/fasthttp"
 )
@@ -18,26 +19,26 @@ type Server struct {
 	deps   *Deps
 	router *rest.Router
 	http   *fasthttp.Server
-	// stops are run, in order, when the server shuts down (background
-	// loops that components started).
-	stops []func()
-	// messaging and conversations are built by mountMessaging for the
-	// components mounted after it (calls publish through the same
-	// publisher and find or create DMs).
-	messaging     *conversation.Env
-	conversations *conversation.Service
+	// stopLoops stops the components' background loops (the publisher's
+	// marker loop) once requests have drained.
+	stopLoops func()
 }
 
-// New builds the router with every component's routes.
+// New assembles the api in three steps: build every component from d
+// (buildServices), mount their routes (services.mount) beside the health
+// routes, and start their background loops, which Shutdown stops.
 func New(ctx context.Context, d *Deps) (*Server, error) {
+	svc, err := buildServices(d)
+	if err != nil {
+		return nil, err
+	}
 	r := rest.NewRouter(rest.Config{
 		Auth: d.Checker, AllowedOrigins: d.Cfg.AllowedOrigins, Log: d.Log, Metrics: d.Metrics, Base: ctx,
 	})
 	s := &Server{deps: d, router: r}
 	s.health(r)
-	if err := s.routes(ctx, r); err != nil {
-		return nil, err
-	}
+	svc.mount(r)
+	s.stopLoops = background.Start(ctx, svc.publisher.Run)
 	s.http = &fasthttp.Server{
 		Handler:            r.Serve,
 		ErrorHandler:       rest.ServerErrorHandler,
@@ -63,9 +64,7 @@ func (s *Server) Serve(ln net.Listener) error { return s.http.Serve(ln) }
 // then stops the components' background loops.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.ShutdownWithContext(ctx)
-	for _, stop := range s.stops {
-		stop()
-	}
+	s.stopLoops()
 	return err
 }
 

@@ -15,15 +15,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/chatterly/chatterly/api/call"
 	"github.com/chatterly/chatterly/api/dial"
 	"github.com/chatterly/chatterly/api/eventlog"
 	"github.com/chatterly/chatterly/api/membership"
+	"github.com/chatterly/chatterly/shared/background"
 	"github.com/chatterly/chatterly/shared/event"
-	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/rkey"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -65,7 +64,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Reg
 		w.Close()
 		return nil, err
 	}
-	ids, err := w.idGenerator(ctx)
+	ids, err := dial.IDs(ctx, w.db, w.cfg.NodeID)
 	if err != nil {
 		w.Close()
 		return nil, err
@@ -144,10 +143,10 @@ func (w *Worker) Run(ctx context.Context, ln net.Listener) error {
 	}
 	stopTimer := func() {}
 	if w.timer != nil {
-		stopTimer = background(ctx, w.timer.Run)
+		stopTimer = background.Start(ctx, w.timer.Run)
 	}
-	stopRelay := background(ctx, w.relay.Run)
-	stopPublisher := background(ctx, w.publisher.Run)
+	stopRelay := background.Start(ctx, w.relay.Run)
+	stopPublisher := background.Start(ctx, w.publisher.Run)
 	errc := make(chan error, 1)
 	go func() { errc <- w.http.Serve(ln) }()
 	w.log.InfoContext(ctx, "worker running", "addr", ln.Addr().String())
@@ -170,17 +169,6 @@ func (w *Worker) Run(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// background runs loop in a goroutine on a context of its own (ctx's
-// values, not its cancellation) and returns the function that cancels it
-// and waits for it to return, so Run decides the order things stop in.
-func background(ctx context.Context, loop func(context.Context)) (stop func()) {
-	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); loop(lctx) }()
-	return func() { cancel(); wg.Wait() }
-}
-
 // Close releases the connections.
 func (w *Worker) Close() {
 	if w.streams != nil && w.streams != w.rdb {
@@ -192,18 +180,4 @@ func (w *Worker) Close() {
 	if w.db != nil {
 		w.db.Close()
 	}
-}
-
-// idGenerator fixes the node of the worker's ids: NODE_ID, or the next of
-// the node_ids sequence the api draws from too.
-func (w *Worker) idGenerator(ctx context.Context) (*id.Generator, error) {
-	node := w.cfg.NodeID
-	if node < 0 {
-		var n int64
-		if err := w.db.QueryRow(ctx, "SELECT nextval('node_ids')").Scan(&n); err != nil {
-			return nil, fmt.Errorf("draw node id: %w", err)
-		}
-		node = int(n % (id.MaxNode + 1))
-	}
-	return id.NewGenerator(node)
 }

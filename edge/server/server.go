@@ -30,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/chatterly/chatterly/shared/background"
 	"github.com/panjf2000/gnet/v2"
 )
 
@@ -106,15 +107,8 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("EDGE_ADDR: %w", err)
 	}
 
-	bg, stopBG := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	run := func(f func(context.Context)) {
-		wg.Add(1)
-		go func() { defer wg.Done(); f(bg) }()
-	}
-	run(func(ctx context.Context) { _ = s.d.Consumer.Run(ctx) })
-	run(s.d.Presence.Run)
-	run(s.ticker)
+	stopBG := background.Start(ctx,
+		func(ctx context.Context) { _ = s.d.Consumer.Run(ctx) }, s.d.Presence.Run, s.ticker)
 	admin, adminAddr, err := s.serveAdmin()
 	if err != nil {
 		stopBG()
@@ -128,7 +122,6 @@ func (s *Server) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case err := <-ran: // the engine stopped by itself: report it
 		stopBG()
-		wg.Wait()
 		_ = admin.Shutdown()
 		return fmt.Errorf("gnet engine stopped: %w", err)
 	}
@@ -136,7 +129,6 @@ func (s *Server) Run(ctx context.Context) error {
 	s.draining.Store(true)
 	s.drain()
 	stopBG()
-	wg.Wait()
 	gctx, cancel := context.WithTimeout(context.Background(), s.cfg.PresenceGrace+3*time.Second)
 	s.d.Presence.Goodbye(gctx)
 	cancel()
