@@ -15,7 +15,7 @@ build:
 	$(GO) build $(GO_BUILD_FLAGS) -o $(BIN)/ $(addprefix ./,$(wildcard */cmd/*))
 
 run: build
-	@bash deploy/local/run.sh
+	@BIN=$(BIN) bash deploy/local/run.sh
 
 test:
 	@bash deploy/local/test.sh

@@ -113,3 +113,61 @@ create_db() {
     psql "$admin" -q -c "CREATE DATABASE \"$name\"" >/dev/null
   fi
 }
+
+# The web client (web/, when it exists): make run builds it when it changed
+# and serves the production build. The stamps live in STACK_DIR.
+WEB_DIR=${WEB_DIR:-$CHECKOUT/web}
+
+# web_hash prints a hash of the content of web/'s files that git tracks or
+# would track (untracked files not ignored count too, so a new page
+# rebuilds; node_modules and .next are ignored).
+web_hash() {
+  (cd "$WEB_DIR" && git ls-files -z --cached --others --exclude-standard . |
+    { xargs -0 -r sha256sum 2>/dev/null || true; } | sha256sum | cut -c1-32)
+}
+
+# web_build runs `npm ci` when web/package-lock.json changed since the last
+# one (or node_modules is gone) and `npm run build` when web/'s files changed
+# since the last successful build. Output is prefixed "[web] ".
+web_build() {
+  command -v npm >/dev/null 2>&1 || {
+    log "web/ needs Node 20 and npm: sudo apt-get install -y nodejs npm"; exit 1; }
+  local deps build
+  mkdir -p "$STACK_DIR"
+  deps=$(sha256sum <"$WEB_DIR/package-lock.json" | cut -c1-32)
+  if [ ! -d "$WEB_DIR/node_modules" ] || [ "$(cat "$STACK_DIR/web-deps.stamp" 2>/dev/null)" != "$deps" ]; then
+    log "web: npm ci (package-lock.json changed)"
+    (cd "$WEB_DIR" && npm ci --no-audit --no-fund) 2>&1 | sed -u 's/^/[web] /'
+    echo "$deps" >"$STACK_DIR/web-deps.stamp"
+  fi
+  build=$(web_hash)
+  if [ ! -f "$WEB_DIR/.next/BUILD_ID" ] || [ "$(cat "$STACK_DIR/web-build.stamp" 2>/dev/null)" != "$build" ]; then
+    log "web: npm run build (web/ changed since the last build)"
+    (cd "$WEB_DIR" && NEXT_TELEMETRY_DISABLED=1 npm run build) 2>&1 | sed -u 's/^/[web] /'
+    echo "$build" >"$STACK_DIR/web-build.stamp"
+  else
+    log "web: build is up to date"
+  fi
+}
+
+# web_script NAME prints web/package.json's script NAME. make run runs the
+# start script itself, as `npm run start` would (node_modules/.bin first on
+# PATH), because npm does not pass a SIGTERM sent to it alone on to the
+# server and exits 143 whatever the server did: with the script run by bash
+# (which execs a simple command), the server is make run's own child.
+web_script() {
+  node -e 'const s = require(process.argv[1]).scripts || {};
+    if (!s[process.argv[2]]) { console.error("web/package.json has no " + process.argv[2] + " script"); process.exit(1); }
+    process.stdout.write(s[process.argv[2]]);' "$WEB_DIR/package.json" "$1"
+}
+
+# web_env exports what the web server reads at run time, each defaulting
+# from the api's and edge's addresses, and lets its origin through CORS and
+# the edge's handshake when ALLOWED_ORIGINS is unset.
+web_env() {
+  export WEB_ADDR=${WEB_ADDR:-127.0.0.1:3000}
+  export WEB_API_URL=${WEB_API_URL:-http://${API_ADDR:-127.0.0.1:8080}}
+  export WEB_CABLE_URL=${WEB_CABLE_URL:-ws://${EDGE_ADDR:-127.0.0.1:8081}/cable}
+  export ALLOWED_ORIGINS=${ALLOWED_ORIGINS:-http://$WEB_ADDR}
+  export NEXT_TELEMETRY_DISABLED=1
+}

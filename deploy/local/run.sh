@@ -1,45 +1,124 @@
 #!/usr/bin/env bash
 # make run: local Postgres and Redis (unless DATABASE_URL / REDIS_URL are set),
-# migrations, dev keys, then every Chatterly process in the foreground with its
-# log lines prefixed. SIGINT/SIGTERM stops everything this script started.
+# migrations, dev keys, the web client's build when web/ exists, then every
+# Chatterly process in the foreground of make run's process group with its
+# log lines prefixed ("[api] ...").
+#
+# Stopping (the documented way): Ctrl-C, or SIGTERM to the process group.
+# Every process of the group gets the signal at once: the api, edge, worker
+# and web server start draining, Postgres begins its shutdown (SIGTERM: smart,
+# it waits for the drained processes to disconnect; SIGINT: fast) and Redis
+# saves and exits. This script then also sends SIGTERM to the application
+# processes, waits for each, asks Postgres for its fast shutdown, waits for
+# Postgres and Redis, and exits once every log line has been printed.
+#
+# The log prefixers ignore SIGINT and SIGTERM and end at end of input, that
+# is when the process (and every child of it) whose output they carry has
+# exited: a process draining on a signal can still log, and never dies of
+# SIGPIPE because its reader went first.
+#
+# When a process ends without being asked to, the whole stack stops (README,
+# "make run"): the log says which process, with its status, and make run
+# exits non-zero.
 source "$(dirname "$0")/lib.sh"
 cd "$CHECKOUT"
 
-pids=()      # application processes, stopped first
-svc_pids=()  # postgres and redis, stopped last
+BIN=${BIN:-bin}
+declare -A name_of=() # pid → process name, for every process started below
+apps=()               # api, edge, worker, web: stopped first
+svcs=()               # postgres and redis: stopped last
+prefixers=()          # log prefixers, waited for at the very end
 stopping=0
+RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/chatterly-run.XXXXXX")
+
+# describe STATUS: "status 0", "status 137 (SIGKILL)".
+describe() {
+  if [ "$1" -gt 128 ] && [ "$1" -lt 160 ]; then
+    printf 'status %s (SIG%s)' "$1" "$(kill -l "$(($1 - 128))")"
+  else
+    printf 'status %s' "$1"
+  fi
+}
+
+# reap PID: waits until the process has really exited (a trap may interrupt
+# wait) and logs its status.
+reap() {
+  local st=0
+  while :; do
+    st=0; wait "$1" 2>/dev/null || st=$?
+    kill -0 "$1" 2>/dev/null || break
+  done
+  log "${name_of[$1]} exited with $(describe "$st")"
+}
+
+# without PID LIST...: LIST less PID.
+without() {
+  local drop=$1 p; shift
+  for p in "$@"; do [ "$p" = "$drop" ] || echo "$p"; done
+}
+
+# signal_tree SIG PID: sends SIG to PID and every descendant of it, children
+# first, so a wrapper that does not pass signals on (a shell running a
+# compound command) cannot orphan the process doing the work.
+signal_tree() {
+  local c
+  for c in $(ps -o pid= --ppid "$2" 2>/dev/null); do signal_tree "$1" "$c"; done
+  kill "-$1" "$2" 2>/dev/null || true
+}
 
 stop_all() {
-  [ "$stopping" -eq 1 ] && return
+  [ "$stopping" -eq 1 ] && return 0
   stopping=1
-  log "stopping"
-  [ ${#pids[@]} -gt 0 ] && kill -TERM "${pids[@]}" 2>/dev/null || true
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  # SIGINT is Postgres' fast shutdown; SIGTERM would wait for clients.
-  [ -n "${PG_PID:-}" ] && kill -INT "$PG_PID" 2>/dev/null || true
-  [ -n "${REDIS_PID:-}" ] && kill -TERM "$REDIS_PID" 2>/dev/null || true
-  for p in "${svc_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  local p
+  if [ ${#apps[@]} -gt 0 ]; then
+    log "stopping: draining$(for p in "${apps[@]}"; do printf ' %s' "${name_of[$p]}"; done)"
+    for p in "${apps[@]}"; do signal_tree TERM "$p"; done
+    for p in "${apps[@]}"; do reap "$p"; done
+  fi
+  # SIGINT is Postgres' fast shutdown (it may already be in its smart one).
+  [ -z "${PG_PID:-}" ] || kill -INT "$PG_PID" 2>/dev/null || true
+  [ -z "${REDIS_PID:-}" ] || kill -TERM "$REDIS_PID" 2>/dev/null || true
+  for p in "${svcs[@]}"; do reap "$p"; done
+  for p in "${prefixers[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$RUN_DIR"
   log "stopped"
 }
-trap 'stop_all; exit 0' INT TERM
+on_signal() {
+  [ "$stopping" -eq 1 ] && return 0 # a second signal (make relays SIGTERM) while stopping
+  log "got SIG$1"
+  stop_all
+  exit 0
+}
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
 trap 'stop_all' EXIT
 
-# start NAME CMD...: runs CMD in the background with "[NAME] " before each line.
+# start NAME CMD...: runs CMD in the background, its output through a
+# prefixer that outlives it; LAST_PID is CMD's pid.
 start() {
   local name=$1; shift
-  "$@" > >(sed -u "s/^/[$name] /") 2>&1 &
+  local fifo="$RUN_DIR/$name"
+  mkfifo "$fifo"
+  (trap '' INT TERM; exec sed -u "s/^/[$name] /" <"$fifo") &
+  prefixers+=("$!")
+  "$@" >"$fifo" 2>&1 &
   LAST_PID=$!
+  name_of[$LAST_PID]=$name
+  log "$name started (pid $LAST_PID)"
 }
 
 if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ]; then
   ensure_binaries
   mkdir -p "$STACK_DIR"
 fi
+if [ -f "$WEB_DIR/package.json" ]; then
+  web_build # before anything starts: a broken build stops make run here
+fi
 if [ -z "${DATABASE_URL:-}" ]; then
   prepare_dirs
   if pg_up; then log "postgres already answers on $LOCAL_PG_PORT: is another make run going?"; exit 1; fi
   pg_argv
-  start postgres "${PG_ARGV[@]}"; PG_PID=$LAST_PID; svc_pids+=("$PG_PID")
+  start postgres "${PG_ARGV[@]}"; PG_PID=$LAST_PID; svcs+=("$PG_PID")
   wait_for postgres 30 pg_up
   create_db "$LOCAL_ADMIN_URL" chatterly
   export DATABASE_URL="$LOCAL_DATABASE_URL"
@@ -49,7 +128,7 @@ if [ -z "${REDIS_URL:-}" ]; then
   mkdir -p "$REDIS_DATA"
   start redis redis-server --port "$LOCAL_REDIS_PORT" --bind 127.0.0.1 --dir "$REDIS_DATA" \
     --save '' --appendonly yes --appendfsync everysec --loglevel warning --daemonize no
-  REDIS_PID=$LAST_PID; svc_pids+=("$REDIS_PID")
+  REDIS_PID=$LAST_PID; svcs+=("$REDIS_PID")
   wait_for redis 15 redis_up
   export REDIS_URL="$LOCAL_REDIS_URL"
   log "redis on 127.0.0.1:$LOCAL_REDIS_PORT"
@@ -57,20 +136,36 @@ fi
 export JWT_KEY_DIR="${JWT_KEY_DIR:-$STACK_DIR/keys}"
 export JWT_DEV_KEYS="${JWT_DEV_KEYS:-1}"
 
-bin/chatterly-api migrate
-bin/chatterly-api keygen
+"$BIN/chatterly-api" migrate 2>&1 | sed -u 's/^/[migrate] /'
+"$BIN/chatterly-api" keygen 2>&1 | sed -u 's/^/[keygen] /'
 
+if [ -f "$WEB_DIR/package.json" ]; then
+  web_env
+fi
 for p in api edge worker; do
-  if [ -x "bin/chatterly-$p" ]; then
-    start "$p" "bin/chatterly-$p"; pids+=("$LAST_PID")
+  if [ -x "$BIN/chatterly-$p" ]; then
+    start "$p" "$BIN/chatterly-$p"; apps+=("$LAST_PID")
   fi
 done
+if [ -f "$WEB_DIR/package.json" ]; then
+  start web env -C "$WEB_DIR" PATH="$WEB_DIR/node_modules/.bin:$PATH" bash -c "$(web_script start)"
+  apps+=("$LAST_PID")
+  log "web client on http://$WEB_ADDR (api $WEB_API_URL, cable $WEB_CABLE_URL)"
+fi
 log "running; Ctrl-C stops everything"
 
-# Any process ending takes the whole stack down: a half-running stack misleads.
+# Any process ending unasked takes the whole stack down (README explains why).
 set +e
-wait -n "${pids[@]}" "${svc_pids[@]}"
-code=$?
-[ "$stopping" -eq 0 ] && log "a process exited (status $code); stopping the rest"
+done_pid=
+while [ -z "$done_pid" ]; do
+  wait -n -p done_pid "${apps[@]}" "${svcs[@]}"
+  code=$?
+done
+log "${name_of[$done_pid]} exited with $(describe "$code") without being asked to stop: stopping the whole stack"
+apps=($(without "$done_pid" "${apps[@]}"))
+svcs=($(without "$done_pid" "${svcs[@]}"))
+[ "${PG_PID:-}" != "$done_pid" ] || PG_PID=
+[ "${REDIS_PID:-}" != "$done_pid" ] || REDIS_PID=
 stop_all
+[ "$code" -ne 0 ] || code=1
 exit "$code"
