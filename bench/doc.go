@@ -8,6 +8,6 @@
 // (the run order), cmd/chatterly-bench (`make bench`, `make bench-smoke`).
 //
 // This package holds only tests: TestBenchSmoke runs the whole harness with
-// tiny loads on its own stack so it cannot rot, and TestK6Syntax checks the
-// k6 scripts in loadtest/k6 parse as ES modules.
+// tiny loads on its own stack so it cannot rot, and TestK6Scripts type-checks
+// the k6 scripts in loadtest/k6 against k6's typings.
 package bench
