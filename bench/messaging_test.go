@@ -11,8 +11,8 @@ import (
 
 	"github.com/chatterly/chatterly/api/apitest"
 	"github.com/chatterly/chatterly/api/convtest"
-	"github.com/chatterly/chatterly/bench/hist"
 	"github.com/chatterly/chatterly/bench/load"
+	"github.com/chatterly/chatterly/loadtest/hist"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/valyala/fasthttp"
 )

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chatterly/chatterly/bench/hist"
 	"github.com/chatterly/chatterly/bench/report"
 	"github.com/chatterly/chatterly/bench/stack"
+	"github.com/chatterly/chatterly/loadtest/hist"
 	"github.com/stretchr/testify/require"
 )
 

@@ -20,7 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/chatterly/chatterly/bench/hist"
+	"github.com/chatterly/chatterly/loadtest/hist"
 )
 
 // Plan is one fixed-rate run.

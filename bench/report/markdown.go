@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/chatterly/chatterly/bench/hist"
+	"github.com/chatterly/chatterly/loadtest/hist"
 )
 
 // Markdown renders the human report. Paths inside it are relative to the

@@ -6,7 +6,7 @@ import (
 	"html"
 	"math"
 
-	"github.com/chatterly/chatterly/bench/hist"
+	"github.com/chatterly/chatterly/loadtest/hist"
 )
 
 // Plot geometry, in SVG user units.

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/chatterly/chatterly/bench/hist"
 	"github.com/chatterly/chatterly/bench/report"
+	"github.com/chatterly/chatterly/loadtest/hist"
 	"github.com/chatterly/chatterly/loadtest/stats"
 )
 

@@ -5,7 +5,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/chatterly/chatterly/bench/stack"
 	"github.com/chatterly/chatterly/loadtest/stats"
 )
 
@@ -65,7 +64,7 @@ func Density(ctx context.Context, e *Env) error {
 		return err
 	}
 	rss := mem.RSS
-	fds, _ := stack.OpenFDs(pid)
+	fds, _ := stats.OpenFDs(pid)
 	st := connectStep(sc, r, e.Size.ConnectRate)
 	st.Label = StepDensity
 	held := float64(status.Subscribed)

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/chatterly/chatterly/bench/hist"
 	"github.com/chatterly/chatterly/bench/report"
+	"github.com/chatterly/chatterly/loadtest/hist"
 )
 
 // Step labels the target rows read. Scenarios record their steps under

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatterly/chatterly/bench/hist"
 	"github.com/chatterly/chatterly/bench/report"
+	"github.com/chatterly/chatterly/loadtest/hist"
 	"github.com/stretchr/testify/require"
 )
 

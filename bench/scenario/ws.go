@@ -8,10 +8,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/chatterly/chatterly/bench/hist"
 	"github.com/chatterly/chatterly/bench/load"
 	"github.com/chatterly/chatterly/bench/report"
 	"github.com/chatterly/chatterly/bench/sockets"
+	"github.com/chatterly/chatterly/loadtest/hist"
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/rkey"

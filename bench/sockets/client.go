@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/chatterly/chatterly/bench/hist"
+	"github.com/chatterly/chatterly/loadtest/hist"
 )
 
 // Client is the parent's handle on one child process.

@@ -12,8 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/chatterly/chatterly/bench/hist"
 	"github.com/chatterly/chatterly/bench/load"
+	"github.com/chatterly/chatterly/loadtest/hist"
 )
 
 // Group is one process's sockets.

@@ -19,7 +19,7 @@
 // exactly once; what is missing is lost.
 package sockets
 
-import "github.com/chatterly/chatterly/bench/hist"
+import "github.com/chatterly/chatterly/loadtest/hist"
 
 // Job is what one child process connects.
 type Job struct {

@@ -1,3 +1,6 @@
+// Package stats reads what the load generator and the bench measure of a
+// process from /proc: its CPU time, its resident memory, and its open file
+// descriptors.
 package stats
 
 import (
@@ -76,4 +79,13 @@ func ReadMemory(pid int) (Memory, error) {
 		return m, fmt.Errorf("stats: no VmRSS in /proc/%d/status", pid)
 	}
 	return m, nil
+}
+
+// OpenFDs counts pid's open file descriptors.
+func OpenFDs(pid int) (int, error) {
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return 0, err
+	}
+	return len(ents), nil
 }

@@ -24,4 +24,9 @@ func TestProcReadingsOfThisProcess(t *testing.T) {
 	require.Greater(t, m.RSS, int64(1<<20))
 	_, err = CPU(0x7ffffff0)
 	require.Error(t, err)
+	fds, err := OpenFDs(pid)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, fds, 3)
+	_, err = OpenFDs(0x7ffffff0)
+	require.Error(t, err)
 }

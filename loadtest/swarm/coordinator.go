@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatterly/chatterly/loadtest/hist"
 	"github.com/chatterly/chatterly/loadtest/stats"
 	"github.com/chatterly/chatterly/shared/rkey"
 	"github.com/redis/rueidis"
@@ -222,7 +223,7 @@ func measure(ctx context.Context, cfg Config, rdb rueidis.Client, keys rkey.Spac
 	res.EdgeLagP50MS, res.EdgeLagP99MS = bucketQuantiles(lagBuckets0, edgeBuckets(cfg.Admin, "chatterly_edge_delivery_lag_seconds"))
 	res.PublishErrors = pub.errs
 
-	var lag stats.Snapshot
+	lag := hist.New()
 	eventMax := map[int64]int64{}
 	for _, p := range procs {
 		if _, err := fmt.Fprintf(p.in, "report %d %d\n", first, last); err != nil {
@@ -234,18 +235,17 @@ func measure(ctx context.Context, cfg Config, rdb rueidis.Client, keys rkey.Spac
 		}
 		res.Frames += m.Frames
 		res.Closed += m.Closed
-		lag.Merge(m.Lag)
+		lag.MergeSnapshot(m.Lag)
 		for n, v := range m.EventMax {
 			if n >= first && n <= last {
 				eventMax[n] = max(eventMax[n], v)
 			}
 		}
 	}
-	var lastHist stats.Hist
+	lastSock := hist.New()
 	for _, v := range eventMax {
-		lastHist.Record(time.Duration(v) * time.Microsecond)
+		lastSock.Record(time.Duration(v) * time.Microsecond)
 	}
-	lastSnap := lastHist.Snapshot()
 	res.FramesPerSecond = float64(res.Frames) / res.Seconds
 	res.EdgeCPUSeconds = (edgeCPU1 - edgeCPU0).Seconds()
 	res.LoadCPUSeconds = (loadCPU1 - loadCPU0).Seconds()
@@ -253,8 +253,8 @@ func measure(ctx context.Context, cfg Config, rdb rueidis.Client, keys rkey.Spac
 		res.EdgeUSPerFrame = res.EdgeCPUSeconds * 1e6 / float64(res.Frames)
 	}
 	res.LagP50MS, res.LagP99MS, res.LagP999MS = ms(lag.Quantile(.5)), ms(lag.Quantile(.99)), ms(lag.Quantile(.999))
-	res.LagMaxMS = float64(lag.MaxUS) / 1000
-	res.LastP50MS, res.LastP99MS = ms(lastSnap.Quantile(.5)), ms(lastSnap.Quantile(.99))
+	res.LagMaxMS = ms(lag.Max())
+	res.LastP50MS, res.LastP99MS = ms(lastSock.Quantile(.5)), ms(lastSock.Quantile(.99))
 	fmt.Fprintf(log, "published %d events in %.1fs (%d errors); delivered %d frames = %.0f frames/s (edge counted %.0f)\n",
 		res.Events, res.Seconds, res.PublishErrors, res.Frames, res.FramesPerSecond, res.EdgeFrames)
 	fmt.Fprintf(log, "edge CPU %.2f s = %.2f cores = %.2f µs/frame; load generator CPU %.2f s (same cores)\n",

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/chatterly/chatterly/loadtest/cable"
-	"github.com/chatterly/chatterly/loadtest/stats"
+	"github.com/chatterly/chatterly/loadtest/hist"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/token"
 )
@@ -26,17 +26,17 @@ const ring = 1 << 21
 
 // workerMsg is a line a worker writes to the coordinator.
 type workerMsg struct {
-	Type      string         `json:"type"` // ready, report
-	Connected int            `json:"connected,omitempty"`
-	Failed    int            `json:"failed,omitempty"`
-	FirstErr  string         `json:"first_err,omitempty"`
-	Confirms  int64          `json:"confirms,omitempty"`
-	Rejects   int64          `json:"rejects,omitempty"`
-	ElapsedMS int64          `json:"elapsed_ms,omitempty"`
-	Frames    int64          `json:"frames,omitempty"`
-	Pings     int64          `json:"pings,omitempty"`
-	Closed    int64          `json:"closed,omitempty"`
-	Lag       stats.Snapshot `json:"lag"`
+	Type      string        `json:"type"` // ready, report
+	Connected int           `json:"connected,omitempty"`
+	Failed    int           `json:"failed,omitempty"`
+	FirstErr  string        `json:"first_err,omitempty"`
+	Confirms  int64         `json:"confirms,omitempty"`
+	Rejects   int64         `json:"rejects,omitempty"`
+	ElapsedMS int64         `json:"elapsed_ms,omitempty"`
+	Frames    int64         `json:"frames,omitempty"`
+	Pings     int64         `json:"pings,omitempty"`
+	Closed    int64         `json:"closed,omitempty"`
+	Lag       hist.Snapshot `json:"lag"`
 	// EventMax is each event's slowest lag here, in µs, keyed by event
 	// number, for events numbered from Low to High.
 	EventMax map[int64]int64 `json:"event_max,omitempty"`
@@ -45,7 +45,7 @@ type workerMsg struct {
 
 // worker measures what its sockets receive.
 type worker struct {
-	hist     atomic.Pointer[stats.Hist]
+	lag      atomic.Pointer[hist.Histogram]
 	eventMax []atomic.Int64
 }
 
@@ -62,7 +62,7 @@ func (w *worker) onMessage(recv time.Time, payload []byte) {
 		return
 	}
 	lag := recv.UnixNano() - ts
-	w.hist.Load().Record(time.Duration(lag))
+	w.lag.Load().Record(time.Duration(lag))
 	us := lag / 1000
 	slot := &w.eventMax[n&(ring-1)]
 	for {
@@ -89,7 +89,7 @@ func intAfter(b, key []byte) (int64, bool) {
 }
 
 func (w *worker) reset() {
-	w.hist.Store(&stats.Hist{})
+	w.lag.Store(hist.New())
 	for i := range w.eventMax {
 		w.eventMax[i].Store(0)
 	}
@@ -171,7 +171,7 @@ func RunWorker(cfg Config, in io.Reader, out io.Writer) error {
 			base = pool.Messages.Load()
 		case "report":
 			m := workerMsg{Type: "report", Frames: pool.Messages.Load() - base, Pings: pool.Pings.Load(),
-				Closed: pool.Closed.Load(), Lag: w.hist.Load().Snapshot(), PID: os.Getpid(),
+				Closed: pool.Closed.Load(), Lag: w.lag.Load().Snapshot(), PID: os.Getpid(),
 				EventMax: map[int64]int64{}}
 			var first, last int64
 			fmt.Sscan(arg, &first, &last)

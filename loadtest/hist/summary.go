@@ -35,7 +35,8 @@ type Point struct {
 // non-empty bucket (its upper bound against the share of values up to it),
 // which is what the report's latency plots draw.
 func (h *Histogram) Distribution() []Point {
-	if h.total == 0 {
+	total, hmax := h.total.Load(), h.max.Load()
+	if total == 0 {
 		return nil
 	}
 	var out []Point
@@ -43,8 +44,8 @@ func (h *Histogram) Distribution() []Point {
 	for _, b := range h.Buckets() {
 		seen += b.Count
 		out = append(out, Point{
-			Percentile: 100 * float64(seen) / float64(h.total),
-			Value:      min(b.Hi, int64(h.max)),
+			Percentile: 100 * float64(seen) / float64(total),
+			Value:      min(b.Hi, hmax),
 		})
 	}
 	return out

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -126,4 +127,27 @@ func TestSnapshotRoundTripIsExact(t *testing.T) {
 	empty := New()
 	empty.MergeSnapshot(New().Snapshot())
 	require.Zero(t, empty.Count())
+}
+
+// Goroutines recording into one histogram at once (a socket pool's event
+// loops) lose no value and keep exact count, sum, min and max.
+func TestConcurrentRecording(t *testing.T) {
+	t.Parallel()
+	h, want := New(), New()
+	var wg sync.WaitGroup
+	for g := int64(0); g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int64(1); i <= 10_000; i++ {
+				h.RecordValue(g*1_000_000 + i*37)
+			}
+		}()
+		for i := int64(1); i <= 10_000; i++ {
+			want.RecordValue(g*1_000_000 + i*37)
+		}
+	}
+	wg.Wait()
+	require.Equal(t, want.Snapshot(), h.Snapshot())
+	require.Equal(t, want.Summarize(), h.Summarize())
 }

@@ -14,9 +14,9 @@ type Snapshot struct {
 
 // Snapshot returns h as a Snapshot.
 func (h *Histogram) Snapshot() Snapshot {
-	s := Snapshot{Total: h.total, Sum: h.sum, Min: h.min, Max: h.max}
-	for i, c := range h.counts {
-		if c != 0 {
+	s := Snapshot{Total: h.total.Load(), Sum: float64(h.sum.Load()), Min: h.min.Load(), Max: h.max.Load()}
+	for i := range h.counts {
+		if c := h.counts[i].Load(); c != 0 {
 			s.Buckets = append(s.Buckets, [2]uint64{uint64(i), c})
 		}
 	}
@@ -31,11 +31,8 @@ func (h *Histogram) MergeSnapshot(s Snapshot) {
 	}
 	for _, b := range s.Buckets {
 		if b[0] < nBuckets {
-			h.counts[b[0]] += b[1]
+			h.counts[b[0]].Add(b[1])
 		}
 	}
-	h.total += s.Total
-	h.sum += s.Sum
-	h.min = min(h.min, s.Min)
-	h.max = max(h.max, s.Max)
+	h.add(s.Total, int64(s.Sum), s.Min, s.Max)
 }

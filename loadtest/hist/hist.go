@@ -1,4 +1,5 @@
-// Package hist is the bench's latency histogram: HDR-style log-linear
+// Package hist is the latency histogram of the load generator and the
+// bench: HDR-style log-linear
 // buckets over nanoseconds, so every recorded value is kept to within 1/128
 // (under 0.8 %) of itself from 1 ns to days, in a fixed 43 KB of counts.
 //
@@ -8,14 +9,19 @@
 // HdrHistogram with 2 significant digits, written out here because the bench
 // may add no dependency.
 //
-// A Histogram is not safe for concurrent use: each load worker records into
-// its own and the results are merged (Merge is exact, because every
-// histogram has the same buckets).
+// Recording is safe for concurrent use and lock-free (every field is an
+// atomic), so the event loops of a socket pool can record into one
+// histogram; reading (Quantile, Snapshot, Merge's source) while others
+// record sees each value whole but may see the fields of a value recorded
+// meanwhile in part. Histograms merge exactly, within a process (Merge) and
+// across processes (Snapshot, MergeSnapshot), because every histogram has
+// the same buckets.
 package hist
 
 import (
 	"math"
 	"math/bits"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,15 +40,19 @@ const nBuckets = (maxShift + 2) * Sub
 
 // Histogram counts values (nanoseconds) in log-linear buckets.
 type Histogram struct {
-	counts [nBuckets]uint64
-	total  uint64
-	sum    float64
-	min    int64
-	max    int64
+	counts [nBuckets]atomic.Uint64
+	total  atomic.Uint64
+	sum    atomic.Int64 // ns; 292 years of latencies before it wraps
+	min    atomic.Int64
+	max    atomic.Int64
 }
 
 // New returns an empty histogram.
-func New() *Histogram { return &Histogram{min: math.MaxInt64} }
+func New() *Histogram {
+	h := &Histogram{}
+	h.min.Store(math.MaxInt64)
+	return h
+}
 
 // index is the bucket of v (v ≥ 0).
 func index(v int64) int {
@@ -74,59 +84,52 @@ func bounds(i int) (lo, hi int64) {
 func (h *Histogram) Record(d time.Duration) { h.RecordValue(int64(d)) }
 
 // RecordValue adds one value in nanoseconds.
-func (h *Histogram) RecordValue(v int64) {
-	if v < 0 {
-		v = 0
-	}
-	h.counts[index(v)]++
-	h.total++
-	h.sum += float64(v)
-	if v < h.min {
-		h.min = v
-	}
-	if v > h.max {
-		h.max = v
-	}
-}
+func (h *Histogram) RecordValue(v int64) { h.Add(v, 1) }
 
 // Merge adds every value of o to h.
 func (h *Histogram) Merge(o *Histogram) {
-	if o == nil || o.total == 0 {
+	if o == nil || o.total.Load() == 0 {
 		return
 	}
-	for i, c := range o.counts {
-		h.counts[i] += c
+	for i := range o.counts {
+		if c := o.counts[i].Load(); c != 0 {
+			h.counts[i].Add(c)
+		}
 	}
-	h.total += o.total
-	h.sum += o.sum
-	if o.min < h.min {
-		h.min = o.min
+	h.add(o.total.Load(), o.sum.Load(), o.min.Load(), o.max.Load())
+}
+
+// add adds the totals of n values to h.
+func (h *Histogram) add(n uint64, sum, lo, hi int64) {
+	h.total.Add(n)
+	h.sum.Add(sum)
+	for m := h.min.Load(); lo < m && !h.min.CompareAndSwap(m, lo); m = h.min.Load() {
 	}
-	if o.max > h.max {
-		h.max = o.max
+	for m := h.max.Load(); hi > m && !h.max.CompareAndSwap(m, hi); m = h.max.Load() {
 	}
 }
 
 // Count is the number of values recorded.
-func (h *Histogram) Count() uint64 { return h.total }
+func (h *Histogram) Count() uint64 { return h.total.Load() }
 
 // Max is the largest value recorded, exactly (0 when empty).
-func (h *Histogram) Max() time.Duration { return time.Duration(h.max) }
+func (h *Histogram) Max() time.Duration { return time.Duration(h.max.Load()) }
 
 // Min is the smallest value recorded, exactly (0 when empty).
 func (h *Histogram) Min() time.Duration {
-	if h.total == 0 {
+	if h.total.Load() == 0 {
 		return 0
 	}
-	return time.Duration(h.min)
+	return time.Duration(h.min.Load())
 }
 
 // Mean is the exact mean of the values recorded.
 func (h *Histogram) Mean() time.Duration {
-	if h.total == 0 {
+	n := h.total.Load()
+	if n == 0 {
 		return 0
 	}
-	return time.Duration(h.sum / float64(h.total))
+	return time.Duration(float64(h.sum.Load()) / float64(n))
 }
 
 // Quantile returns the value at quantile q (0 < q ≤ 1): the highest value
@@ -134,24 +137,25 @@ func (h *Histogram) Mean() time.Duration {
 // therefore never understates a percentile; it may overstate it by under
 // 1/Sub.
 func (h *Histogram) Quantile(q float64) time.Duration {
-	if h.total == 0 {
+	total, hmax := h.total.Load(), h.max.Load()
+	if total == 0 {
 		return 0
 	}
-	rank := uint64(math.Ceil(q * float64(h.total)))
+	rank := uint64(math.Ceil(q * float64(total)))
 	if rank < 1 {
 		rank = 1
 	}
 	var seen uint64
-	for i, c := range h.counts {
-		if seen += c; seen >= rank {
+	for i := range h.counts {
+		if seen += h.counts[i].Load(); seen >= rank {
 			if i == nBuckets-1 {
-				return time.Duration(h.max) // the clamped bucket has no bound
+				return time.Duration(hmax) // the clamped bucket has no bound
 			}
 			_, hi := bounds(i)
-			return time.Duration(min(hi, h.max))
+			return time.Duration(min(hi, hmax))
 		}
 	}
-	return time.Duration(h.max)
+	return time.Duration(hmax)
 }
 
 // Bucket is one non-empty bucket: values from Lo to Hi nanoseconds.
@@ -163,7 +167,8 @@ type Bucket struct {
 // Buckets lists the non-empty buckets in increasing order.
 func (h *Histogram) Buckets() []Bucket {
 	var out []Bucket
-	for i, c := range h.counts {
+	for i := range h.counts {
+		c := h.counts[i].Load()
 		if c == 0 {
 			continue
 		}
@@ -182,9 +187,6 @@ func (h *Histogram) Add(v int64, count uint64) {
 	if v < 0 {
 		v = 0
 	}
-	h.counts[index(v)] += count
-	h.total += count
-	h.sum += float64(v) * float64(count)
-	h.min = min(h.min, v)
-	h.max = max(h.max, v)
+	h.counts[index(v)].Add(count)
+	h.add(count, v*int64(count), v, v)
 }
