@@ -19,6 +19,7 @@ import (
 	"github.com/chatterly/chatterly/shared/config"
 	"github.com/chatterly/chatterly/shared/logging"
 	"github.com/chatterly/chatterly/shared/metrics"
+	"github.com/chatterly/chatterly/shared/proctest"
 	"github.com/chatterly/chatterly/shared/redistest"
 	"github.com/chatterly/chatterly/shared/token"
 )
@@ -33,6 +34,9 @@ type Stack struct {
 	DBURL    string
 	RedisURL string
 	Client   *http.Client
+	// Log holds the api's log lines (error level, or debug with TEST_LOG);
+	// they also go to stderr.
+	Log *proctest.Buffer
 }
 
 // Start runs the api for t. env overrides configuration variables (for
@@ -66,7 +70,8 @@ func Start(t testing.TB, env map[string]string) *Stack {
 	if os.Getenv("TEST_LOG") != "" {
 		level = "debug"
 	}
-	log := logging.New(os.Stderr, level, "api")
+	logs := &proctest.Buffer{}
+	log := logging.New(io.MultiWriter(os.Stderr, logs), level, "api")
 	ctx, cancel := context.WithCancel(context.Background())
 	deps, err := server.Open(ctx, cfg, log, metrics.NewRegistry())
 	if err != nil {
@@ -85,7 +90,7 @@ func Start(t testing.TB, env map[string]string) *Stack {
 	}
 	go func() { _ = srv.Serve(ln) }()
 	s := &Stack{T: t, URL: "http://" + ln.Addr().String(), Deps: deps, Server: srv, KeyDir: keyDir,
-		DBURL: dbURL, RedisURL: redisURL, Client: &http.Client{Timeout: 30 * time.Second}}
+		DBURL: dbURL, RedisURL: redisURL, Client: &http.Client{Timeout: 30 * time.Second}, Log: logs}
 	t.Cleanup(func() {
 		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
 		defer c()

@@ -143,7 +143,9 @@ func TestGroupIsInvisibleToNonMembers(t *testing.T) {
 	require.Equal(t, "Open plans", r.Map(t)["name"])
 	require.Equal(t, "shipping", r.Map(t)["topic"])
 	r = s.Do("POST", path(g.ID, "/members"), owner.Token, map[string]any{"user_id": s.Deps.IDs.Next().String()})
-	require.Equal(t, http.StatusBadRequest, r.Status, "an unknown user")
+	require.Equal(t, http.StatusNotFound, r.Status, "an unknown user, as the OpenAPI file says: %s", r.Body)
+	require.Equal(t, "not_found", r.Code())
+	require.Equal(t, "user_id", r.Map(t)["field"])
 }
 
 func TestDMCreatedTwiceIsOneConversation(t *testing.T) {

@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"context"
+	"errors"
 
 	"github.com/chatterly/chatterly/api/cache"
 	"github.com/chatterly/chatterly/api/eventlog"
@@ -217,6 +218,10 @@ func (s *Service) add(ctx context.Context, caller, c, target id.ID, role Role, a
 			return errDMFixed
 		}
 		ms, err := addMembers(ctx, tx, c, []id.ID{target}, role, s.env.Now(), "user_id")
+		if errors.Is(err, errNoSuchUser) {
+			// The user named in the path or body is the resource sought.
+			return &fault.Error{Code: fault.NotFound, Field: "user_id", Message: "no such user"}
+		}
 		if err != nil {
 			return err
 		}

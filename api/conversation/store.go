@@ -149,9 +149,13 @@ func isUnique(err error, constraint string) bool {
 	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == constraint
 }
 
+// errNoSuchUser is the cause of addMembers' error for a user that does not
+// exist.
+var errNoSuchUser = errors.New("conversation: no such user")
+
 // addMembers makes users members of c with role, skipping existing
 // members, and returns the new memberships. Users that do not exist are
-// a validation error on field.
+// a validation error on field (errors.Is errNoSuchUser).
 func addMembers(ctx context.Context, tx pgx.Tx, c id.ID, users []id.ID, role Role, at time.Time, field string) ([]Membership, error) {
 	ids := make([]int64, len(users))
 	for i, u := range users {
@@ -162,7 +166,7 @@ func addMembers(ctx context.Context, tx pgx.Tx, c id.ID, users []id.ID, role Rol
 		return nil, fmt.Errorf("conversation: check users: %w", err)
 	}
 	if found != len(ids) {
-		return nil, fault.Invalid(field, "no such user")
+		return nil, &fault.Error{Code: fault.Validation, Field: field, Message: "no such user", Err: errNoSuchUser}
 	}
 	rows, err := tx.Query(ctx, `
 INSERT INTO memberships (conversation_id, user_id, role, joined_at)

@@ -13,7 +13,8 @@ import (
 
 // Decode reads the request body into v strictly: the content type must be
 // JSON (415), the body at most the route's limit (413), and malformed JSON,
-// wrong types, unknown fields and trailing data are all 400 bad_request.
+// wrong types, unknown fields, duplicate fields, trailing data and strings
+// that are not text (invalid UTF-8, NUL) are all 400 bad_request.
 // Required fields and values are the handler's to check (400 validation).
 func (c *Ctx) Decode(v any) error {
 	ct := string(c.RC.Request.Header.ContentType())
@@ -24,6 +25,9 @@ func (c *Ctx) Decode(v any) error {
 	body := c.RC.Request.Body()
 	if len(body) > c.route.maxBody {
 		return fault.Newf(fault.PayloadTooLarge, "the request body is larger than %d bytes", c.route.maxBody)
+	}
+	if fe := checkJSON(body); fe != nil {
+		return fe
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

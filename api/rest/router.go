@@ -116,10 +116,9 @@ func (r *Router) Routes() []string {
 
 func split(p string) []string { return strings.Split(strings.Trim(p, "/"), "/") }
 
-// match finds the route for method and path. It returns the allowed
-// methods when the path exists under other methods only.
-func (r *Router) match(method, path string, params []string) (*route, []string, []string) {
-	segs := split(path)
+// match finds the route for method and the path's decoded segments. It
+// returns the allowed methods when the path exists under other methods only.
+func (r *Router) match(method string, segs, params []string) (*route, []string, []string) {
 	var allow []string
 	for _, rt := range r.routes {
 		if len(rt.segs) != len(segs) {
@@ -159,7 +158,9 @@ func (r *Router) Serve(rc *fasthttp.RequestCtx) {
 	}
 	rc.Response.Header.Set("X-Request-Id", rid)
 	method := string(rc.Method())
-	path := string(rc.Path())
+	// The path as sent: fasthttp's Path() is decoded and dot-segment
+	// normalized as a whole, which would let an encoded "/" route.
+	path := string(rc.Request.URI().PathOriginal())
 	r.cors(rc)
 
 	label := "unmatched"
@@ -172,7 +173,11 @@ func (r *Router) Serve(rc *fasthttp.RequestCtx) {
 				err = fault.Wrap(fmt.Errorf("panic: %v\n%s", p, debug.Stack()), "handler panicked")
 			}
 		}()
-		rt, params, allow := r.match(method, path, make([]string, 0, 4))
+		segs, err := splitPath(path)
+		if err != nil {
+			return err
+		}
+		rt, params, allow := r.match(method, segs, make([]string, 0, 4))
 		if method == fasthttp.MethodOptions && rt == nil && allow != nil {
 			return r.preflight(rc, allow)
 		}
@@ -185,6 +190,12 @@ func (r *Router) Serve(rc *fasthttp.RequestCtx) {
 		}
 		label = rt.pattern
 		c.params, c.route = params, rt
+		if err := checkParams(params); err != nil {
+			return err
+		}
+		if err := checkQuery(rc.QueryArgs()); err != nil {
+			return err
+		}
 		if !rt.public {
 			if err := r.authenticate(c); err != nil {
 				return err

@@ -71,6 +71,49 @@ func TestRoutingAndParams(t *testing.T) {
 		"DELETE /conversations/:cid/messages/:mid", "GET /appended", "GET /boom", "GET /panic", "GET /slow-down"}, b.router.Routes())
 }
 
+// Every client string reaches handlers as text, or the request is refused
+// with 400 bad_request naming the parameter: path and query parameters
+// alike, percent-encoded or not. Routing works on the path as sent, one
+// segment at a time, so an encoded "/" never routes.
+func TestClientStringsAreText(t *testing.T) {
+	t.Parallel()
+	b := setup(t, appRoutes)
+	for _, tc := range []struct {
+		path   string
+		status int
+		field  string
+	}{
+		{"/conversations/12/messages/%00", 400, "mid"},
+		{"/conversations/12/messages/a%FFb", 400, "mid"},
+		{"/conversations/12/messages/%E2%82", 400, "mid"},
+		{"/conversations/12/messages/34?q=%00", 400, "q"},
+		{"/conversations/12/messages/34?q=%C3%28", 400, "q"},
+		{"/conversations/12/messages/34?q%00=1", 400, "q"},
+		{"/conversations/12/messages/34?q=a&q=b", 400, "q"},
+		{"/conversations/12/messages/34?q=a&other=%FF", 400, "other"},
+		{"/conversations/12%2F..", 404, ""},
+		{"/conversations/12/messages/34%2F..%2F..", 200, ""},
+		{"/conversations/12/messages/..%2Fx", 200, ""},
+		{"/conversations/1/../12/messages/34", 404, ""},
+		{"/op%65n", 200, ""},
+	} {
+		r := b.do("GET", tc.path, nil, nil)
+		require.Equal(t, tc.status, r.status, "%s: %s", tc.path, r.body)
+		if tc.status == 200 {
+			continue
+		}
+		p := r.problem(t)
+		code := map[int]string{400: "bad_request", 404: "not_found"}[tc.status]
+		require.Equal(t, code, p["code"], tc.path)
+		if tc.field != "" {
+			require.Equal(t, tc.field, p["field"], tc.path)
+		}
+	}
+	// A parameter holding an encoded "/" is that parameter, decoded.
+	r := b.do("GET", "/conversations/12/messages/34%2F..%2F..?q=%C3%A9+x", nil, nil)
+	require.JSONEq(t, `{"cid":"12","mid":"34/../..","q":"é x"}`, string(r.body))
+}
+
 // TestAppendJSON: a body appended into the response's own buffer is the
 // whole answer, request after request on one connection (the buffer is
 // reused), and a fill that fails leaves no half body in the problem.
