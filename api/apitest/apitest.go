@@ -40,11 +40,19 @@ type Stack struct {
 }
 
 // Start runs the api for t. env overrides configuration variables (for
-// example lower rate limits); everything else takes its default.
+// example lower rate limits, or DATABASE_URL and REDIS_URL to put the api
+// on a database or Redis the test can take away); everything else takes
+// its default.
 func Start(t testing.TB, env map[string]string) *Stack {
 	t.Helper()
-	dbURL := pgtest.URL(t)
-	redisURL := redistest.URL(t)
+	dbURL := env["DATABASE_URL"]
+	if dbURL == "" {
+		dbURL = pgtest.URL(t)
+	}
+	redisURL := env["REDIS_URL"]
+	if redisURL == "" {
+		redisURL = redistest.URL(t)
+	}
 	keyDir := t.TempDir()
 	if err := token.GenerateKey(keyDir); err != nil {
 		t.Fatal(err)
@@ -58,6 +66,10 @@ func Start(t testing.TB, env map[string]string) *Stack {
 		// Cheap hashing keeps tests fast; production defaults are stronger.
 		"ARGON2_MEMORY_KIB": "8192",
 		"STREAM_SHARDS":     "4",
+		// Tests share a busy machine: a call that waits 1 s for a new
+		// Postgres connection there is slow, not down. Outage tests set
+		// the production default (1s) themselves.
+		"DEPENDENCY_TIMEOUT": "5s",
 	}
 	for k, v := range env {
 		vars[k] = v

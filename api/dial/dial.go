@@ -1,31 +1,46 @@
 // Package dial opens what the api's processes (chatterly-api and
 // chatterly-worker) start from: the Postgres pools, the Redis clients, the
-// node of their ids, and the check that the database is migrated. Both open them through here, so
+// node of their ids, and the check that the database is migrated. Both open
+// them through here, so
 // a setting such as DATABASE_PGBOUNCER means the same in each.
+//
+// Every client opened here is guarded: a call whose context has no
+// deadline waits at most DEPENDENCY_TIMEOUT for Postgres or Redis (so a REST
+// request never hangs on a dependency: the api answers 503 unavailable,
+// see fault.DependencyDown), and each client's outages are logged once when
+// they start and once when they end (shared/outage), not per failed call.
 package dial
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/chatterly/chatterly/api/schema"
 	"github.com/chatterly/chatterly/shared/config"
 	"github.com/chatterly/chatterly/shared/id"
+	"github.com/chatterly/chatterly/shared/outage"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/rueidis"
 )
 
+// startTimeout bounds the first connection of a pool.
+const startTimeout = 15 * time.Second
+
 // Postgres opens a pool of at most maxConns connections on url and pings
 // it, so a wrong URL or an unreachable server fails at start. pgBouncer
 // turns off server-side prepared statements, which PgBouncer's transaction
-// pooling cannot keep.
-func Postgres(ctx context.Context, url string, maxConns int, pgBouncer bool) (*pgxpool.Pool, error) {
+// pooling cannot keep. A call without a deadline waits at most
+// callTimeout; outages are logged to log as the dependency name.
+func Postgres(ctx context.Context, url string, maxConns int, pgBouncer bool, callTimeout time.Duration, log *slog.Logger, name string) (*pgxpool.Pool, error) {
 	pc, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, err
 	}
 	pc.MaxConns = int32(maxConns)
+	pc.ConnConfig.Tracer = &pgGuard{timeout: callTimeout, outage: outage.New(log, name)}
 	if pgBouncer {
 		pc.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
 	}
@@ -33,7 +48,11 @@ func Postgres(ctx context.Context, url string, maxConns int, pgBouncer bool) (*p
 	if err != nil {
 		return nil, err
 	}
-	if err := p.Ping(ctx); err != nil {
+	// The first connection may take longer than a call may (a server
+	// still starting), but not forever.
+	pctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	if err := p.Ping(pctx); err != nil {
 		p.Close()
 		return nil, err
 	}
@@ -43,27 +62,33 @@ func Postgres(ctx context.Context, url string, maxConns int, pgBouncer bool) (*p
 // Redis opens the client of REDIS_URL and the one that carries the event
 // streams (REDIS_STREAMS_URL), which is the same client unless the two
 // URLs differ. The error names the variable whose client failed; nothing
-// is left open then.
-func Redis(cfg config.Common) (rdb, streams rueidis.Client, err error) {
-	if rdb, err = redisClient(cfg.RedisURL); err != nil {
+// is left open then. Calls without a deadline wait at most
+// cfg.DependencyTimeout; outages are logged to log as "redis" and
+// "redis_streams".
+func Redis(cfg config.Common, log *slog.Logger) (rdb, streams rueidis.Client, err error) {
+	if rdb, err = redisClient(cfg.RedisURL, cfg.DependencyTimeout, log, "redis"); err != nil {
 		return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
 	if cfg.RedisStreamsURL == cfg.RedisURL {
 		return rdb, rdb, nil
 	}
-	if streams, err = redisClient(cfg.RedisStreamsURL); err != nil {
+	if streams, err = redisClient(cfg.RedisStreamsURL, cfg.DependencyTimeout, log, "redis_streams"); err != nil {
 		rdb.Close()
 		return nil, nil, fmt.Errorf("REDIS_STREAMS_URL: %w", err)
 	}
 	return rdb, streams, nil
 }
 
-func redisClient(url string) (rueidis.Client, error) {
+func redisClient(url string, callTimeout time.Duration, log *slog.Logger, name string) (rueidis.Client, error) {
 	opt, err := rueidis.ParseURL(url)
 	if err != nil {
 		return nil, err
 	}
-	return rueidis.NewClient(opt)
+	c, err := rueidis.NewClient(opt)
+	if err != nil {
+		return nil, err
+	}
+	return outage.TrackRedis(c, outage.New(log, name), callTimeout), nil
 }
 
 // IDs returns the id generator of a process: on node when node is 0 or

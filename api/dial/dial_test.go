@@ -2,7 +2,9 @@ package dial_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/chatterly/chatterly/api/dial"
 	"github.com/chatterly/chatterly/api/pgtest"
@@ -20,7 +22,7 @@ func TestCheckSchemaRefusesPendingMigrations(t *testing.T) {
 	url := pgtest.URL(t)
 	require.NoError(t, dial.CheckSchema(ctx, url))
 
-	db, err := dial.Postgres(ctx, url, 2, false)
+	db, err := dial.Postgres(ctx, url, 2, false, time.Second, slog.New(slog.DiscardHandler), "postgres")
 	require.NoError(t, err)
 	defer db.Close()
 	var name string
@@ -34,7 +36,7 @@ func TestCheckSchemaRefusesPendingMigrations(t *testing.T) {
 // Postgres pings, so an unreachable server fails at start.
 func TestPostgresFailsAtStartWhenUnreachable(t *testing.T) {
 	t.Parallel()
-	_, err := dial.Postgres(context.Background(), "postgres://nobody@127.0.0.1:1/none?connect_timeout=2", 2, true)
+	_, err := dial.Postgres(context.Background(), "postgres://nobody@127.0.0.1:1/none?connect_timeout=2", 2, true, time.Second, slog.New(slog.DiscardHandler), "postgres")
 	require.Error(t, err)
 }
 
@@ -43,12 +45,12 @@ func TestPostgresFailsAtStartWhenUnreachable(t *testing.T) {
 func TestRedisSharesTheClientUnlessConfiguredApart(t *testing.T) {
 	t.Parallel()
 	url := redistest.URL(t)
-	rdb, streams, err := dial.Redis(config.Common{RedisURL: url, RedisStreamsURL: url})
+	rdb, streams, err := dial.Redis(config.Common{RedisURL: url, RedisStreamsURL: url}, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	defer rdb.Close()
 	require.Same(t, rdb, streams)
 
-	_, _, err = dial.Redis(config.Common{RedisURL: url, RedisStreamsURL: "redis://127.0.0.1:1/0"})
+	_, _, err = dial.Redis(config.Common{RedisURL: url, RedisStreamsURL: "redis://127.0.0.1:1/0"}, slog.New(slog.DiscardHandler))
 	require.ErrorContains(t, err, "REDIS_STREAMS_URL")
 }
 

@@ -2,10 +2,6 @@ package message_test
 
 import (
 	"context"
-	"io"
-	"net"
-	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,75 +10,15 @@ import (
 	"github.com/chatterly/chatterly/api/eventlog"
 	"github.com/chatterly/chatterly/api/membership"
 	"github.com/chatterly/chatterly/shared/redistest"
+	"github.com/chatterly/chatterly/shared/tcpproxy"
 	"github.com/stretchr/testify/require"
 )
 
-// proxy forwards loopback TCP to Redis and can cut it: while down it
-// closes every connection and refuses new ones, as a stopped Redis would.
-type proxy struct {
-	ln     net.Listener
-	target string
-
-	mu    sync.Mutex
-	down  bool
-	conns map[net.Conn]bool
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &proxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
-	go p.serve()
-	t.Cleanup(func() { ln.Close(); p.setDown(true) })
-	return p
-}
-
-func (p *proxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		if p.down {
-			p.mu.Unlock()
-			c.Close()
-			continue
-		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			p.mu.Unlock()
-			c.Close()
-			continue
-		}
-		p.conns[c], p.conns[up] = true, true
-		p.mu.Unlock()
-		go func() { _, _ = io.Copy(up, c); up.Close() }()
-		go func() { _, _ = io.Copy(c, up); c.Close() }()
-	}
-}
-
-func (p *proxy) setDown(down bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = down
-	if down {
-		for c := range p.conns {
-			c.Close()
-		}
-		p.conns = map[net.Conn]bool{}
-	}
-}
-
 func TestNoEventIsLostWhenStreamsRedisIsDownBetweenCommitAndXADD(t *testing.T) {
 	t.Parallel()
-	u, err := url.Parse(redistest.URL(t))
-	require.NoError(t, err)
-	px := newProxy(t, u.Host)
-	streams := *u
-	streams.Host = px.ln.Addr().String()
+	px, streams := tcpproxy.Through(t, redistest.URL(t))
 	s := apitest.Start(t, map[string]string{
-		"REDIS_STREAMS_URL": streams.String(),
+		"REDIS_STREAMS_URL": streams,
 		"PUBLISH_TIMEOUT":   "300ms",
 	})
 	startRelay(t, s)
@@ -93,14 +29,14 @@ func TestNoEventIsLostWhenStreamsRedisIsDownBetweenCommitAndXADD(t *testing.T) {
 
 	// The streams Redis goes away: writes still commit and answer 201;
 	// their events cannot be appended.
-	px.setDown(true)
+	px.Down()
 	for range 5 {
 		convtest.Send(t, s, bob, g.ID, "while down") // seqs 4..8
 	}
 	require.Equal(t, []int64{1, 2, 3}, convtest.Seqs(t, s, g.ID))
 
 	// Back up: the relay appends every committed event, in order, once.
-	px.setDown(false)
+	px.Up()
 	convtest.Send(t, s, ann, g.ID, "after") // seq 9, parked until 4..8 land
 	convtest.WaitSeqs(t, s, g.ID, 9)
 }

@@ -204,12 +204,14 @@ func (r *Router) Serve(rc *fasthttp.RequestCtx) {
 		return rt.h(c)
 	}()
 	if err != nil {
-		fe, ok := fault.As(err)
-		if !ok {
-			fe = fault.Wrap(err, "unexpected error")
-		}
-		if fe.Code == fault.Internal || fe.Code == fault.Unavailable {
+		fe := fault.Classify(err)
+		switch fe.Code {
+		case fault.Internal:
 			r.log.ErrorContext(c.ctx, "request failed", "route", label, "method", method, "err", err)
+		case fault.Unavailable:
+			// Not one line per request: an outage would bury the log.
+			// The dependency's own outage log (api/dial) says it once.
+			r.log.DebugContext(c.ctx, "request unavailable", "route", label, "method", method, "err", err)
 		}
 		writeProblem(rc, fe, rid)
 	}

@@ -44,17 +44,17 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Reg
 	d := &Deps{Cfg: cfg, Log: log, Metrics: reg, Now: time.Now,
 		Keys: rkey.New(cfg.KeyPrefix, cfg.StreamShards)}
 	var err error
-	if d.DB, err = dial.Postgres(ctx, cfg.DatabaseURL, cfg.DBMaxConns, cfg.PgBouncer); err != nil {
+	if d.DB, err = dial.Postgres(ctx, cfg.DatabaseURL, cfg.DBMaxConns, cfg.PgBouncer, cfg.DependencyTimeout, log, "postgres"); err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	d.Replica = d.DB
 	if cfg.DatabaseReplicaURL != "" {
-		if d.Replica, err = dial.Postgres(ctx, cfg.DatabaseReplicaURL, cfg.DBMaxConns, cfg.PgBouncer); err != nil {
+		if d.Replica, err = dial.Postgres(ctx, cfg.DatabaseReplicaURL, cfg.DBMaxConns, cfg.PgBouncer, cfg.DependencyTimeout, log, "postgres_replica"); err != nil {
 			d.Close()
 			return nil, fmt.Errorf("DATABASE_REPLICA_URL: %w", err)
 		}
 	}
-	if d.Redis, d.Streams, err = dial.Redis(cfg.Common); err != nil {
+	if d.Redis, d.Streams, err = dial.Redis(cfg.Common, log); err != nil {
 		d.Close()
 		return nil, err
 	}

@@ -57,10 +57,10 @@ type Worker struct {
 func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Registry, now func() time.Time) (*Worker, error) {
 	w := &Worker{cfg: cfg, log: log, reg: reg}
 	var err error
-	if w.db, err = dial.Postgres(ctx, cfg.DatabaseURL, cfg.DBMaxConns, cfg.PgBouncer); err != nil {
+	if w.db, err = dial.Postgres(ctx, cfg.DatabaseURL, cfg.DBMaxConns, cfg.PgBouncer, cfg.DependencyTimeout, log, "postgres"); err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
-	if w.rdb, w.streams, err = dial.Redis(cfg.Common); err != nil {
+	if w.rdb, w.streams, err = dial.Redis(cfg.Common, log); err != nil {
 		w.Close()
 		return nil, err
 	}

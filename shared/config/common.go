@@ -41,6 +41,11 @@ type Common struct {
 	JWTDevKeys bool
 	// AccessTokenTTL is the lifetime of an access token.
 	AccessTokenTTL time.Duration
+	// DependencyTimeout is the longest one Postgres or Redis call waits for
+	// an answer when its caller set no deadline of its own
+	// (DEPENDENCY_TIMEOUT): a request that needs a dependency that does not
+	// answer within it is refused as unavailable instead of hanging.
+	DependencyTimeout time.Duration
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 }
@@ -65,6 +70,7 @@ func LoadCommon(e *Env) Common {
 		JWTKeyDir:          e.String("JWT_KEY_DIR", "/var/tmp/chatterly/keys"),
 		JWTDevKeys:         e.Bool("JWT_DEV_KEYS", false),
 		AccessTokenTTL:     e.Duration("ACCESS_TOKEN_TTL", 15*time.Minute, 10*time.Second, 24*time.Hour),
+		DependencyTimeout:  e.Duration("DEPENDENCY_TIMEOUT", time.Second, 50*time.Millisecond, time.Minute),
 		LogLevel:           e.String("LOG_LEVEL", "info"),
 	}
 	proxies := e.List("TRUSTED_PROXIES", nil)

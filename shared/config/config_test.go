@@ -68,6 +68,7 @@ func TestLoadCommonDefaults(t *testing.T) {
 	require.False(t, c.PgBouncer)
 	require.False(t, c.JWTDevKeys)
 	require.True(t, c.TrustedProxies.Empty(), "no proxy is trusted unless configured")
+	require.Equal(t, time.Second, c.DependencyTimeout)
 	for _, o := range c.AllowedOrigins {
 		require.Regexp(t, `^http://(localhost|127\.0\.0\.1):\d+$`, o, "the default origins are loopback only")
 	}

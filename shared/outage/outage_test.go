@@ -48,6 +48,15 @@ func newTracker(name string) (*Tracker, *logLines) {
 	return New(slog.New(slog.NewJSONHandler(l, nil)), name), l
 }
 
+func client(t *testing.T, url string) rueidis.Client {
+	opt, err := rueidis.ParseURL(url)
+	require.NoError(t, err)
+	c, err := rueidis.NewClient(opt)
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	return c
+}
+
 // An outage is two lines however many calls fail in it: one when it
 // starts, one when it ends with its duration and failed calls.
 func TestTrackerLogsOnceAtStartAndOnceAtEnd(t *testing.T) {
@@ -100,13 +109,9 @@ func TestRedisFailure(t *testing.T) {
 func TestTrackRedisThroughAnOutage(t *testing.T) {
 	t.Parallel()
 	srv := redistest.StartServer(t)
-	opt, err := rueidis.ParseURL(srv.URL)
-	require.NoError(t, err)
-	raw, err := rueidis.NewClient(opt)
-	require.NoError(t, err)
-	t.Cleanup(raw.Close)
+	raw := client(t, srv.URL)
 	tr, log := newTracker("redis")
-	c := TrackRedis(raw, tr)
+	c := TrackRedis(raw, tr, 0)
 	ctx := context.Background()
 
 	require.True(t, rueidis.IsRedisNil(c.Do(ctx, c.B().Get().Key("absent").Build()).Error()))
@@ -138,4 +143,26 @@ func TestTrackRedisThroughAnOutage(t *testing.T) {
 	require.Equal(t, "dependency available again", lines[1]["msg"])
 	require.GreaterOrEqual(t, lines[1]["failed_calls"], 6.0)
 	require.Greater(t, lines[1]["outage_seconds"], 0.0)
+}
+
+// A Redis that accepts and never answers (a paused process): a call
+// without a deadline of its own gives up after the call timeout, and the
+// outage is seen.
+func TestTrackRedisBoundsCallsWithoutDeadline(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartServer(t)
+	raw := client(t, srv.URL)
+	tr, _ := newTracker("redis")
+	c := TrackRedis(raw, tr, 300*time.Millisecond)
+	ctx := context.Background()
+	require.NoError(t, c.Do(ctx, c.B().Ping().Build()).Error())
+
+	srv.Pause()
+	t.Cleanup(srv.Resume)
+	start := time.Now()
+	err := c.Do(ctx, c.B().Get().Key("k").Build()).Error()
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Less(t, time.Since(start), 2*time.Second)
+	require.True(t, tr.Down())
+
 }

@@ -23,15 +23,31 @@ func redisAnswered(err error) bool {
 	return err == nil || rueidis.IsRedisNil(err) || errors.As(err, &re)
 }
 
-// TrackRedis returns c reporting every command's outcome to t. Commands
-// run by Dedicated clients and Receive are not tracked.
-func TrackRedis(c rueidis.Client, t *Tracker) rueidis.Client {
-	return &trackedRedis{Client: c, t: t}
+// TrackRedis returns c reporting every command's outcome to t. When
+// callTimeout is positive, a command whose context has no deadline gets
+// one callTimeout away, so no caller waits on a silent Redis for longer
+// (a blocking command such as XREAD BLOCK needs a context with a later
+// deadline of its own). Commands run by Dedicated clients and Receive are
+// neither tracked nor bounded.
+func TrackRedis(c rueidis.Client, t *Tracker, callTimeout time.Duration) rueidis.Client {
+	return &trackedRedis{Client: c, t: t, timeout: callTimeout}
 }
 
 type trackedRedis struct {
 	rueidis.Client
-	t *Tracker
+	t       *Tracker
+	timeout time.Duration
+}
+
+// bound gives ctx the call deadline unless it has a deadline already.
+func (r *trackedRedis) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.timeout <= 0 {
+		return ctx, func() {}
+	}
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, r.timeout)
 }
 
 func (r *trackedRedis) see(err error) {
@@ -57,24 +73,32 @@ func (r *trackedRedis) seeAll(rs []rueidis.RedisResult) {
 }
 
 func (r *trackedRedis) Do(ctx context.Context, cmd rueidis.Completed) rueidis.RedisResult {
+	ctx, cancel := r.bound(ctx)
+	defer cancel()
 	res := r.Client.Do(ctx, cmd)
 	r.see(res.Error())
 	return res
 }
 
 func (r *trackedRedis) DoMulti(ctx context.Context, multi ...rueidis.Completed) []rueidis.RedisResult {
+	ctx, cancel := r.bound(ctx)
+	defer cancel()
 	rs := r.Client.DoMulti(ctx, multi...)
 	r.seeAll(rs)
 	return rs
 }
 
 func (r *trackedRedis) DoCache(ctx context.Context, cmd rueidis.Cacheable, ttl time.Duration) rueidis.RedisResult {
+	ctx, cancel := r.bound(ctx)
+	defer cancel()
 	res := r.Client.DoCache(ctx, cmd, ttl)
 	r.see(res.Error())
 	return res
 }
 
 func (r *trackedRedis) DoMultiCache(ctx context.Context, multi ...rueidis.CacheableTTL) []rueidis.RedisResult {
+	ctx, cancel := r.bound(ctx)
+	defer cancel()
 	rs := r.Client.DoMultiCache(ctx, multi...)
 	r.seeAll(rs)
 	return rs
