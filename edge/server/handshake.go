@@ -150,9 +150,9 @@ func (l *loop) handshake(s *socket) gnet.Action {
 func (l *loop) authenticate(s *socket) {
 	raw := s.aux.token
 	s.aux.token = ""
-	checker := l.srv.d.Checker
+	checker, timeout := l.srv.d.Checker, l.srv.cfg.RedisTimeout
 	ok := l.srv.pool.submit(func(ctx context.Context) {
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, timeout)
 		claims, err := checker.Check(ctx, raw)
 		cancel()
 		l.post(func() { l.authDone(s, claims, err) })
@@ -162,7 +162,10 @@ func (l *loop) authenticate(s *socket) {
 	}
 }
 
-var errBusy = errors.New("edge: worker pool full")
+var (
+	errBusy     = errors.New("edge: worker pool full")
+	errDraining = errors.New("edge: shutting down")
+)
 
 // authDone welcomes the socket or tells it why not. It maps every token
 // error to its disconnect reason, in this one place.
@@ -172,7 +175,7 @@ func (l *loop) authDone(s *socket, claims token.Claims, err error) {
 	}
 	srv := l.srv
 	if err == nil && srv.draining.Load() {
-		err = errBusy
+		err = errDraining
 	}
 	if err != nil {
 		reason, outcome := cable.Unauthorized, hsUnauthorized
@@ -180,8 +183,10 @@ func (l *loop) authDone(s *socket, claims token.Claims, err error) {
 		case errors.Is(err, token.ErrExpired):
 			reason, outcome = cable.TokenExpired, hsExpired
 		case errors.Is(err, token.ErrMalformed), errors.Is(err, token.ErrInvalid), errors.Is(err, token.ErrRevoked):
-		default: // the denylist could not be read, or the edge is busy
+		case errors.Is(err, errDraining):
 			reason, outcome = cable.ServerRestart, hsUnavailable
+		default: // the denylist did not answer in time (it fails closed), or the pool is full
+			reason, outcome = cable.Unavailable, hsUnavailable
 		}
 		srv.m.handshake(outcome)
 		s.Disconnect(reason)

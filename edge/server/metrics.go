@@ -60,8 +60,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		hsCapacity, hsUserCap, hsTimeout, hsUnavailable} {
 		m.handshakes.WithLabelValues(o)
 	}
-	for _, r := range []cable.Reason{cable.Unauthorized, cable.TokenExpired, cable.InvalidRequest,
-		cable.ServerRestart, cable.TooSlow, cable.Remote} {
+	for _, r := range cable.Reasons {
 		m.disconnect.WithLabelValues(string(r))
 	}
 	open := prometheus.NewGaugeFunc(prometheus.GaugeOpts{

@@ -216,8 +216,7 @@ func (s *socket) strike(now time.Time) {
 // disconnectFrames are the disconnect messages, built once.
 var disconnectFrames = func() map[cable.Reason][]byte {
 	m := map[cable.Reason][]byte{}
-	for _, r := range []cable.Reason{cable.Unauthorized, cable.TokenExpired, cable.InvalidRequest,
-		cable.ServerRestart, cable.TooSlow, cable.Remote} {
+	for _, r := range cable.Reasons {
 		m[r] = cable.DisconnectFrame(r)
 	}
 	return m
