@@ -45,6 +45,7 @@ type Config struct {
 	// these variables. Behind a load balancer set TRUSTED_PROXIES, or every
 	// client shares the balancer's address.
 	MaxSocketsPerUser int
+	MaxSocketsPerAddr int
 	// HandshakeRate and HandshakeBurst are the per-address token bucket for
 	// new connections (EDGE_HANDSHAKE_RATE per second, EDGE_HANDSHAKE_BURST).
 	HandshakeRate  float64
@@ -148,6 +149,7 @@ func LoadConfig(e *config.Env) (Config, error) {
 		FDHeadroom:        headroom,
 		MaxSockets:        e.Int("EDGE_MAX_SOCKETS", max(1, limit-headroom), 1, 10_000_000),
 		MaxSocketsPerUser: e.Int("EDGE_MAX_SOCKETS_PER_USER", 100, 1, 10_000_000),
+		MaxSocketsPerAddr: e.Int("EDGE_MAX_SOCKETS_PER_ADDR", 1000, 1, 10_000_000),
 		HandshakeRate:     float64(e.Int("EDGE_HANDSHAKE_RATE", 20_000, 1, 10_000_000)),
 		HandshakeBurst:    e.Int("EDGE_HANDSHAKE_BURST", 40_000, 1, 10_000_000),
 		HandshakeTimeout:  e.Duration("EDGE_HANDSHAKE_TIMEOUT", 10*time.Second, 100*time.Millisecond, 5*time.Minute),

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -27,12 +28,14 @@ const (
 )
 
 var (
-	headEnd     = []byte("\r\n\r\n")
-	cablePath   = []byte("/cable")
-	originKey   = []byte("Origin")
-	errNotFound = ws.RejectConnectionError(ws.RejectionStatus(http.StatusNotFound), ws.RejectionReason("not found"))
-	errOrigin   = ws.RejectConnectionError(ws.RejectionStatus(http.StatusForbidden), ws.RejectionReason("origin not allowed"))
-	tooLarge    = []byte("HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+	headEnd      = []byte("\r\n\r\n")
+	cablePath    = []byte("/cable")
+	originKey    = []byte("Origin")
+	forwardedKey = []byte("X-Forwarded-For")
+	errAddrLimit = ws.RejectConnectionError(ws.RejectionStatus(http.StatusTooManyRequests), ws.RejectionReason("too many connections from this address"))
+	errNotFound  = ws.RejectConnectionError(ws.RejectionStatus(http.StatusNotFound), ws.RejectionReason("not found"))
+	errOrigin    = ws.RejectConnectionError(ws.RejectionStatus(http.StatusForbidden), ws.RejectionReason("origin not allowed"))
+	tooLarge     = []byte("HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
 )
 
 // handshakeScratch is a loop's reusable upgrader and buffers. The
@@ -46,6 +49,14 @@ type handshakeScratch struct {
 
 	token     string
 	originBad bool
+	// For a connection from a trusted proxy: its socket and peer, the
+	// X-Forwarded-For headers joined, and why the client's address was
+	// refused (admitted when it was not).
+	sk      *socket
+	peer    netip.Addr
+	proxied bool
+	xff     []byte
+	refused int
 }
 
 type headRW struct{ h *handshakeScratch }
@@ -75,7 +86,30 @@ func (h *handshakeScratch) init(l *loop) {
 				h.originBad = true
 				return errOrigin
 			}
+			if h.proxied && bytes.EqualFold(key, forwardedKey) {
+				if len(h.xff) > 0 {
+					h.xff = append(h.xff, ',')
+				}
+				h.xff = append(h.xff, value...)
+			}
 			return nil
+		},
+		// A trusted proxy's client is admitted here, by the address the
+		// proxies' X-Forwarded-For gives (shared/clientaddr's rule, the
+		// api's too), before the 101 goes out.
+		OnBeforeUpgrade: func() (ws.HandshakeHeader, error) {
+			if !h.proxied {
+				return nil, nil
+			}
+			srv := l.srv
+			client := srv.cfg.TrustedProxies.Client(h.peer, string(h.xff))
+			st, why := srv.limit.admit(client, time.Now())
+			if st == nil {
+				h.refused = why
+				return nil, errAddrLimit
+			}
+			h.sk.addr = st
+			return nil, nil
 		},
 		// The client offers "actioncable-v1-json, actioncable-unsupported"
 		// and may add its token as one more entry; the answer must be
@@ -122,13 +156,21 @@ func (l *loop) handshake(s *socket) gnet.Action {
 	h.in.Reset(buf[:n])
 	h.out.Reset()
 	h.token, h.originBad = "", false
+	h.sk, h.peer, h.xff, h.refused = s, netip.Addr{}, h.xff[:0], admitted
+	if h.proxied = s.addr == nil; h.proxied {
+		h.peer = addrOf(c.RemoteAddr())
+	}
 	_, err := h.up.Upgrade(h.rw)
+	h.sk = nil
 	_, _ = c.Discard(n)
 	_, _ = c.Write(h.out.Bytes())
 	if err != nil {
-		if h.originBad {
+		switch {
+		case h.originBad:
 			l.srv.m.handshake(hsOrigin)
-		} else {
+		case h.refused != admitted:
+			l.srv.refusedAddr(h.refused)
+		default:
 			l.srv.m.handshake(hsBadRequest)
 		}
 		return gnet.Close

@@ -69,7 +69,7 @@ type Server struct {
 func New(cfg Config, d *Deps) *Server {
 	s := &Server{cfg: cfg, d: d, log: d.Log, m: newMetrics(d.Metrics), origins: map[string]bool{},
 		typing: newTypingLimiter(cfg.TypingInterval), start: time.Now(), loops: map[gnet.EventLoop]*loop{},
-		booted: make(chan struct{}), limit: newAddrLimiter(cfg.HandshakeRate, cfg.HandshakeBurst)}
+		booted: make(chan struct{}), limit: newAddrLimiter(cfg.HandshakeRate, cfg.HandshakeBurst, cfg.MaxSocketsPerAddr)}
 	for _, o := range cfg.AllowedOrigins {
 		s.origins[o] = true
 	}
