@@ -146,6 +146,9 @@ var RaisedLimits = map[string]string{
 	// Every bench socket comes from 127.0.0.1.
 	"EDGE_HANDSHAKE_RATE":  "1000000",
 	"EDGE_HANDSHAKE_BURST": "1000000",
+	// and a few users hold thousands of sockets each.
+	"EDGE_MAX_SOCKETS_PER_ADDR": "1000000",
+	"EDGE_MAX_SOCKETS_PER_USER": "1000000",
 	// The edge keeps min(500, limit/10) descriptors for itself by default;
 	// it needs a few dozen, so the bench lets sockets have the rest.
 	"EDGE_FD_HEADROOM": "100",

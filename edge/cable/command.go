@@ -41,6 +41,12 @@ type Command struct {
 // make them large.
 const MaxIdentifier = 512
 
+// ErrIdentifierTooLong is returned, with the command's Kind and Identifier
+// filled in, for an identifier longer than MaxIdentifier: the edge rejects
+// such a subscribe (every subscribe gets an answer, or the official client
+// re-sends it forever) and counts it as malformed.
+var ErrIdentifierTooLong = fmt.Errorf("%w: identifier too long", ErrMalformed)
+
 var (
 	keyCommand    = []byte(`"command"`)
 	keyIdentifier = []byte(`"identifier"`)
@@ -134,7 +140,7 @@ func ParseCommand(b []byte) (Command, error) {
 		return cmd, malformed("no identifier")
 	}
 	if len(cmd.Identifier) > MaxIdentifier {
-		return cmd, malformed("identifier too long")
+		return cmd, ErrIdentifierTooLong
 	}
 	cmd.Params = unquote(cmd.Identifier, identEsc)
 	if dataLit != nil {

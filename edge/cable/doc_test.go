@@ -26,8 +26,7 @@ func TestProtocolDocumentNamesEverything(t *testing.T) {
 		"command": caseLiterals(t, "command.go"),
 		"action":  comparedLiterals(t, filepath.Join("..", "server"), "Name"),
 		"channel": {ConversationChannel.String(), PresenceChannel.String(), CallChannel.String()},
-		"reason": {string(Unauthorized), string(TokenExpired), string(InvalidRequest),
-			string(ServerRestart), string(TooSlow), string(Remote)},
+		"reason":  reasonNames(),
 	}
 	if len(want["command"]) != 3 || len(want["action"]) < 3 {
 		t.Fatalf("read commands %v and actions %v from the source; this test's reader is out of date", want["command"], want["action"])
@@ -45,6 +44,14 @@ func TestProtocolDocumentNamesEverything(t *testing.T) {
 			t.Errorf("docs/protocol.md's disconnect table lacks the row starting %q", row)
 		}
 	}
+}
+
+func reasonNames() []string {
+	var out []string
+	for _, r := range Reasons {
+		out = append(out, string(r))
+	}
+	return out
 }
 
 // caseLiterals returns the string literals of the switch cases in file.

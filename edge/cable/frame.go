@@ -3,6 +3,7 @@ package cable
 import (
 	"encoding/binary"
 	"errors"
+	"unicode/utf8"
 )
 
 // WebSocket opcodes (RFC 6455 §5.2).
@@ -162,4 +163,29 @@ func NextFrame(b []byte, max int) (h Header, payload []byte, n int, err error) {
 		return h, nil, 0, nil
 	}
 	return h, b[h.Size:end], end, nil
+}
+
+// CloseReply is the code to answer a client's close frame with, given its
+// payload (RFC 6455 §5.5.1, §7.4): the client's own code when it is one a
+// peer may send, 1000 when it sent none, 1002 (protocol error) for a
+// one-byte payload or a code no peer may send (below 1000, 1004-1006,
+// 1015, unassigned 1016-2999, 5000 and up), and 1007 for a reason that is
+// not UTF-8. Echoing whatever arrived would answer 999 with 999.
+func CloseReply(payload []byte) uint16 {
+	switch {
+	case len(payload) == 0:
+		return CloseNormal
+	case len(payload) == 1:
+		return CloseProtocolError
+	}
+	code := uint16(payload[0])<<8 | uint16(payload[1])
+	switch {
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014, code >= 3000 && code <= 4999:
+	default:
+		return CloseProtocolError
+	}
+	if !utf8.Valid(payload[2:]) {
+		return CloseInvalidData
+	}
+	return code
 }

@@ -8,7 +8,11 @@ import (
 // logs it; reconnect is what decides whether it tries again.
 type Reason string
 
-// The reasons of PROTOCOL.md.
+// The reasons of PROTOCOL.md, and Unavailable: the edge could not check
+// the connection's token because a dependency (the denylist in Redis) did
+// not answer within EDGE_REDIS_TIMEOUT. The denylist fails closed, so the
+// socket is refused, with reconnect true: the client's reconnect backoff
+// tries again, with the same token, once Redis is back.
 const (
 	Unauthorized   Reason = "unauthorized"
 	TokenExpired   Reason = "token_expired"
@@ -16,7 +20,11 @@ const (
 	ServerRestart  Reason = "server_restart"
 	TooSlow        Reason = "too_slow"
 	Remote         Reason = "remote"
+	Unavailable    Reason = "unavailable"
 )
+
+// Reasons lists every Reason.
+var Reasons = []Reason{Unauthorized, TokenExpired, InvalidRequest, ServerRestart, TooSlow, Remote, Unavailable}
 
 // Reconnect is whether a client should reconnect after a disconnect with
 // reason r: never for a credential or protocol problem (the official

@@ -25,24 +25,6 @@ func TestNonMemberIsRejected(t *testing.T) {
 	quiet(t, c, 300*time.Millisecond)
 }
 
-// TestMissingMemberSetIsAskedAgain: a member set the api has not built is
-// "not known", so the edge answers nothing and the client's own retry of
-// subscribe (every 500 ms) is confirmed once the api has built the set.
-func TestMissingMemberSetIsAskedAgain(t *testing.T) {
-	t.Parallel()
-	st := newStack(t)
-	e := st.start(nil)
-	c := e.dial(st, 1)
-	require.NoError(t, c.Subscribe(convIdent(8)))
-	quiet(t, c, 700*time.Millisecond)
-	st.member(8, 1)
-	require.Eventually(t, func() bool {
-		require.NoError(t, c.Subscribe(convIdent(8)))
-		m, err := c.Next(500*time.Millisecond, true)
-		return err == nil && m.Type == "confirm_subscription"
-	}, 5*time.Second, 10*time.Millisecond)
-}
-
 // TestRemovedMemberStopsReceiving: the api removes bob from the set and
 // publishes member.left; bob's socket gets that event, then a
 // reject_subscription, and nothing after it.

@@ -74,8 +74,13 @@ func (st *stack) start(env map[string]string, wrap ...string) *edge {
 		"EDGE_EVENT_LOOPS":       "2",
 		"EDGE_WORKERS":           "4",
 		"EDGE_HANDSHAKE_TIMEOUT": "10s",
-		"LOG_LEVEL":              "info",
-		"GOMAXPROCS":             "2",
+		// Every test socket comes from 127.0.0.1, as few users: the
+		// per-user and per-address caps are raised like any load
+		// generator raises them (TestSocketCaps tests them).
+		"EDGE_MAX_SOCKETS_PER_USER": "100000",
+		"EDGE_MAX_SOCKETS_PER_ADDR": "100000",
+		"LOG_LEVEL":                 "info",
+		"GOMAXPROCS":                "2",
 	}
 	for k, v := range env {
 		vars[k] = v

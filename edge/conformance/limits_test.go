@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -160,4 +161,62 @@ func TestPerUserSocketCapAndPerAddressRate(t *testing.T) {
 	var he *cable.HandshakeError
 	require.ErrorAs(t, err, &he)
 	require.Equal(t, 429, he.Status)
+}
+
+// dialStatus dials with extra header lines and returns the refusal's HTTP
+// status, or 0 once welcomed (the connection then stays open until the
+// test ends).
+func dialStatus(t *testing.T, st *stack, e *edge, user id.ID, header ...string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := cable.Dial(ctx, cable.Request{Addr: e.Addr, Token: st.token(user, user+1000), Header: header})
+	var he *cable.HandshakeError
+	if errors.As(err, &he) {
+		return he.Status
+	}
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	m := next(t, c)
+	require.Equal(t, "welcome", m.Type, string(m.Raw))
+	return 0
+}
+
+// TestSocketCaps: one address holds at most EDGE_MAX_SOCKETS_PER_ADDR
+// sockets (429 past it) and gets a place back when one closes; the
+// defaults are well below the node's cap.
+func TestSocketCaps(t *testing.T) {
+	t.Parallel()
+	st := newStack(t)
+	e := st.start(map[string]string{"EDGE_MAX_SOCKETS_PER_ADDR": "3"})
+	first := e.dial(st, 1)
+	e.dial(st, 2)
+	e.dial(st, 3)
+	require.Equal(t, 429, dialStatus(t, st, e, 4))
+	require.Positive(t, e.metric("chatterly_edge_handshakes_total", `outcome="addr_cap"`))
+	first.Close()
+	require.Eventually(t, func() bool { return dialStatus(t, st, e, 4) == 0 }, 5*time.Second, 20*time.Millisecond)
+}
+
+// TestForwardedForOnlyFromTrustedProxies: X-Forwarded-For names the client
+// for the per-address cap only when the connection comes from
+// TRUSTED_PROXIES, and then only the address the trusted proxy appended
+// (rightmost); from anyone else it is ignored.
+func TestForwardedForOnlyFromTrustedProxies(t *testing.T) {
+	t.Parallel()
+	st := newStack(t)
+	xff := func(a string) string { return "X-Forwarded-For: " + a }
+
+	untrusted := st.start(map[string]string{"EDGE_MAX_SOCKETS_PER_ADDR": "2"})
+	require.Zero(t, dialStatus(t, st, untrusted, 1, xff("198.51.100.1")))
+	require.Zero(t, dialStatus(t, st, untrusted, 2, xff("198.51.100.2")))
+	require.Equal(t, 429, dialStatus(t, st, untrusted, 3, xff("198.51.100.3")), "the header is not believed")
+
+	proxied := st.start(map[string]string{"EDGE_MAX_SOCKETS_PER_ADDR": "2", "TRUSTED_PROXIES": "127.0.0.0/8"})
+	require.Zero(t, dialStatus(t, st, proxied, 1, xff("198.51.100.1")))
+	require.Zero(t, dialStatus(t, st, proxied, 2, xff("203.0.113.9, 198.51.100.1")), "what the client wrote is not believed")
+	require.Equal(t, 429, dialStatus(t, st, proxied, 3, xff("198.51.100.1")))
+	require.Zero(t, dialStatus(t, st, proxied, 4, xff("198.51.100.2")))
+	require.Zero(t, dialStatus(t, st, proxied, 5), "the proxy itself, without the header")
+	require.Positive(t, proxied.metric("chatterly_edge_handshakes_total", `outcome="addr_cap"`))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"testing"
 	"time"
@@ -17,6 +18,15 @@ import (
 // privateRedis runs a redis-server of the test's own on port, which the
 // test may stop and start again.
 func privateRedis(t *testing.T, port int) func() {
+	t.Helper()
+	stop, _ := redisProcess(t, port)
+	return stop
+}
+
+// redisProcess is privateRedis, also returning the server's process (to
+// pause it: SIGSTOP makes a Redis that accepts connections and answers
+// nothing, like a hung or unreachable host).
+func redisProcess(t *testing.T, port int) (func(), *os.Process) {
 	t.Helper()
 	cmd := exec.Command("redis-server", "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "",
 		"--appendonly", "no", "--dir", t.TempDir())
@@ -37,7 +47,7 @@ func privateRedis(t *testing.T, port int) func() {
 		}
 	}
 	t.Cleanup(stop)
-	return stop
+	return stop, cmd.Process
 }
 
 func freePort(t *testing.T) int {

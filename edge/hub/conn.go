@@ -67,6 +67,23 @@ func (c *Conn) Find(raw []byte) *Sub {
 	return nil
 }
 
+// FindTopic returns the subscription of channel ch on topic topicName
+// (empty for PresenceChannel, which a socket holds once), whatever its
+// identifier's spelling, or nil. The edge allows one subscription per
+// topic per socket: two spellings of one identifier would otherwise be
+// delivered every event twice.
+func (c *Conn) FindTopic(ch cable.Channel, topicName string) *Sub {
+	for s := c.subs; s != nil; s = s.next {
+		if s.main.ch != ch {
+			continue
+		}
+		if topicName == "" || (s.main.topic != nil && s.main.topic.name == topicName) {
+			return s
+		}
+	}
+	return nil
+}
+
 // Sub is one subscription of a socket. It fills a 64-byte allocation (every
 // idle socket holds one): its channel rides in main's padding, and a
 // conversation's id is read from its topic when an action needs it.

@@ -150,30 +150,36 @@ func (t *Tracker) Run(ctx context.Context) {
 	}
 }
 
-// Goodbye, at shutdown after every socket closed, waits out the grace of
-// pending downs (bounded by ctx), applies them and removes this node.
+// Goodbye, at shutdown after every socket closed, applies the pending
+// downs and removes this node, all before ctx ends: it waits out their
+// grace for at most half of ctx's time (a page reload onto another node
+// then does not flicker), applies what is left at once, and gives up on
+// what Redis does not take in time (the fields expire with their TTL, and
+// other edges reap this node within NodeTTL).
 func (t *Tracker) Goodbye(ctx context.Context) {
+	wait := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		wait, cancel = context.WithDeadline(ctx, time.Now().Add(time.Until(dl)/2))
+		defer cancel()
+	}
 	tick := time.NewTicker(t.cfg.Flush)
 	defer tick.Stop()
-	for {
-		t.flush(ctx, false)
+	for wait.Err() == nil {
+		t.flush(wait, false)
 		t.mu.Lock()
 		left := len(t.down) + len(t.counts)
 		t.mu.Unlock()
-		if left == 0 || ctx.Err() != nil {
+		if left == 0 {
 			break
 		}
 		select {
-		case <-ctx.Done():
+		case <-wait.Done():
 		case <-tick.C:
 		}
 	}
-	if ctx.Err() != nil {
-		t.flush(context.Background(), true) // do not leave our fields for the reaper
-	}
-	bg, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	t.rdb.DoMulti(bg,
+	t.flush(ctx, true) // do not leave our fields for the reaper
+	t.rdb.DoMulti(ctx,
 		t.rdb.B().Zrem().Key(t.keys.EdgeNodes()).Member(t.cfg.Node).Build(),
 		t.rdb.B().Del().Key(t.keys.EdgeNodeUsers(t.cfg.Node)).Build())
 }

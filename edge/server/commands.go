@@ -12,9 +12,10 @@ import (
 	"github.com/chatterly/chatterly/shared/rkey"
 )
 
-// command handles one client message. Every refusal of a well-formed
-// command is silent or a reject_subscription, as Action Cable does;
-// malformed and over-limit commands are struck against the socket.
+// command handles one client message. Every subscribe is answered (the
+// official client re-sends one until it hears back); other refusals are
+// silent, as Action Cable's are; malformed and over-limit commands are
+// struck against the socket.
 func (l *loop) command(s *socket, payload []byte, now time.Time) {
 	srv := l.srv
 	srv.m.commands.Inc()
@@ -24,6 +25,9 @@ func (l *loop) command(s *socket, payload []byte, now time.Time) {
 		return
 	}
 	cmd, err := cable.ParseCommand(payload)
+	if errors.Is(err, cable.ErrIdentifierTooLong) && cmd.Kind == cable.Subscribe {
+		l.reply(s, cmd.Identifier, false)
+	}
 	if err != nil {
 		s.strike(now)
 		return
@@ -44,7 +48,11 @@ func (l *loop) command(s *socket, payload []byte, now time.Time) {
 
 // subscribe answers a subscribe. A repeat of a confirmed subscription is
 // confirmed again (the official client repeats subscribe until it hears
-// back); a repeat of one still being checked waits for that check.
+// back); a repeat of one still being checked is answered when that check
+// ends. One socket holds one subscription per topic: an identifier spelled
+// differently (member order, whitespace, escapes, other params) for a topic
+// the socket already has, or is checking, is rejected, and the first
+// subscription goes on alone, so no event is delivered twice.
 func (l *loop) subscribe(s *socket, cmd cable.Command, now time.Time) {
 	raw := cmd.Identifier
 	if s.Find(raw) != nil {
@@ -67,55 +75,103 @@ func (l *loop) subscribe(s *socket, cmd cable.Command, now time.Time) {
 		l.reply(s, raw, false)
 		return
 	}
+	var topic string
 	switch ident.Channel {
-	case cable.PresenceChannel:
-		l.shard.Subscribe(&s.Conn, raw, cable.PresenceChannel, "")
-		l.reply(s, raw, true)
+	case cable.ConversationChannel:
+		topic = rkey.ConversationTopic(ident.ID)
 	case cable.CallChannel:
-		l.shard.Subscribe(&s.Conn, raw, cable.CallChannel, rkey.UserTopic(s.User))
+		topic = rkey.UserTopic(s.User)
+	}
+	if s.FindTopic(ident.Channel, topic) != nil || (ident.Channel == cable.ConversationChannel && s.pendingConv(ident.ID)) {
+		l.srv.m.drop("duplicate_topic")
+		l.reply(s, raw, false)
+		return
+	}
+	switch ident.Channel {
+	case cable.PresenceChannel, cable.CallChannel:
+		l.shard.Subscribe(&s.Conn, raw, ident.Channel, topic)
 		l.reply(s, raw, true)
 	case cable.ConversationChannel:
 		l.checkMember(s, raw, ident.ID, now)
 	}
 }
 
-// checkMember asks the member set on the worker pool. No answer is sent
-// when the set cannot be read or is missing: the client asks again in
-// 500 ms, by which time the api has rebuilt it.
+// memberRetry is how soon a missing member set is asked again.
+const memberRetry = 150 * time.Millisecond
+
+// checkMember asks the member set on the worker pool, within RedisTimeout
+// of the subscribe. A member is confirmed as soon as the answer comes.
+// Every other outcome — not a member, no such conversation (its set is
+// missing), Redis not answering, the pool full — is answered
+// reject_subscription at one moment, RedisTimeout after the subscribe
+// (rejectAt), so neither the answer nor its timing tells a conversation
+// that does not exist from one the caller may not see. A missing set is
+// asked again until then: the api rebuilds a member's lost set (Redis
+// restarted empty) when it serves that conversation, which a reconnecting
+// client does at the same time.
 func (l *loop) checkMember(s *socket, raw []byte, conv id.ID, now time.Time) {
 	x := s.ext()
 	p := pendingSub{raw: bytes.Clone(raw), conv: conv, started: now}
 	x.pending = append(x.pending, p)
+	l.askMember(s, p)
+}
+
+func (l *loop) askMember(s *socket, p pendingSub) {
 	user, checker := s.User, l.srv.d.Authz
+	deadline := p.started.Add(l.srv.cfg.RedisTimeout)
 	ok := l.srv.pool.submit(func(ctx context.Context) {
-		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		ans, err := checker.Member(ctx, conv, user)
+		ctx, cancel := context.WithDeadline(ctx, deadline)
+		ans, err := checker.Member(ctx, p.conv, user)
 		cancel()
 		l.post(func() { l.memberDone(s, p, ans, err) })
 	})
 	if !ok {
 		l.srv.m.drop("busy")
-		s.dropPending(p.raw)
+		l.rejectAt(s, p)
 	}
 }
 
 func (l *loop) memberDone(s *socket, p pendingSub, ans authz.Answer, err error) {
-	if s.closed || !s.dropPending(p.raw) {
+	if s.closed || !s.holds(p) {
 		return // closed, or unsubscribed while the check ran
 	}
+	deadline := p.started.Add(l.srv.cfg.RedisTimeout)
 	switch {
 	case err != nil:
 		l.srv.m.drop("membership_unavailable")
-	case ans == authz.Unknown:
-		l.srv.m.drop("membership_unknown")
-	case ans == authz.No || l.shard.Left(p.conv, s.User, p.started):
-		l.reply(s, p.raw, false)
-	case s.NumSubs() >= l.srv.cfg.MaxSubscriptions:
-		l.reply(s, p.raw, false)
-	default:
+		l.rejectAt(s, p)
+	case ans == authz.Unknown && time.Until(deadline) > memberRetry:
+		time.AfterFunc(memberRetry, func() {
+			l.post(func() {
+				if !s.closed && s.holds(p) {
+					l.askMember(s, p)
+				}
+			})
+		})
+	case ans == authz.Yes && !l.shard.Left(p.conv, s.User, p.started) && s.NumSubs() < l.srv.cfg.MaxSubscriptions:
+		s.dropPending(p.raw)
 		l.shard.Subscribe(&s.Conn, p.raw, cable.ConversationChannel, rkey.ConversationTopic(p.conv))
 		l.reply(s, p.raw, true)
+	default: // not a member, no such conversation, left meanwhile, or full
+		l.rejectAt(s, p)
 	}
+}
+
+// rejectAt rejects pending subscribe p RedisTimeout after it came, unless
+// the socket closed or unsubscribed by then.
+func (l *loop) rejectAt(s *socket, p pendingSub) {
+	reject := func() {
+		if !s.closed && s.holds(p) {
+			s.dropPending(p.raw)
+			l.reply(s, p.raw, false)
+		}
+	}
+	wait := time.Until(p.started.Add(l.srv.cfg.RedisTimeout))
+	if wait <= 0 {
+		reject()
+		return
+	}
+	time.AfterFunc(wait, func() { l.post(reject) })
 }
 
 // reply sends confirm_subscription or reject_subscription for raw.
@@ -162,6 +218,27 @@ func (s *socket) pendingIndex(raw []byte) int {
 		}
 	}
 	return -1
+}
+
+// holds reports whether p is still being checked: not unsubscribed, nor
+// unsubscribed and subscribed again (a new check of the same identifier).
+func (s *socket) holds(p pendingSub) bool {
+	i := s.pendingIndex(p.raw)
+	return i >= 0 && s.aux.pending[i].started.Equal(p.started)
+}
+
+// pendingConv reports whether a subscribe to conversation conv is being
+// checked, under any spelling.
+func (s *socket) pendingConv(conv id.ID) bool {
+	if s.aux == nil {
+		return false
+	}
+	for _, p := range s.aux.pending {
+		if p.conv == conv {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *socket) pendingCount() int {

@@ -33,8 +33,19 @@ type Config struct {
 	// (EDGE_FD_HEADROOM; default min(500, max(64, limit/10))).
 	FDHeadroom int
 	// MaxSocketsPerUser caps one user's sockets on this node
-	// (EDGE_MAX_SOCKETS_PER_USER).
+	// (EDGE_MAX_SOCKETS_PER_USER); MaxSocketsPerAddr caps the sockets of
+	// one client address (EDGE_MAX_SOCKETS_PER_ADDR; the address of
+	// X-Forwarded-For when the peer is in TRUSTED_PROXIES). Both sit well
+	// below the node's cap so that no one account or machine can hold the
+	// node: a person has a few tabs and devices (100 leaves ten times that),
+	// and an office or campus behind one NAT address rarely holds more than
+	// a thousand live sockets on one node (~5 % of a 19,500-socket node).
+	// Load generators (bench, chatterly-load, the conformance tests)
+	// connect from one address with few users: they raise both through
+	// these variables. Behind a load balancer set TRUSTED_PROXIES, or every
+	// client shares the balancer's address.
 	MaxSocketsPerUser int
+	MaxSocketsPerAddr int
 	// HandshakeRate and HandshakeBurst are the per-address token bucket for
 	// new connections (EDGE_HANDSHAKE_RATE per second, EDGE_HANDSHAKE_BURST).
 	HandshakeRate  float64
@@ -69,6 +80,20 @@ type Config struct {
 	// ShutdownWindow spreads the server_restart disconnects of a graceful
 	// stop (EDGE_SHUTDOWN_WINDOW).
 	ShutdownWindow time.Duration
+	// ShutdownTimeout bounds everything a graceful stop does after the
+	// drain: presence's goodbye (which waits out PresenceGrace when it
+	// can), stopping the stream readers, the engine and the worker pool
+	// (EDGE_SHUTDOWN_TIMEOUT). Window plus timeout (15 s by default) stay
+	// inside Kubernetes' default 30 s termination grace, so the edge exits
+	// by itself even while Redis is unreachable.
+	ShutdownTimeout time.Duration
+	// RedisTimeout is the longest the edge waits for Redis on a client's
+	// behalf (EDGE_REDIS_TIMEOUT): the handshake's denylist check (past it
+	// the socket is refused with "unavailable", reconnect true: the
+	// denylist fails closed), a ConversationChannel subscribe (every
+	// reject_subscription is sent this long after the subscribe, see
+	// commands.go), presence snapshots and relays.
+	RedisTimeout time.Duration
 	// PresenceGrace delays "offline" after a user's last socket closes
 	// (EDGE_PRESENCE_GRACE); NodeTTL is the heartbeat lifetime after which
 	// a silent node's users go offline (EDGE_NODE_TTL).
@@ -98,7 +123,7 @@ type Config struct {
 	// Pprof serves Go's profiles on the admin address (EDGE_PPROF=1).
 	Pprof bool
 	// GCPercent is the garbage collector's target (EDGE_GC_PERCENT, as
-	// GOGC, which it overrides). The edge's heap is mostly long-lived
+	// GOGC, which it overrides); main sets it, process-wide. The edge's heap is mostly long-lived
 	// socket state and its garbage is small per event, so a lower target
 	// than Go's 100 keeps resident memory near the live sockets' size for
 	// a few percent of CPU.
@@ -123,7 +148,8 @@ func LoadConfig(e *config.Env) (Config, error) {
 		EventLoops:        e.Int("EDGE_EVENT_LOOPS", 0, 0, 256),
 		FDHeadroom:        headroom,
 		MaxSockets:        e.Int("EDGE_MAX_SOCKETS", max(1, limit-headroom), 1, 10_000_000),
-		MaxSocketsPerUser: e.Int("EDGE_MAX_SOCKETS_PER_USER", 50_000, 1, 10_000_000),
+		MaxSocketsPerUser: e.Int("EDGE_MAX_SOCKETS_PER_USER", 100, 1, 10_000_000),
+		MaxSocketsPerAddr: e.Int("EDGE_MAX_SOCKETS_PER_ADDR", 1000, 1, 10_000_000),
 		HandshakeRate:     float64(e.Int("EDGE_HANDSHAKE_RATE", 20_000, 1, 10_000_000)),
 		HandshakeBurst:    e.Int("EDGE_HANDSHAKE_BURST", 40_000, 1, 10_000_000),
 		HandshakeTimeout:  e.Duration("EDGE_HANDSHAKE_TIMEOUT", 10*time.Second, 100*time.Millisecond, 5*time.Minute),
@@ -137,6 +163,8 @@ func LoadConfig(e *config.Env) (Config, error) {
 		MaxInvalid:        e.Int("EDGE_MAX_INVALID", 10, 1, 250),
 		PingInterval:      e.Duration("EDGE_PING_INTERVAL", 3*time.Second, 100*time.Millisecond, time.Minute),
 		ShutdownWindow:    e.Duration("EDGE_SHUTDOWN_WINDOW", 5*time.Second, 0, 10*time.Minute),
+		ShutdownTimeout:   e.Duration("EDGE_SHUTDOWN_TIMEOUT", 10*time.Second, 100*time.Millisecond, 10*time.Minute),
+		RedisTimeout:      e.Duration("EDGE_REDIS_TIMEOUT", 800*time.Millisecond, 50*time.Millisecond, time.Minute),
 		PresenceGrace:     e.Duration("EDGE_PRESENCE_GRACE", 3*time.Second, 0, 10*time.Minute),
 		NodeTTL:           e.Duration("EDGE_NODE_TTL", 40*time.Second, 400*time.Millisecond, time.Hour),
 		TypingInterval:    e.Duration("EDGE_TYPING_INTERVAL", 2*time.Second, 0, time.Minute),

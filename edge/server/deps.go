@@ -1,8 +1,10 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/chatterly/chatterly/edge/authz"
 	"github.com/chatterly/chatterly/edge/hub"
@@ -44,18 +46,18 @@ func Open(cfg Config, log *slog.Logger, reg *prometheus.Registry) (*Deps, error)
 	d.Streams = d.Redis
 	if cfg.RedisStreamsURL != cfg.RedisURL {
 		if d.Streams, err = openRedis(cfg.RedisStreamsURL, cfg.StreamReaders+1, cfg.RedisCacheBytes); err != nil {
-			d.Close()
+			d.Close(context.Background())
 			return nil, fmt.Errorf("REDIS_STREAMS_URL: %w", err)
 		}
 	}
 	pubs, err := token.LoadPublicKeys(cfg.JWTKeyDir)
 	if err != nil {
-		d.Close()
+		d.Close(context.Background())
 		return nil, err
 	}
 	v, err := token.NewVerifier(pubs, cfg.TokenCacheSize)
 	if err != nil {
-		d.Close()
+		d.Close(context.Background())
 		return nil, err
 	}
 	d.Checker = &token.Checker{Verifier: v, Denylist: token.NewDenylist(d.Redis, d.Keys)}
@@ -85,12 +87,21 @@ func openRedis(url string, blocking, cacheBytes int) (rueidis.Client, error) {
 	return rueidis.NewClient(opt)
 }
 
-// Close releases the Redis clients.
-func (d *Deps) Close() {
-	if d.Streams != nil && d.Streams != d.Redis {
-		d.Streams.Close()
+// Close releases the Redis clients, at most until ctx ends: a client's
+// close waits for a reply to its last PING, up to a second per connection
+// when Redis does not answer, and a process on its way out need not wait
+// for that.
+func (d *Deps) Close(ctx context.Context) {
+	clients := []rueidis.Client{d.Redis}
+	if d.Streams != d.Redis {
+		clients = append(clients, d.Streams)
 	}
-	if d.Redis != nil {
-		d.Redis.Close()
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		if c != nil {
+			wg.Add(1)
+			go func() { defer wg.Done(); c.Close() }()
+		}
 	}
+	within(ctx, wg.Wait)
 }

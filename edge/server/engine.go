@@ -19,18 +19,24 @@ var (
 )
 
 // OnOpen admits a new connection and starts its handshake, or refuses it
-// with a plain HTTP status: past the per-address handshake rate, at the
-// socket cap (which keeps the process below its open-files limit, see
-// fd.go) or while draining.
+// with a plain HTTP status: 503 at the socket cap (which keeps the process
+// below its open-files limit, see fd.go) or while draining, 429 past its
+// address's handshake rate or open-socket cap.
 func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	now := time.Now()
-	if !s.limit.allow(c.RemoteAddr(), now) {
-		s.m.handshake(hsRateLimited)
-		return refuseRate, gnet.Close
-	}
 	if s.m.open.Load() >= int64(s.cfg.MaxSockets) || s.draining.Load() {
 		s.m.handshake(hsCapacity)
 		return refuseBusy, gnet.Close
+	}
+	// A trusted proxy's client is known only from the request head: the
+	// handshake admits it there (admitProxied).
+	var st *addrState
+	if peer := addrOf(c.RemoteAddr()); !s.cfg.TrustedProxies.Trusts(peer) {
+		var why int
+		if st, why = s.limit.admit(peer, now); st == nil {
+			s.refusedAddr(why)
+			return refuseRate, gnet.Close
+		}
 	}
 	s.m.open.Add(1)
 	s.m.accepted.Add(1)
@@ -38,12 +44,21 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	// the connection after deadPeer instead of retrying for ~15 minutes.
 	_ = unix.SetsockoptInt(c.Fd(), unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, int(deadPeer.Milliseconds()))
 	l := s.loopOf(c.EventLoop())
-	sk := &socket{gc: c, l: l}
+	sk := &socket{gc: c, l: l, addr: st}
 	c.SetContext(sk)
 	sk.aux = &aux{deadline: now.Add(s.cfg.HandshakeTimeout)}
 	sk.list, sk.pos = listPending, int32(len(l.pending))
 	l.pending = append(l.pending, sk)
 	return nil, gnet.None
+}
+
+// refusedAddr counts a connection refused for its address.
+func (s *Server) refusedAddr(why int) {
+	if why == overCap {
+		s.m.handshake(hsAddrCap)
+	} else {
+		s.m.handshake(hsRateLimited)
+	}
 }
 
 // OnClose forgets the socket everywhere. It may run inside a delivery or a
@@ -56,6 +71,10 @@ func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
 	}
 	sk.closed = true
 	sk.l.forget(sk)
+	if sk.addr != nil {
+		s.limit.release(sk.addr)
+		sk.addr = nil
+	}
 	if sk.state == stOpen {
 		sk.l.shard.Detach(&sk.Conn)
 		s.d.Presence.Disconnect(sk.User)

@@ -82,11 +82,7 @@ func (l *loop) frame(s *socket, h cable.Header, payload []byte, now time.Time) g
 		s.Send(l.scratch)
 	case cable.OpPong:
 	case cable.OpClose:
-		code := []byte{0x03, 0xE8}
-		if len(payload) >= 2 {
-			code = payload[:2]
-		}
-		l.scratch = cable.AppendFrame(l.scratch[:0], cable.OpClose, code)
+		l.scratch = cable.AppendClose(l.scratch[:0], cable.CloseReply(payload))
 		s.Send(l.scratch)
 		return gnet.Close
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -27,12 +28,14 @@ const (
 )
 
 var (
-	headEnd     = []byte("\r\n\r\n")
-	cablePath   = []byte("/cable")
-	originKey   = []byte("Origin")
-	errNotFound = ws.RejectConnectionError(ws.RejectionStatus(http.StatusNotFound), ws.RejectionReason("not found"))
-	errOrigin   = ws.RejectConnectionError(ws.RejectionStatus(http.StatusForbidden), ws.RejectionReason("origin not allowed"))
-	tooLarge    = []byte("HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+	headEnd      = []byte("\r\n\r\n")
+	cablePath    = []byte("/cable")
+	originKey    = []byte("Origin")
+	forwardedKey = []byte("X-Forwarded-For")
+	errAddrLimit = ws.RejectConnectionError(ws.RejectionStatus(http.StatusTooManyRequests), ws.RejectionReason("too many connections from this address"))
+	errNotFound  = ws.RejectConnectionError(ws.RejectionStatus(http.StatusNotFound), ws.RejectionReason("not found"))
+	errOrigin    = ws.RejectConnectionError(ws.RejectionStatus(http.StatusForbidden), ws.RejectionReason("origin not allowed"))
+	tooLarge     = []byte("HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
 )
 
 // handshakeScratch is a loop's reusable upgrader and buffers. The
@@ -46,6 +49,14 @@ type handshakeScratch struct {
 
 	token     string
 	originBad bool
+	// For a connection from a trusted proxy: its socket and peer, the
+	// X-Forwarded-For headers joined, and why the client's address was
+	// refused (admitted when it was not).
+	sk      *socket
+	peer    netip.Addr
+	proxied bool
+	xff     []byte
+	refused int
 }
 
 type headRW struct{ h *handshakeScratch }
@@ -75,7 +86,30 @@ func (h *handshakeScratch) init(l *loop) {
 				h.originBad = true
 				return errOrigin
 			}
+			if h.proxied && bytes.EqualFold(key, forwardedKey) {
+				if len(h.xff) > 0 {
+					h.xff = append(h.xff, ',')
+				}
+				h.xff = append(h.xff, value...)
+			}
 			return nil
+		},
+		// A trusted proxy's client is admitted here, by the address the
+		// proxies' X-Forwarded-For gives (shared/clientaddr's rule, the
+		// api's too), before the 101 goes out.
+		OnBeforeUpgrade: func() (ws.HandshakeHeader, error) {
+			if !h.proxied {
+				return nil, nil
+			}
+			srv := l.srv
+			client := srv.cfg.TrustedProxies.Client(h.peer, string(h.xff))
+			st, why := srv.limit.admit(client, time.Now())
+			if st == nil {
+				h.refused = why
+				return nil, errAddrLimit
+			}
+			h.sk.addr = st
+			return nil, nil
 		},
 		// The client offers "actioncable-v1-json, actioncable-unsupported"
 		// and may add its token as one more entry; the answer must be
@@ -122,13 +156,21 @@ func (l *loop) handshake(s *socket) gnet.Action {
 	h.in.Reset(buf[:n])
 	h.out.Reset()
 	h.token, h.originBad = "", false
+	h.sk, h.peer, h.xff, h.refused = s, netip.Addr{}, h.xff[:0], admitted
+	if h.proxied = s.addr == nil; h.proxied {
+		h.peer = addrOf(c.RemoteAddr())
+	}
 	_, err := h.up.Upgrade(h.rw)
+	h.sk = nil
 	_, _ = c.Discard(n)
 	_, _ = c.Write(h.out.Bytes())
 	if err != nil {
-		if h.originBad {
+		switch {
+		case h.originBad:
 			l.srv.m.handshake(hsOrigin)
-		} else {
+		case h.refused != admitted:
+			l.srv.refusedAddr(h.refused)
+		default:
 			l.srv.m.handshake(hsBadRequest)
 		}
 		return gnet.Close
@@ -150,9 +192,9 @@ func (l *loop) handshake(s *socket) gnet.Action {
 func (l *loop) authenticate(s *socket) {
 	raw := s.aux.token
 	s.aux.token = ""
-	checker := l.srv.d.Checker
+	checker, timeout := l.srv.d.Checker, l.srv.cfg.RedisTimeout
 	ok := l.srv.pool.submit(func(ctx context.Context) {
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, timeout)
 		claims, err := checker.Check(ctx, raw)
 		cancel()
 		l.post(func() { l.authDone(s, claims, err) })
@@ -162,7 +204,10 @@ func (l *loop) authenticate(s *socket) {
 	}
 }
 
-var errBusy = errors.New("edge: worker pool full")
+var (
+	errBusy     = errors.New("edge: worker pool full")
+	errDraining = errors.New("edge: shutting down")
+)
 
 // authDone welcomes the socket or tells it why not. It maps every token
 // error to its disconnect reason, in this one place.
@@ -172,7 +217,7 @@ func (l *loop) authDone(s *socket, claims token.Claims, err error) {
 	}
 	srv := l.srv
 	if err == nil && srv.draining.Load() {
-		err = errBusy
+		err = errDraining
 	}
 	if err != nil {
 		reason, outcome := cable.Unauthorized, hsUnauthorized
@@ -180,8 +225,10 @@ func (l *loop) authDone(s *socket, claims token.Claims, err error) {
 		case errors.Is(err, token.ErrExpired):
 			reason, outcome = cable.TokenExpired, hsExpired
 		case errors.Is(err, token.ErrMalformed), errors.Is(err, token.ErrInvalid), errors.Is(err, token.ErrRevoked):
-		default: // the denylist could not be read, or the edge is busy
+		case errors.Is(err, errDraining):
 			reason, outcome = cable.ServerRestart, hsUnavailable
+		default: // the denylist did not answer in time (it fails closed), or the pool is full
+			reason, outcome = cable.Unavailable, hsUnavailable
 		}
 		srv.m.handshake(outcome)
 		s.Disconnect(reason)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -32,46 +33,85 @@ func (b *bucket) take(now uint32, rate, burst float32) bool {
 	return true
 }
 
-// addrLimiter is the per-address handshake rate, shared by the event
-// loops (a connection's first moment takes its lock); idle addresses are
-// forgotten.
+// addrLimiter keeps, per client address, the handshake rate (a token
+// bucket) and the sockets open (MaxSocketsPerAddr), for every loop (a
+// connection's first and last moments take its lock). An address with no
+// socket open whose bucket is full again is forgotten.
 type addrLimiter struct {
 	mu          sync.Mutex
 	rate, burst float32
+	maxOpen     int32
 	start       time.Time
-	m           map[[16]byte]*bucket
+	m           map[netip.Addr]*addrState
 	swept       time.Time
 }
 
-func newAddrLimiter(rate float64, burst int) *addrLimiter {
-	return &addrLimiter{rate: float32(rate), burst: float32(burst), start: time.Now(), m: make(map[[16]byte]*bucket)}
+// addrState is one address's bucket and open sockets; each of those
+// sockets points at it until it closes.
+type addrState struct {
+	b    bucket
+	open int32
 }
 
-func (l *addrLimiter) allow(addr net.Addr, now time.Time) bool {
-	tcp, ok := addr.(*net.TCPAddr)
-	if !ok {
-		return true
-	}
-	var key [16]byte
-	copy(key[:], tcp.IP.To16())
+// Why admit refused.
+const (
+	admitted = iota
+	overRate
+	overCap
+)
+
+func newAddrLimiter(rate float64, burst, maxOpen int) *addrLimiter {
+	return &addrLimiter{rate: float32(rate), burst: float32(burst), maxOpen: int32(maxOpen), start: time.Now(),
+		m: make(map[netip.Addr]*addrState)}
+}
+
+// admit takes a handshake token and an open-socket place of address a, or
+// tells which it lacks. The caller gives the place back with release when
+// the socket closes.
+func (l *addrLimiter) admit(a netip.Addr, now time.Time) (*addrState, int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	ms := uint32(now.Sub(l.start).Milliseconds())
 	if now.Sub(l.swept) > time.Minute {
 		full := uint32((float32(time.Second.Milliseconds()) * l.burst) / l.rate)
-		for k, b := range l.m {
-			if ms-b.at > full {
+		for k, st := range l.m {
+			if st.open == 0 && ms-st.b.at > full {
 				delete(l.m, k)
 			}
 		}
 		l.swept = now
 	}
-	b := l.m[key]
-	if b == nil {
-		b = &bucket{}
-		l.m[key] = b
+	st := l.m[a]
+	if st == nil {
+		st = &addrState{}
+		l.m[a] = st
 	}
-	return b.take(ms, l.rate, l.burst)
+	if st.open >= l.maxOpen {
+		return nil, overCap
+	}
+	if !st.b.take(ms, l.rate, l.burst) {
+		return nil, overRate
+	}
+	st.open++
+	return st, admitted
+}
+
+// release gives back a socket's place.
+func (l *addrLimiter) release(st *addrState) {
+	l.mu.Lock()
+	st.open--
+	l.mu.Unlock()
+}
+
+// addrOf is the IP address of a connection's peer (the zero Addr for a
+// non-TCP peer, which then shares one entry).
+func addrOf(a net.Addr) netip.Addr {
+	if tcp, ok := a.(*net.TCPAddr); ok {
+		if ip, ok := netip.AddrFromSlice(tcp.IP); ok {
+			return ip.Unmap()
+		}
+	}
+	return netip.Addr{}
 }
 
 // typingLimiter lets one typing event per user per conversation through

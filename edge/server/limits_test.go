@@ -2,6 +2,7 @@ package server
 
 import (
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -27,18 +28,49 @@ func TestBucketRefillsAtRateUpToBurst(t *testing.T) {
 
 func TestAddrLimiterIsPerAddress(t *testing.T) {
 	t.Parallel()
-	l := newAddrLimiter(1, 2)
-	a := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}
-	b := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2), Port: 1}
+	l := newAddrLimiter(1, 2, 100)
+	a := addrOf(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1})
+	b := addrOf(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 2), Port: 1})
+	require.Equal(t, a, addrOf(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1).To16(), Port: 2}), "ports and v4-in-v6 share their address")
 	now := time.Now()
-	require.True(t, l.allow(a, now))
-	require.True(t, l.allow(&net.TCPAddr{IP: a.IP, Port: 2}, now), "ports share their address's bucket")
-	require.False(t, l.allow(a, now))
-	require.True(t, l.allow(b, now))
-	require.True(t, l.allow(a, now.Add(1100*time.Millisecond)))
+	admit := func(a netip.Addr, now time.Time) int {
+		st, why := l.admit(a, now)
+		if st != nil {
+			l.release(st)
+		}
+		return why
+	}
+	require.Equal(t, admitted, admit(a, now))
+	require.Equal(t, admitted, admit(a, now))
+	require.Equal(t, overRate, admit(a, now))
+	require.Equal(t, admitted, admit(b, now))
+	require.Equal(t, admitted, admit(a, now.Add(1100*time.Millisecond)))
 	// An idle address is forgotten once its bucket would be full again.
-	l.allow(a, now.Add(2*time.Minute))
+	admit(a, now.Add(2*time.Minute))
 	require.Len(t, l.m, 1)
+}
+
+// TestAddrLimiterCapsOpenSockets: an address holds at most maxOpen sockets
+// at once; a closed one frees its place; an address with sockets open is
+// never forgotten.
+func TestAddrLimiterCapsOpenSockets(t *testing.T) {
+	t.Parallel()
+	l := newAddrLimiter(1000, 1000, 2)
+	a := netip.MustParseAddr("192.0.2.1")
+	now := time.Now()
+	s1, why := l.admit(a, now)
+	require.Equal(t, admitted, why)
+	_, why = l.admit(a, now)
+	require.Equal(t, admitted, why)
+	_, why = l.admit(a, now)
+	require.Equal(t, overCap, why)
+	_, why = l.admit(netip.MustParseAddr("192.0.2.2"), now)
+	require.Equal(t, admitted, why, "another address")
+	l.release(s1)
+	_, why = l.admit(a, now)
+	require.Equal(t, admitted, why)
+	l.admit(netip.MustParseAddr("192.0.2.3"), now.Add(2*time.Minute)) // sweeps
+	require.Equal(t, int32(2), l.m[a].open)
 }
 
 func TestTypingLimiterPerUserAndConversation(t *testing.T) {
@@ -59,6 +91,10 @@ func TestDefaultSocketCapLeavesHeadroom(t *testing.T) {
 	limit := openFilesLimit()
 	require.Equal(t, limit-cfg.FDHeadroom, cfg.MaxSockets)
 	require.LessOrEqual(t, cfg.FDHeadroom, 500)
+	// One account or one address holds a small share of a node: issue 12
+	// found one user able to hold all of it.
+	require.Equal(t, 100, cfg.MaxSocketsPerUser)
+	require.Equal(t, 1000, cfg.MaxSocketsPerAddr)
 	if limit == 20_000 {
 		require.Equal(t, 19_500, cfg.MaxSockets, "admits 19,000 sockets on this machine")
 	}

@@ -17,6 +17,7 @@ const (
 	hsRateLimited  = "rate_limited"
 	hsCapacity     = "at_capacity"
 	hsUserCap      = "user_cap"
+	hsAddrCap      = "addr_cap"
 	hsTimeout      = "timeout"
 	hsUnavailable  = "unavailable"
 )
@@ -57,11 +58,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	// Every label value exists from the start, so a dashboard sees zeros
 	// rather than missing series.
 	for _, o := range []string{hsOK, hsUnauthorized, hsExpired, hsBadRequest, hsOrigin, hsRateLimited,
-		hsCapacity, hsUserCap, hsTimeout, hsUnavailable} {
+		hsCapacity, hsUserCap, hsAddrCap, hsTimeout, hsUnavailable} {
 		m.handshakes.WithLabelValues(o)
 	}
-	for _, r := range []cable.Reason{cable.Unauthorized, cable.TokenExpired, cable.InvalidRequest,
-		cable.ServerRestart, cable.TooSlow, cable.Remote} {
+	for _, r := range cable.Reasons {
 		m.disconnect.WithLabelValues(string(r))
 	}
 	open := prometheus.NewGaugeFunc(prometheus.GaugeOpts{

@@ -39,8 +39,10 @@ func (p *pool) submit(job func(context.Context)) bool {
 	}
 }
 
-// close stops taking jobs and waits for the queued ones.
-func (p *pool) close() {
+// close stops taking jobs and waits for the queued ones, at most until
+// ctx ends. Jobs see the pool's context, which the caller cancels first,
+// so their Redis calls return at once.
+func (p *pool) close(ctx context.Context) {
 	close(p.jobs)
-	p.wg.Wait()
+	within(ctx, p.wg.Wait)
 }

@@ -23,7 +23,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -65,25 +64,82 @@ type Server struct {
 	draining atomic.Bool
 }
 
-// New returns a Server on d; Listen then Run start it.
+// New returns a Server on d; Run starts it. It changes nothing
+// process-wide (main sets the GC target).
 func New(cfg Config, d *Deps) *Server {
 	s := &Server{cfg: cfg, d: d, log: d.Log, m: newMetrics(d.Metrics), origins: map[string]bool{},
 		typing: newTypingLimiter(cfg.TypingInterval), start: time.Now(), loops: map[gnet.EventLoop]*loop{},
-		booted: make(chan struct{}), limit: newAddrLimiter(cfg.HandshakeRate, cfg.HandshakeBurst)}
+		booted: make(chan struct{}), limit: newAddrLimiter(cfg.HandshakeRate, cfg.HandshakeBurst, cfg.MaxSocketsPerAddr)}
 	for _, o := range cfg.AllowedOrigins {
 		s.origins[o] = true
 	}
-	debug.SetGCPercent(cfg.GCPercent)
 	return s
 }
 
 // Run serves until ctx ends, then shuts down gracefully: it refuses new
 // connections, sends every socket server_restart in jittered batches over
-// ShutdownWindow, says presence goodbye, stops the engine and returns.
-func (s *Server) Run(ctx context.Context) error {
+// ShutdownWindow, and then stops what it started within ShutdownTimeout.
+//
+// Everything Run starts is stopped on one path (stops, below), whichever
+// way Run returns: a listener that cannot bind, an admin address taken, an
+// engine that stops by itself, or ctx. Run owns d: its last step closes
+// d's Redis clients.
+func (s *Server) Run(ctx context.Context) (err error) {
+	var st stops
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+		defer cancel()
+		st.run(sctx, s.log)
+		s.log.Info("stopped")
+	}()
+	st.add("redis clients", s.d.Close)
+
 	work, stopWork := context.WithCancel(context.Background())
-	defer stopWork()
 	s.pool = newPool(work, s.cfg.Workers, s.cfg.WorkQueue)
+	st.add("worker pool", func(ctx context.Context) { stopWork(); s.pool.close(ctx) })
+
+	engineDone := make(chan struct{})
+	var engineErr error
+	go func() { engineErr = gnet.Run(s, "tcp://"+s.cfg.Addr, s.gnetOptions()...); close(engineDone) }()
+	select {
+	case <-s.booted:
+	case <-engineDone:
+		return fmt.Errorf("EDGE_ADDR: %w", engineErr)
+	}
+	st.add("engine", func(ctx context.Context) {
+		_ = s.eng.Stop(ctx) // fails when the engine stopped by itself
+		select {
+		case <-engineDone:
+		case <-ctx.Done():
+		}
+	})
+	st.add("presence goodbye", s.d.Presence.Goodbye)
+	st.add("sockets", s.closeAll)
+
+	stopBG := background.Start(ctx,
+		func(ctx context.Context) { _ = s.d.Consumer.Run(ctx) }, s.d.Presence.Run, s.ticker)
+	st.add("background", func(ctx context.Context) { within(ctx, stopBG) })
+
+	admin, adminAddr, err := s.serveAdmin()
+	if err != nil {
+		return err
+	}
+	st.add("admin", func(ctx context.Context) { _ = admin.ShutdownWithContext(ctx) })
+	s.log.Info("edge listening", "addr", s.addr, "admin_addr", adminAddr.String(),
+		"node", s.cfg.Node, "max_sockets", s.cfg.MaxSockets)
+
+	select {
+	case <-ctx.Done():
+	case <-engineDone: // the engine stopped by itself: report it
+		return fmt.Errorf("gnet engine stopped: %w", engineErr)
+	}
+	s.log.Info("shutting down", "sockets", s.m.open.Load())
+	s.draining.Store(true)
+	s.drain()
+	return nil
+}
+
+func (s *Server) gnetOptions() []gnet.Option {
 	opts := []gnet.Option{
 		gnet.WithLogger(gnetLogger{s.log}),
 		gnet.WithReadBufferCap(64 << 10),
@@ -99,48 +155,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.cfg.SocketSendBuffer > 0 {
 		opts = append(opts, gnet.WithSocketSendBuffer(s.cfg.SocketSendBuffer))
 	}
-	ran := make(chan error, 1)
-	go func() { ran <- gnet.Run(s, "tcp://"+s.cfg.Addr, opts...) }()
-	select {
-	case <-s.booted:
-	case err := <-ran:
-		return fmt.Errorf("EDGE_ADDR: %w", err)
-	}
-
-	stopBG := background.Start(ctx,
-		func(ctx context.Context) { _ = s.d.Consumer.Run(ctx) }, s.d.Presence.Run, s.ticker)
-	admin, adminAddr, err := s.serveAdmin()
-	if err != nil {
-		stopBG()
-		_ = s.eng.Stop(context.Background())
-		return err
-	}
-	s.log.Info("edge listening", "addr", s.addr, "admin_addr", adminAddr.String(),
-		"node", s.cfg.Node, "max_sockets", s.cfg.MaxSockets)
-
-	select {
-	case <-ctx.Done():
-	case err := <-ran: // the engine stopped by itself: report it
-		stopBG()
-		_ = admin.Shutdown()
-		return fmt.Errorf("gnet engine stopped: %w", err)
-	}
-	s.log.Info("shutting down", "sockets", s.m.open.Load())
-	s.draining.Store(true)
-	s.drain()
-	stopBG()
-	gctx, cancel := context.WithTimeout(context.Background(), s.cfg.PresenceGrace+3*time.Second)
-	s.d.Presence.Goodbye(gctx)
-	cancel()
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	err = s.eng.Stop(sctx)
-	cancel()
-	<-ran
-	stopWork()
-	s.pool.close()
-	_ = admin.Shutdown()
-	s.log.Info("stopped")
-	return err
+	return opts
 }
 
 // OnBoot learns the engine and the address it listens on.

@@ -63,13 +63,19 @@ type socket struct {
 	l   *loop
 	aux *aux
 
+	// addr is the client address's entry in the per-address limiter,
+	// whose open-socket count this socket holds a place in until it
+	// closes; nil until the address is known (a trusted proxy's client
+	// is known from the request head).
+	addr *addrState
+
 	cmds bucket
 	// list and pos place the socket in one of its loop's lists: a ping
 	// bucket (list >= 0), the pending handshakes (listPending) or none.
-	pos  int32
-	list int16
+	pos int32
 	// pingedAt is the loop tick of the socket's last ping.
 	pingedAt uint32
+	list     int16
 	// strikeAt (in 10 s units since the server started) and strikes count
 	// malformed and over-limit commands, one forgiven per 10 s.
 	strikeAt           uint16
@@ -77,6 +83,10 @@ type socket struct {
 	state              uint8
 	closed, closeAfter bool
 }
+
+// A socket stays within Go's 96-byte size class (the memory target; see
+// the comment above): socketSize fails to compile should it grow.
+var _ [96 - unsafe.Sizeof(socket{})]struct{}
 
 // The socket's list when it is in no ping bucket.
 const (
@@ -216,8 +226,7 @@ func (s *socket) strike(now time.Time) {
 // disconnectFrames are the disconnect messages, built once.
 var disconnectFrames = func() map[cable.Reason][]byte {
 	m := map[cable.Reason][]byte{}
-	for _, r := range []cable.Reason{cable.Unauthorized, cable.TokenExpired, cable.InvalidRequest,
-		cable.ServerRestart, cable.TooSlow, cable.Remote} {
+	for _, r := range cable.Reasons {
 		m[r] = cable.DisconnectFrame(r)
 	}
 	return m

@@ -20,6 +20,9 @@ func startEdge(cfg *Config) (*exec.Cmd, error) {
 		"JWT_KEY_DIR="+cfg.KeyDir,
 		"EDGE_ADDR="+cfg.Target,
 		"EDGE_ADMIN_ADDR="+cfg.Admin,
+		// Every swarm socket comes from one address, as few users.
+		"EDGE_MAX_SOCKETS_PER_ADDR=10000000",
+		"EDGE_MAX_SOCKETS_PER_USER=10000000",
 	)
 	if os.Getenv("LOG_LEVEL") == "" {
 		cmd.Env = append(cmd.Env, "LOG_LEVEL=warn")

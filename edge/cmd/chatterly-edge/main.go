@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/chatterly/chatterly/edge/server"
@@ -23,6 +24,8 @@ func main() {
 		os.Exit(2)
 	}
 	log := logging.New(os.Stderr, cfg.LogLevel, "edge")
+	// Process-wide settings belong here, not in a constructor.
+	debug.SetGCPercent(cfg.GCPercent)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -31,10 +34,10 @@ func main() {
 		log.Error("exiting", "err", err)
 		os.Exit(1)
 	}
-	defer deps.Close()
+	// Run stops everything it started, deps included, within
+	// EDGE_SHUTDOWN_WINDOW + EDGE_SHUTDOWN_TIMEOUT of the signal.
 	if err := server.New(cfg, deps).Run(ctx); err != nil {
 		log.Error("exiting", "err", err)
-		deps.Close()
 		os.Exit(1)
 	}
 }
