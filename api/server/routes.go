@@ -44,7 +44,8 @@ func (s *Server) mountAuth(_ context.Context, r *rest.Router) error {
 			LoginPerAddr:    c.LoginPerAddrPerMin,
 			RegisterPerAddr: c.RegisterPerAddrPerMin,
 		},
-		RefreshTTL: c.RefreshTokenTTL,
+		Redis: d.Redis, Keys: d.Keys,
+		RefreshTTL: c.RefreshTokenTTL, ReuseGrace: c.RefreshReuseGrace,
 		// Read d.Now at each call, so a test that swaps the clock is heard.
 		Now: func() time.Time { return d.Now() },
 		Log: d.Log,
