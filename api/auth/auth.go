@@ -10,6 +10,12 @@
 // the Redis denylist until its last access token expires (every access
 // check sees it at once), and publishes session.revoked on the user's
 // stream topic (edges drop the session's sockets).
+//
+// Two exceptions keep browsers signed in (session_grace.go and cookie.go):
+// a rotated refresh token presented again within ReuseGrace of its
+// rotation gets its successor back instead of ending the session, and a
+// page of an allowed origin holds its refresh token in an HttpOnly cookie,
+// never in the JSON it can read.
 package auth
 
 import (
@@ -20,8 +26,10 @@ import (
 	"github.com/chatterly/chatterly/api/rest"
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
+	"github.com/chatterly/chatterly/shared/rkey"
 	"github.com/chatterly/chatterly/shared/token"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/rueidis"
 )
 
 // Deps is what the auth service is built from.
@@ -35,8 +43,14 @@ type Deps struct {
 	Limiter *ratelimit.Limiter
 	Hasher  *Hasher
 	Limits  Limits
+	// Redis keeps the sealed successors of the reuse grace, under Keys.
+	Redis rueidis.Client
+	Keys  rkey.Space
 	// RefreshTTL is how long a session lasts without being refreshed.
 	RefreshTTL time.Duration
+	// ReuseGrace is how long after a rotation the rotated refresh token
+	// still gets its successor back (0: reuse always ends the session).
+	ReuseGrace time.Duration
 	Now        func() time.Time
 	Log        *slog.Logger
 }

@@ -18,6 +18,8 @@ func TestBadRequests(t *testing.T) {
 		"RATE_LOGIN_PER_ACCOUNT": "3",
 		"RATE_LOGIN_PER_ADDR":    "1000",
 		"RATE_REGISTER_PER_ADDR": "1000",
+		// Reuse ends a session at once (the grace has its own tests).
+		"REFRESH_REUSE_GRACE": "0s",
 	})
 	alice := register(t, s, "alice", "alice password")
 	register(t, s, "bob", "bob password")

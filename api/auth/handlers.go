@@ -14,20 +14,28 @@ import (
 
 // sessionJSON answers register, login and refresh.
 type sessionJSON struct {
-	User         user.JSON `json:"user"`
-	Token        string    `json:"token"`
-	RefreshToken string    `json:"refresh_token"`
+	User  user.JSON `json:"user"`
+	Token string    `json:"token"`
+	// RefreshToken is left out for a browser of an allowed origin, which
+	// gets it as an HttpOnly cookie instead (cookie.go).
+	RefreshToken string `json:"refresh_token,omitempty"`
 	// ExpiresAt is when Token expires: refresh a little before.
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // respondSession writes a new pair, the access token also in the
 // Authorization response header; tokens are never cached by the browser.
-func respondSession(c *rest.Ctx, status int, u user.User, p pair) error {
+// A browser of an allowed origin gets the refresh token as its cookie.
+func (s *Service) respondSession(c *rest.Ctx, status int, u user.User, p pair) error {
 	h := &c.RC.Response.Header
 	h.Set("Authorization", "Bearer "+p.Access)
 	h.Set("Cache-Control", "no-store")
-	return c.JSON(status, sessionJSON{User: user.RenderSelf(u), Token: p.Access, RefreshToken: p.Refresh, ExpiresAt: p.Claims.ExpiresAt.UTC()})
+	out := sessionJSON{User: user.RenderSelf(u), Token: p.Access, RefreshToken: p.Refresh, ExpiresAt: p.Claims.ExpiresAt.UTC()}
+	if inBrowser(c) {
+		c.SetCookie(refreshCookie, p.Refresh, refreshCookiePath, s.RefreshTTL)
+		out.RefreshToken = ""
+	}
+	return c.JSON(status, out)
 }
 
 type registerRequest struct {
@@ -86,7 +94,7 @@ func (s *Service) register(c *rest.Ctx) error {
 	if err != nil {
 		return asFault(err, "register")
 	}
-	return respondSession(c, fasthttp.StatusCreated, u, p)
+	return s.respondSession(c, fasthttp.StatusCreated, u, p)
 }
 
 type loginRequest struct {
@@ -151,7 +159,7 @@ func (s *Service) login(c *rest.Ctx) error {
 	if err != nil {
 		return asFault(err, "login")
 	}
-	return respondSession(c, fasthttp.StatusOK, u, p)
+	return s.respondSession(c, fasthttp.StatusOK, u, p)
 }
 
 // errPasswordMismatch is a wrong password for a known account.
@@ -184,17 +192,28 @@ type refreshRequest struct {
 	RefreshToken string `json:"refresh_token"`
 }
 
-// refresh: POST /auth/refresh {refresh_token} → 200 with a new pair.
+// refresh: POST /auth/refresh {refresh_token} → 200 with a new pair. With
+// an empty body the refresh token is the session cookie, accepted only
+// from an allowed Origin.
 func (s *Service) refresh(c *rest.Ctx) error {
-	var req refreshRequest
-	if err := c.Decode(&req); err != nil {
-		return err
-	}
-	if req.RefreshToken == "" {
-		return required("refresh_token")
+	var raw string
+	if len(c.RC.Request.Body()) == 0 {
+		var err error
+		if raw, err = refreshFromCookie(c); err != nil {
+			return err
+		}
+	} else {
+		var req refreshRequest
+		if err := c.Decode(&req); err != nil {
+			return err
+		}
+		if req.RefreshToken == "" {
+			return required("refresh_token")
+		}
+		raw = req.RefreshToken
 	}
 	ctx := c.Context()
-	p, err := s.exchange(ctx, req.RefreshToken)
+	p, err := s.exchange(ctx, raw)
 	if err != nil {
 		return err
 	}
@@ -202,7 +221,7 @@ func (s *Service) refresh(c *rest.Ctx) error {
 	if err != nil {
 		return fault.Wrap(err, "refresh")
 	}
-	return respondSession(c, fasthttp.StatusOK, u, p)
+	return s.respondSession(c, fasthttp.StatusOK, u, p)
 }
 
 // logout: DELETE /auth/logout → 204. The caller's session ends everywhere:
@@ -219,6 +238,7 @@ func (s *Service) logout(c *rest.Ctx) error {
 	if err := s.announce(ctx, []session{ss}); err != nil {
 		return err
 	}
+	clearRefreshCookie(c)
 	return c.NoContent()
 }
 
@@ -233,6 +253,7 @@ func (s *Service) logoutEverywhere(c *rest.Ctx) error {
 	if err := s.announce(ctx, ended); err != nil {
 		return err
 	}
+	clearRefreshCookie(c)
 	return c.NoContent()
 }
 

@@ -67,6 +67,16 @@ func refresh(s *apitest.Stack, rt string) *apitest.Response {
 	return s.Do("POST", "/auth/refresh", "", map[string]string{"refresh_token": rt})
 }
 
+// refreshed refreshes rt and requires a new pair.
+func refreshed(t *testing.T, s *apitest.Stack, rt string) session {
+	t.Helper()
+	r := refresh(s, rt)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var out session
+	r.JSON(t, &out)
+	return out
+}
+
 // count runs a COUNT(*) query on the stack's database.
 func count(t *testing.T, s *apitest.Stack, query string, args ...any) int {
 	t.Helper()

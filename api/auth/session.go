@@ -77,7 +77,8 @@ var (
 )
 
 // exchange rotates the refresh token raw: it returns a new pair, or ends
-// the session when raw was already rotated (reuse).
+// the session when raw was already rotated (reuse) outside the reuse grace
+// (session_grace.go).
 func (s *Service) exchange(ctx context.Context, raw string) (pair, error) {
 	if raw == "" || len(raw) > maxRefreshToken {
 		return pair{}, errRefreshUnknown
@@ -101,6 +102,10 @@ func (s *Service) exchange(ctx context.Context, raw string) (pair, error) {
 			fail = errRefreshEnded
 			return nil
 		case p.Rotated:
+			var ok bool
+			if next, ok, err = s.successor(ctx, tx, raw, p, now); err != nil || ok {
+				return err
+			}
 			ss, err := tx.revokeSession(ctx, p.UserID, p.ID, reasonRefreshReused, now)
 			ended, fail = &ss, errRefreshReused
 			return err
@@ -113,7 +118,11 @@ func (s *Service) exchange(ctx context.Context, raw string) (pair, error) {
 		}
 		ss := p.session
 		ss.ExpiresAt, ss.AccessUntil = now.Add(s.RefreshTTL), next.Claims.ExpiresAt
-		return tx.rotate(ctx, ss, old, next.RefreshHash, now)
+		if err := tx.rotate(ctx, ss, old, next.RefreshHash, now); err != nil {
+			return err
+		}
+		s.keepSuccessor(ctx, raw, next.Refresh)
+		return nil
 	})
 	if err != nil {
 		return pair{}, fault.Wrap(err, "refresh")

@@ -85,11 +85,13 @@ func TestRefreshRotates(t *testing.T) {
 	require.Equal(t, 3, count(t, s, "SELECT count(*) FROM refresh_tokens WHERE session_id = $1", sid))
 }
 
-// Two clients racing with the same refresh token: one wins, the other is
-// reuse, and reuse ends the session (the winner's new tokens too).
+// Two clients racing with the same refresh token, with the reuse grace
+// off: one wins, the other is reuse, and reuse ends the session (the
+// winner's new tokens too). With the grace on, see TestConcurrentRefresh-
+// WithinGrace.
 func TestConcurrentRefreshIsReuse(t *testing.T) {
 	t.Parallel()
-	s := apitest.Start(t, nil)
+	s := apitest.Start(t, map[string]string{"REFRESH_REUSE_GRACE": "0s"})
 	a := register(t, s, "finn", "finn password")
 	var wg sync.WaitGroup
 	res := make([]int, 2)

@@ -145,8 +145,9 @@ func (s store) insertRefresh(ctx context.Context, sid id.ID, hash []byte, now ti
 // presented is a refresh token as found, with its session locked.
 type presented struct {
 	session
-	Rotated bool // already exchanged once: presenting it again is reuse
-	Revoked bool // its session has ended
+	Rotated   bool      // already exchanged once: presenting it again is reuse
+	RotatedAt time.Time // when, if Rotated
+	Revoked   bool      // its session has ended
 }
 
 // lockRefresh finds the refresh token with hash and locks its session row
@@ -154,10 +155,14 @@ type presented struct {
 // waits for this transaction and then sees its outcome.
 func (s store) lockRefresh(ctx context.Context, hash []byte) (presented, error) {
 	var p presented
-	err := s.q.QueryRow(ctx, `SELECT s.id, s.user_id, s.expires_at, s.access_until, rt.rotated_at IS NOT NULL, s.revoked_at IS NOT NULL
+	var rotatedAt *time.Time
+	err := s.q.QueryRow(ctx, `SELECT s.id, s.user_id, s.expires_at, s.access_until, rt.rotated_at, s.revoked_at IS NOT NULL
 FROM refresh_tokens rt JOIN auth_sessions s ON s.id = rt.session_id
 WHERE rt.hash = $1 FOR UPDATE OF s, rt`, hash).
-		Scan(&p.ID, &p.UserID, &p.ExpiresAt, &p.AccessUntil, &p.Rotated, &p.Revoked)
+		Scan(&p.ID, &p.UserID, &p.ExpiresAt, &p.AccessUntil, &rotatedAt, &p.Revoked)
+	if rotatedAt != nil {
+		p.Rotated, p.RotatedAt = true, *rotatedAt
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return presented{}, errNotFound
 	}
@@ -176,7 +181,13 @@ func (s store) rotate(ctx context.Context, ss session, old, next []byte, now tim
 	if err := s.insertRefresh(ctx, ss.ID, next, now); err != nil {
 		return err
 	}
-	if _, err := s.q.Exec(ctx, `UPDATE auth_sessions SET last_used_at = $2, expires_at = $3, access_until = greatest(access_until, $4)
+	return s.extendSession(ctx, ss, now)
+}
+
+// extendSession moves the session's expiry and access_until forward (never
+// back: a grace answer may sign a token that expires before the last one).
+func (s store) extendSession(ctx context.Context, ss session, now time.Time) error {
+	if _, err := s.q.Exec(ctx, `UPDATE auth_sessions SET last_used_at = $2, expires_at = greatest(expires_at, $3), access_until = greatest(access_until, $4)
 WHERE id = $1`, ss.ID, now, ss.ExpiresAt, ss.AccessUntil); err != nil {
 		return fmt.Errorf("extend session: %w", err)
 	}

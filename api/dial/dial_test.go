@@ -59,7 +59,7 @@ func TestRedisSharesTheClientUnlessConfiguredApart(t *testing.T) {
 func TestIDsDrawsDistinctNodes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := dial.Postgres(ctx, pgtest.URL(t), 2, false)
+	db, err := dial.Postgres(ctx, pgtest.URL(t), 2, false, time.Second, slog.New(slog.DiscardHandler), "postgres")
 	require.NoError(t, err)
 	defer db.Close()
 	node := func(g *id.Generator) int64 { return int64(g.Next()) >> 12 & id.MaxNode }

@@ -23,6 +23,7 @@ type Ctx struct {
 	Log      *slog.Logger
 
 	ctx    context.Context
+	origin string   // the request's Origin when it is on the allow-list
 	params []string // name, value, name, value...
 	route  *route
 }
@@ -55,6 +56,13 @@ func (c *Ctx) IDParam(name string) (id.ID, error) {
 
 // Query returns a query-string value as a string.
 func (c *Ctx) Query(name string) string { return string(c.RC.QueryArgs().Peek(name)) }
+
+// AllowedOrigin is the request's Origin when it is on the allow-list
+// (ALLOWED_ORIGINS), "" when the request has none or a foreign one. A
+// browser sends Origin on every cross-origin request and on every POST or
+// DELETE, and a page cannot forge it, so a non-empty value means a page of
+// one of our web clients made the request.
+func (c *Ctx) AllowedOrigin() string { return c.origin }
 
 // ClientAddr is the caller's IP address, for per-address limits.
 func (c *Ctx) ClientAddr() string { return c.RC.RemoteIP().String() }

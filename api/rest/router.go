@@ -161,10 +161,8 @@ func (r *Router) Serve(rc *fasthttp.RequestCtx) {
 	// The path as sent: fasthttp's Path() is decoded and dot-segment
 	// normalized as a whole, which would let an encoded "/" route.
 	path := string(rc.Request.URI().PathOriginal())
-	r.cors(rc)
-
 	label := "unmatched"
-	c := &Ctx{RC: rc, ctx: logging.WithRequestID(r.base, rid), Log: r.log}
+	c := &Ctx{RC: rc, ctx: logging.WithRequestID(r.base, rid), Log: r.log, origin: r.cors(rc)}
 	err := func() (err error) {
 		// fasthttp does not recover: one handler bug must not end the
 		// process and every request in it.
@@ -248,19 +246,24 @@ func (r *Router) authenticate(c *Ctx) error {
 	}
 }
 
-// cors adds the allow-list headers for an allowed browser origin.
-func (r *Router) cors(rc *fasthttp.RequestCtx) {
+// cors adds the allow-list headers for an allowed browser origin and
+// returns that origin ("" for none or a foreign one). Credentialed requests
+// (the refresh cookie) are granted to allowed origins only, always with the
+// exact origin echoed, never "*".
+func (r *Router) cors(rc *fasthttp.RequestCtx) string {
 	o := string(rc.Request.Header.Peek("Origin"))
 	if o == "" {
-		return
+		return ""
 	}
 	rc.Response.Header.Add("Vary", "Origin")
 	if !r.origins[o] {
-		return
+		return ""
 	}
 	h := &rc.Response.Header
 	h.Set("Access-Control-Allow-Origin", o)
+	h.Set("Access-Control-Allow-Credentials", "true")
 	h.Set("Access-Control-Expose-Headers", "Authorization, Retry-After, X-Request-Id, Location")
+	return o
 }
 
 func (r *Router) preflight(rc *fasthttp.RequestCtx, allow []string) error {

@@ -217,11 +217,13 @@ func TestCORS(t *testing.T) {
 	require.Equal(t, "http://app.test", r.header.Get("Access-Control-Allow-Origin"))
 	require.Contains(t, r.header.Get("Access-Control-Expose-Headers"), "Authorization")
 	require.Contains(t, r.header.Get("Access-Control-Expose-Headers"), "Retry-After")
+	require.Equal(t, "true", r.header.Get("Access-Control-Allow-Credentials"), "the refresh cookie travels")
 	require.Equal(t, "Origin", r.header.Get("Vary"))
 
 	r = b.do("GET", "/open", nil, map[string]string{"Origin": "http://evil.test"})
 	require.Equal(t, 200, r.status, "CORS is the browser's to enforce")
 	require.Empty(t, r.header.Get("Access-Control-Allow-Origin"))
+	require.Empty(t, r.header.Get("Access-Control-Allow-Credentials"))
 	require.Equal(t, "Origin", r.header.Get("Vary"))
 
 	// Errors carry the CORS headers too, or a browser hides them.
@@ -235,6 +237,7 @@ func TestCORS(t *testing.T) {
 	require.Equal(t, 204, r.status, "a preflight needs no token: %s", r.body)
 	require.Equal(t, "http://app.test", r.header.Get("Access-Control-Allow-Origin"))
 	require.Equal(t, "GET, DELETE, OPTIONS", r.header.Get("Access-Control-Allow-Methods"))
+	require.Equal(t, "true", r.header.Get("Access-Control-Allow-Credentials"))
 	require.Contains(t, r.header.Get("Access-Control-Allow-Headers"), "Authorization")
 	require.Contains(t, r.header.Get("Access-Control-Allow-Headers"), "Content-Type")
 	require.NotEmpty(t, r.header.Get("Access-Control-Max-Age"))

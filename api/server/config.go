@@ -48,6 +48,7 @@ type MessagingConfig struct {
 // AuthConfig holds the limits and lifetimes of authentication.
 type AuthConfig struct {
 	RefreshTokenTTL       time.Duration // REFRESH_TOKEN_TTL
+	RefreshReuseGrace     time.Duration // REFRESH_REUSE_GRACE
 	TokenCacheSize        int           // TOKEN_CACHE_SIZE
 	HashConcurrency       int           // PASSWORD_HASH_CONCURRENCY
 	Argon2Memory          int           // ARGON2_MEMORY_KIB
@@ -68,6 +69,7 @@ func LoadConfig(e *config.Env) (Config, error) {
 		ShutdownTimeout: e.Duration("SHUTDOWN_TIMEOUT", 10*time.Second, time.Second, 10*time.Minute),
 		Auth: AuthConfig{
 			RefreshTokenTTL:       e.Duration("REFRESH_TOKEN_TTL", 30*24*time.Hour, time.Minute, 365*24*time.Hour),
+			RefreshReuseGrace:     e.Duration("REFRESH_REUSE_GRACE", 10*time.Second, 0, time.Minute),
 			TokenCacheSize:        e.Int("TOKEN_CACHE_SIZE", 100_000, 0, 10_000_000),
 			HashConcurrency:       e.Int("PASSWORD_HASH_CONCURRENCY", 2, 1, 256),
 			Argon2Memory:          e.Int("ARGON2_MEMORY_KIB", 64*1024, 8*1024, 1024*1024),

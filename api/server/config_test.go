@@ -30,6 +30,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 		"API_ADDR":                  "0.0.0.0:9000",
 		"ACCESS_TOKEN_TTL":          "5m",
 		"REFRESH_TOKEN_TTL":         "48h",
+		"REFRESH_REUSE_GRACE":       "5s",
 		"RATE_LOGIN_PER_ACCOUNT":    "3",
 		"RATE_LOGIN_PER_ADDR":       "30",
 		"RATE_REGISTER_PER_ADDR":    "4",
@@ -42,7 +43,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 	require.Equal(t, "0.0.0.0:9000", c.Addr)
 	require.Equal(t, 5*time.Minute, c.AccessTokenTTL)
 	require.Equal(t, AuthConfig{
-		RefreshTokenTTL: 48 * time.Hour, TokenCacheSize: 0, HashConcurrency: 8, Argon2Memory: 16384, Argon2Time: 2,
+		RefreshTokenTTL: 48 * time.Hour, RefreshReuseGrace: 5 * time.Second, TokenCacheSize: 0, HashConcurrency: 8, Argon2Memory: 16384, Argon2Time: 2,
 		LoginPerAccountPerMin: 3, LoginPerAddrPerMin: 30, RegisterPerAddrPerMin: 4,
 	}, c.Auth)
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/chatterly/chatterly/api/apitest"
-	"github.com/chatterly/chatterly/api/conversation/convtest"
+	"github.com/chatterly/chatterly/api/convtest"
 	"github.com/chatterly/chatterly/api/pgtest"
 	"github.com/chatterly/chatterly/shared/redistest"
 	"github.com/chatterly/chatterly/shared/tcpproxy"

@@ -95,9 +95,10 @@ func buildServices(d *Deps) (*services, error) {
 			LoginPerAddr:    a.LoginPerAddrPerMin,
 			RegisterPerAddr: a.RegisterPerAddrPerMin,
 		},
-		RefreshTTL: a.RefreshTokenTTL,
-		Now:        now,
-		Log:        d.Log,
+		Redis: d.Redis, Keys: d.Keys,
+		RefreshTTL: a.RefreshTokenTTL, ReuseGrace: a.RefreshReuseGrace,
+		Now: now,
+		Log: d.Log,
 	})
 	s.calls = call.New(call.Deps{
 		DB: d.DB, IDs: d.IDs, Outbox: env.Outbox, Publisher: pub,

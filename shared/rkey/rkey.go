@@ -8,6 +8,7 @@
 package rkey
 
 import (
+	"encoding/hex"
 	"hash/fnv"
 	"strconv"
 
@@ -76,6 +77,12 @@ func (s Space) PublishedSeq(c id.ID) string {
 // PendingSeq is the hash of parked, not yet appended events (seq -> entry).
 func (s Space) PendingSeq(c id.ID) string {
 	return s.Prefix + "pubpending:" + tag(s.ShardOf(ConversationTopic(c))) + ":" + c.String()
+}
+
+// RefreshGrace holds, for the reuse grace after a rotation, the successor
+// of the refresh token whose SHA-256 is hash, sealed with that token.
+func (s Space) RefreshGrace(hash []byte) string {
+	return s.Prefix + "refresh:grace:" + hex.EncodeToString(hash)
 }
 
 // Denied marks a revoked session (sid) until its last access token expires.
