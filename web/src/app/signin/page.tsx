@@ -1,0 +1,10 @@
+"use client";
+import { SignInForm, SignedOutOnly } from "@/components/AuthForms";
+
+export default function Page() {
+  return (
+    <SignedOutOnly>
+      <SignInForm />
+    </SignedOutOnly>
+  );
+}

@@ -1,0 +1,39 @@
+"use client";
+import { useEffect } from "react";
+import { useStore } from "zustand";
+import type { ID } from "@/lib/types";
+import { conversationStore } from "@/state/stores";
+
+/** The conversation's members and their roles. */
+export function MembersPanel({ conversationId, onClose }: { conversationId: ID; onClose: () => void }) {
+  const members = useStore(conversationStore, (s) => s.members[conversationId]);
+  const users = useStore(conversationStore, (s) => s.users);
+  useEffect(() => {
+    void conversationStore.getState().loadMembers(conversationId);
+  }, [conversationId]);
+  return (
+    <aside role="complementary" aria-label="Members" className="fixed inset-0 z-20 flex flex-col border-l border-slate-200 bg-white md:static md:z-auto md:w-72">
+      <header className="flex items-center justify-between border-b border-slate-200 px-4 py-2">
+        <h2 className="font-semibold">Members{members ? ` (${members.length})` : ""}</h2>
+        <button type="button" aria-label="Close members" onClick={onClose} className="rounded px-2 hover:bg-slate-100">
+          ×
+        </button>
+      </header>
+      <ul className="min-h-0 flex-1 overflow-y-auto p-2">
+        {!members && <li className="text-sm text-slate-500">Loading…</li>}
+        {members?.map((m) => {
+          const u = m.user ?? users[m.user_id];
+          return (
+            <li key={m.user_id} className="flex items-center gap-2 px-2 py-1 text-sm">
+              <span className="min-w-0 flex-1 truncate">
+                {u ? u.display_name || u.username : m.user_id}
+                {u && <span className="text-slate-500"> @{u.username}</span>}
+              </span>
+              <span className="rounded bg-slate-100 px-1.5 text-xs text-slate-600">{m.role}</span>
+            </li>
+          );
+        })}
+      </ul>
+    </aside>
+  );
+}

@@ -1,0 +1,135 @@
+// Resource shapes of the api (api/openapi.yaml) and the cable envelopes
+// (PROTOCOL.md). 64-bit ids are strings everywhere.
+
+export type ID = string;
+
+export interface User {
+  id: ID;
+  username: string;
+  display_name: string;
+  email?: string;
+  created_at: string;
+}
+
+export interface Session {
+  user: User;
+  token: string;
+  refresh_token?: string;
+  expires_at: string;
+}
+
+export type Kind = "channel" | "group" | "dm";
+export type Role = "owner" | "admin" | "member";
+
+export interface Reaction {
+  emoji: string;
+  count: number;
+  me?: boolean;
+}
+
+/** A message or, when deleted_at is set, its tombstone (body null, no author). */
+export interface Message {
+  id: ID;
+  conversation_id: ID;
+  user_id?: ID;
+  parent_id: ID | null;
+  body: string | null;
+  reply_count: number;
+  last_reply_at: string | null;
+  created_at: string;
+  edited_at?: string | null;
+  deleted_at: string | null;
+  reactions: Reaction[];
+  client_msg_id?: string;
+}
+
+export interface Conversation {
+  id: ID;
+  kind: Kind;
+  name: string | null;
+  topic: string;
+  created_by: ID;
+  created_at: string;
+  updated_at: string;
+  member_count: number;
+  dm_user_ids?: ID[];
+  role?: Role;
+  last_read_message_id?: ID | null;
+  unread_count?: number;
+  last_activity_at?: string;
+  last_message?: Message | null;
+  last_seq?: number;
+}
+
+export interface ChannelListing extends Conversation {
+  is_member: boolean;
+}
+
+export interface Member {
+  user_id: ID;
+  role: Role;
+  joined_at?: string;
+  user?: User;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export type CallStatus = "calling" | "ringing" | "active" | "ended" | "declined" | "missed";
+export type Media = "audio" | "video";
+
+export interface Call {
+  id: ID;
+  conversation_id: ID;
+  caller_id: ID;
+  callee_id: ID;
+  media: Media;
+  status: CallStatus;
+  created_at: string;
+  ringing_at?: string | null;
+  accepted_at?: string | null;
+  declined_at?: string | null;
+  missed_at?: string | null;
+  ended_at?: string | null;
+  ended_by?: ID | null;
+}
+
+export interface ReactionChange {
+  message_id: ID;
+  emoji: string;
+  user_id: ID;
+  count: number;
+}
+
+export interface ReadState {
+  conversation_id: ID;
+  last_read_message_id: ID;
+  unread_count: number;
+}
+
+/** One cable event. seq is set on a conversation log's events only. */
+export interface Envelope<D = unknown> {
+  type: string;
+  conversation_id?: ID;
+  seq?: number;
+  at: string;
+  data: D;
+}
+
+export interface Signal {
+  call_id: ID;
+  from: ID;
+  kind: "offer" | "answer" | "ice";
+  payload: unknown;
+}
+
+export interface Problem {
+  type?: string;
+  title?: string;
+  status: number;
+  code: string;
+  detail: string;
+  field?: string;
+}
