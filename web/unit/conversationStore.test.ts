@@ -164,3 +164,21 @@ test("typing is never shown to the typist and expires", async () => {
   s().expireTyping(Date.now() + 10000);
   expect(Object.keys(s().typing[id]!)).toEqual([]);
 });
+
+test("opening a conversation while its subscription's catch-up runs still loads its messages and live events", async () => {
+  const srv = new FakeServer();
+  srv.post("2", "old");
+  const store = createConversationStore(srv.api());
+  const s = () => store.getState();
+  s().reset("me");
+  store.setState({ conversations: { [srv.conv.id]: { ...srv.conv } }, listLoaded: true });
+  const id = srv.conv.id;
+  const sub = s().catchUp(id); // the subscription confirmed first: summary-only baseline
+  const open = s().open(id);
+  await Promise.all([sub, open]);
+  s().receive(srv.post("2", "live"));
+  await s().catchUp(id);
+  const tl = s().timelines[id]!;
+  expect(tl.loaded).toBe(true);
+  expect(tl.ids.map((i) => tl.byId[i]!.body)).toEqual(["old", "live"]);
+});

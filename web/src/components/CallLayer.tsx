@@ -1,4 +1,5 @@
 "use client";
+import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
 import { useStore } from "zustand";
 import { callStreams, onStreams, useCall } from "@/hooks/useCall";
@@ -7,6 +8,7 @@ import { conversationStore } from "@/state/stores";
 /** The call on screen: incoming alert, ringing status, active call with video. */
 export function CallLayer() {
   const call = useCall();
+  const router = useRouter();
   const users = useStore(conversationStore, (s) => s.users);
   const peer = call.peer ? users[call.peer] : undefined;
   const peerName = peer ? peer.display_name || peer.username : "Someone";
@@ -24,7 +26,10 @@ export function CallLayer() {
             {peerName} is calling you ({call.call?.media === "video" ? "video" : "voice"}).
           </p>
           <div className="flex justify-center gap-3">
-            <button type="button" autoFocus onClick={() => void call.accept()} className="rounded bg-green-600 px-4 py-2 font-medium text-white">Accept</button>
+            <button type="button" autoFocus onClick={() => {
+                if (call.call) router.push(`/c/${call.call.conversation_id}`);
+                void call.accept();
+              }} className="rounded bg-green-600 px-4 py-2 font-medium text-white">Accept</button>
             <button type="button" onClick={() => void call.decline()} className="rounded bg-red-600 px-4 py-2 font-medium text-white">Decline</button>
           </div>
         </div>

@@ -176,10 +176,15 @@ async function accept() {
   const c = st.call;
   if (!c || st.phase !== "incoming") return;
   st.setPhase("connecting");
+  // Answer at once (the ring timeout runs), and start the media meanwhile:
+  // prepare() registers the call synchronously, so an offer or candidates
+  // that arrive before the peer connection exists are kept for it.
+  const media = prepare(c.id, st.peer!, c.media);
+  media.catch(() => undefined);
   try {
-    const l = await prepare(c.id, st.peer!, c.media);
     const updated = await api.acceptCall(c.id);
     callStore.getState().apply(updated, me());
+    const l = await media;
     if (l.pendingOffer) await answer(l, l.pendingOffer);
   } catch (err) {
     teardown();

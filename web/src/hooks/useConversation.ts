@@ -84,7 +84,22 @@ export function useConversation(id: ID | null) {
     [typingMap, users, me],
   );
 
-  const st = conversationStore.getState();
+  const actions = useMemo(() => {
+    const st = conversationStore.getState();
+    return {
+      send: (body: string, parentId?: ID) => (id ? st.send(id, body, parentId ?? null) : Promise.resolve()),
+      retry: (clientMsgId: string, parentId?: ID | null) => (id ? st.retry(id, clientMsgId, parentId ?? null) : Promise.resolve()),
+      loadOlder: () => (id ? st.loadOlder(id) : Promise.resolve()),
+      markRead: () => (id ? st.markRead(id) : Promise.resolve()),
+      react: (messageId: ID, emoji: string) => (id ? st.react(id, messageId, emoji) : Promise.resolve()),
+      edit: st.edit,
+      remove: st.remove,
+      openThread: st.openThread,
+      loadMembers: () => (id ? st.loadMembers(id) : Promise.resolve()),
+      leave: () => (id ? st.leave(id) : Promise.resolve(null)),
+    };
+  }, [id]);
+
   return {
     conversation,
     timeline,
@@ -94,15 +109,6 @@ export function useConversation(id: ID | null) {
     title: conversation ? conversationTitle(conversation, users, me) : "",
     typingNames,
     sendTyping,
-    send: (body: string, parentId?: ID) => (id ? st.send(id, body, parentId ?? null) : Promise.resolve()),
-    retry: (clientMsgId: string, parentId?: ID | null) => (id ? st.retry(id, clientMsgId, parentId ?? null) : Promise.resolve()),
-    loadOlder: () => (id ? st.loadOlder(id) : Promise.resolve()),
-    markRead: () => (id ? st.markRead(id) : Promise.resolve()),
-    react: (messageId: ID, emoji: string) => (id ? st.react(id, messageId, emoji) : Promise.resolve()),
-    edit: st.edit,
-    remove: st.remove,
-    openThread: st.openThread,
-    loadMembers: () => (id ? st.loadMembers(id) : Promise.resolve()),
-    leave: () => (id ? st.leave(id) : Promise.resolve(null)),
+    ...actions,
   };
 }

@@ -90,6 +90,8 @@ interface SyncState {
   lastSeq: number | null;
   syncing: boolean;
   again: boolean;
+  /** A new baseline is wanted (reload, 410) before the log is read again. */
+  rebase: boolean;
   running: Promise<void> | null;
   /** Live events that arrived during a fill or past a gap, applied in seq order after it. */
   buffer: Envelope[];
@@ -133,7 +135,7 @@ export function createConversationStore(api: ConversationApi) {
   const marking = new Map<ID, ID>();
   const syncOf = (id: ID): SyncState => {
     let s = sync.get(id);
-    if (!s) sync.set(id, (s = { lastSeq: null, syncing: false, again: false, running: null, buffer: [] }));
+    if (!s) sync.set(id, (s = { lastSeq: null, syncing: false, again: false, rebase: false, running: null, buffer: [] }));
     return s;
   };
 
@@ -332,7 +334,10 @@ export function createConversationStore(api: ConversationApi) {
         try {
           for (let round = 0; round < 50; round++) {
             st.again = false;
-            if (st.lastSeq === null) await baseline(id, st);
+            if (st.rebase || st.lastSeq === null) {
+              st.rebase = false;
+              await baseline(id, st);
+            }
             try {
               for (;;) {
                 const page = await api.replayEvents(id, st.lastSeq!);
@@ -341,7 +346,7 @@ export function createConversationStore(api: ConversationApi) {
               }
             } catch (err) {
               if (api.problemOf(err)?.status !== 410) throw err;
-              st.lastSeq = null; // resync_required: reload from the REST resources
+              st.rebase = true; // resync_required: reload from the REST resources
               continue;
             }
             if (!drain(st) && !st.again) return;
@@ -432,7 +437,7 @@ export function createConversationStore(api: ConversationApi) {
 
       async reload(id) {
         // fill() takes a new baseline first; a running fill does so on its next round.
-        syncOf(id).lastSeq = null;
+        syncOf(id).rebase = true;
         await fill(id);
       },
 
