@@ -83,7 +83,7 @@ wait_apps() {
   while [ ${#apps[@]} -gt 0 ]; do
     p= st=0
     wait -n -p p "$timer" "${apps[@]}" 2>/dev/null || st=$?
-    [ -n "$p" ] || continue # a signal interrupted wait
+    [ -n "${p:-}" ] || continue # a signal interrupted wait (wait unsets p)
     [ "$p" != "$timer" ] || break
     log "${name_of[$p]} exited with $(describe "$st")"
     apps=($(without "$p" "${apps[@]}"))
@@ -194,7 +194,7 @@ log "running; Ctrl-C stops everything"
 # Any process ending unasked takes the whole stack down (README explains why).
 set +e
 done_pid=
-while [ -z "$done_pid" ]; do
+while [ -z "${done_pid:-}" ]; do
   wait -n -p done_pid "${apps[@]}" "${svcs[@]}"
   code=$?
 done
