@@ -47,6 +47,10 @@ func TestRun(t *testing.T) {
 				s.out.forbid(t, "npm ci")
 			}
 			require.NoError(t, syscall.Kill(-s.pgid, c.sig))
+			// make relays SIGTERM to its child: run.sh gets a second
+			// signal while it stops, which must change nothing.
+			s.out.wait(t, "[stack] stopping: draining", time.Minute)
+			require.NoError(t, syscall.Kill(s.pgid, syscall.SIGTERM))
 			s.waitExit(t)
 			require.Equal(t, 0, s.status(), "run.sh's exit status after the documented stop")
 			s.out.require(t, "[stack] got SIG"+c.name)
