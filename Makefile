@@ -14,8 +14,11 @@ all: build
 build:
 	$(GO) build $(GO_BUILD_FLAGS) -o $(BIN)/ $(addprefix ./,$(wildcard */cmd/*))
 
+# exec: run.sh replaces make's shell, so it is make's own child, which make
+# waits for when the stop signal reaches it too (a shell in between dies of
+# SIGTERM at once and make returns while the stack is still draining).
 run: build
-	@BIN=$(BIN) bash deploy/local/run.sh
+	@BIN='$(BIN)' exec bash deploy/local/run.sh
 
 test:
 	@bash deploy/local/test.sh

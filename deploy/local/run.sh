@@ -9,8 +9,9 @@
 # and web server start draining, Postgres begins its shutdown (SIGTERM: smart,
 # it waits for the drained processes to disconnect; SIGINT: fast) and Redis
 # saves and exits. This script then also sends SIGTERM to the application
-# processes, waits for each, asks Postgres for its fast shutdown, waits for
-# Postgres and Redis, and exits once every log line has been printed.
+# processes still running after a short grace, waits for each, asks Postgres
+# for its fast shutdown, waits for Postgres and Redis, and exits once every
+# log line has been printed.
 #
 # The log prefixers ignore SIGINT and SIGTERM and end at end of input, that
 # is when the process (and every child of it) whose output they carry has
@@ -24,6 +25,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$CHECKOUT"
 
 BIN=${BIN:-bin}
+STOP_GRACE=2 # seconds; see stop_all
 declare -A name_of=() # pid → process name, for every process started below
 apps=()               # api, edge, worker, web: stopped first
 svcs=()               # postgres and redis: stopped last
@@ -57,6 +59,12 @@ without() {
   for p in "$@"; do [ "$p" = "$drop" ] || echo "$p"; done
 }
 
+# names PID...: their process names.
+names() {
+  local p
+  for p in "$@"; do printf '%s ' "${name_of[$p]}"; done
+}
+
 # signal_tree SIG PID: sends SIG to PID and every descendant of it, children
 # first, so a wrapper that does not pass signals on (a shell running a
 # compound command) cannot orphan the process doing the work.
@@ -66,12 +74,41 @@ signal_tree() {
   kill "-$1" "$2" 2>/dev/null || true
 }
 
+# wait_apps SECONDS: waits up to SECONDS for the application processes to
+# exit by themselves, reaping those that do.
+wait_apps() {
+  local timer p st
+  sleep "$1" &
+  timer=$!
+  while [ ${#apps[@]} -gt 0 ]; do
+    p= st=0
+    wait -n -p p "$timer" "${apps[@]}" 2>/dev/null || st=$?
+    [ -n "${p:-}" ] || continue # a signal interrupted wait (wait unsets p)
+    [ "$p" != "$timer" ] || break
+    log "${name_of[$p]} exited with $(describe "$st")"
+    apps=($(without "$p" "${apps[@]}"))
+  done
+  kill "$timer" 2>/dev/null || true
+  wait "$timer" 2>/dev/null || true
+}
+
+# stop_all GRACE: stops everything this script started. After the
+# documented stop (a signal to the whole process group) every application
+# process has the signal already, and a second one is for some a "stop
+# now" (the web server's); so they get GRACE seconds to exit by themselves
+# before SIGTERM from here (which is what a stop that reached this script
+# alone, or a process dying, relies on). The Go processes take a repeated
+# signal as the same stop.
 stop_all() {
   [ "$stopping" -eq 1 ] && return 0
   stopping=1
-  local p
+  local grace=${1:-0} p
   if [ ${#apps[@]} -gt 0 ]; then
-    log "stopping: draining$(for p in "${apps[@]}"; do printf ' %s' "${name_of[$p]}"; done)"
+    log "stopping: draining $(names "${apps[@]}")"
+    [ "$grace" = 0 ] || wait_apps "$grace"
+  fi
+  if [ ${#apps[@]} -gt 0 ]; then
+    log "sending SIGTERM to $(names "${apps[@]}")"
     for p in "${apps[@]}"; do signal_tree TERM "$p"; done
     for p in "${apps[@]}"; do reap "$p"; done
   fi
@@ -86,7 +123,7 @@ stop_all() {
 on_signal() {
   [ "$stopping" -eq 1 ] && return 0 # a second signal (make relays SIGTERM) while stopping
   log "got SIG$1"
-  stop_all
+  stop_all "$STOP_GRACE"
   exit 0
 }
 trap 'on_signal INT' INT
@@ -157,7 +194,7 @@ log "running; Ctrl-C stops everything"
 # Any process ending unasked takes the whole stack down (README explains why).
 set +e
 done_pid=
-while [ -z "$done_pid" ]; do
+while [ -z "${done_pid:-}" ]; do
   wait -n -p done_pid "${apps[@]}" "${svcs[@]}"
   code=$?
 done
