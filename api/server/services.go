@@ -106,6 +106,8 @@ func buildServices(d *Deps) (*services, error) {
 		Jobs:        jobs,
 		RingTimeout: d.Cfg.Calls.RingTimeout,
 		ICE:         d.Cfg.Calls.ICE,
+		Limiter:     limiter,
+		Limits:      d.Cfg.Calls.Limits,
 		Now:         now,
 		Log:         d.Log.With("component", "calls"),
 	})
