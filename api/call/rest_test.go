@@ -3,8 +3,8 @@ package call_test
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 

@@ -81,7 +81,7 @@ func buildServices(d *Deps) (*services, error) {
 	s := &services{publisher: pub}
 	s.messages = message.New(env)
 	s.conversations = conversation.New(env, s.messages)
-	s.reactions = reaction.New(env, s.messages)
+	s.reactions = reaction.New(env, s.messages, reaction.Caps{PerMessage: c.ReactionsPerMessage, PerUser: c.ReactionsPerUser})
 	s.readState = readstate.New(env, s.messages)
 	s.users = user.NewDirectory(d.Replica, limiter, limits.UserSearch)
 
