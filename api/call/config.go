@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatterly/chatterly/api/ratelimit"
 	"github.com/chatterly/chatterly/shared/config"
 )
 
@@ -13,6 +14,28 @@ type Config struct {
 	RingTimeout time.Duration
 	// ICE is what GET /calls/ice-servers hands out.
 	ICE ICEConfig
+	// Limits are the call-attempt rate limits (RATE_CALLS,
+	// RATE_CALLS_PER_CALLEE).
+	Limits Limits
+}
+
+// Limits bound how often one user may place calls: a call rings the
+// callee's every device and makes them busy for everyone else until it is
+// answered or missed, so an unbounded caller could keep anyone busy.
+type Limits struct {
+	// PerCaller counts every call attempt of one caller.
+	PerCaller ratelimit.Rule
+	// PerPair counts the attempts of one caller to one callee.
+	PerPair ratelimit.Rule
+}
+
+// DefaultLimits let a person redial a few times: 10 calls a minute, 5 of
+// them to the same person.
+func DefaultLimits() Limits {
+	return Limits{
+		PerCaller: ratelimit.Rule{Name: "calls", Max: 10, Window: time.Minute},
+		PerPair:   ratelimit.Rule{Name: "calls_pair", Max: 5, Window: time.Minute},
+	}
 }
 
 // DefaultRingTimeout is how long a phone rings before it gives up, roughly;
@@ -33,6 +56,7 @@ func LoadRingTimeout(e *config.Env) time.Duration {
 func LoadConfig(e *config.Env) Config {
 	c := Config{
 		RingTimeout: LoadRingTimeout(e),
+		Limits:      DefaultLimits(),
 		ICE: ICEConfig{
 			STUN:          e.List("STUN_URLS", nil),
 			TURN:          e.List("TURN_URLS", nil),
@@ -40,6 +64,8 @@ func LoadConfig(e *config.Env) Config {
 			CredentialTTL: e.Duration("TURN_CREDENTIAL_TTL", 12*time.Hour, time.Minute, 7*24*time.Hour),
 		},
 	}
+	c.Limits.PerCaller.Max = e.Int("RATE_CALLS", c.Limits.PerCaller.Max, 1, 1_000_000)
+	c.Limits.PerPair.Max = e.Int("RATE_CALLS_PER_CALLEE", c.Limits.PerPair.Max, 1, 1_000_000)
 	for _, u := range c.ICE.STUN {
 		e.Check(strings.HasPrefix(u, "stun:") || strings.HasPrefix(u, "stuns:"), "STUN_URLS", u, "want stun: or stuns: URLs")
 	}

@@ -18,7 +18,9 @@ type NewCall struct {
 	Media          Media
 }
 
-// Create starts a call from caller. It finds or creates the DM when given
+// Create starts a call from caller. Every attempt is counted against the
+// caller's limits first (per caller, then per caller and callee, once the
+// callee is known), before anything is written. It finds or creates the DM when given
 // a callee, refuses with busy when either user is in a live call, and in
 // one transaction inserts the call in calling, records call.incoming in
 // the DM's log and enqueues the missed-call job for the ring timeout: the
@@ -26,6 +28,9 @@ type NewCall struct {
 func (s *Service) Create(ctx context.Context, caller id.ID, req NewCall) (Call, error) {
 	if req.Media != Audio && req.Media != Video {
 		return Call{}, fault.Invalid("media", `media must be "audio" or "video"`)
+	}
+	if err := s.Limiter.Allow(ctx, s.Limits.PerCaller, caller.String()); err != nil {
+		return Call{}, err
 	}
 	conv, callee, err := s.target(ctx, caller, req)
 	if err != nil {
@@ -73,6 +78,13 @@ func (s *Service) Create(ctx context.Context, caller id.ID, req NewCall) (Call, 
 	return c, nil
 }
 
+// allowPair counts a call attempt from caller to callee. Like the
+// per-caller limit it is spent before anything is written (the DM a first
+// call makes included), so a refused attempt leaves no trace.
+func (s *Service) allowPair(ctx context.Context, caller, callee id.ID) error {
+	return s.Limiter.Allow(ctx, s.Limits.PerPair, caller.String()+">"+callee.String())
+}
+
 // target resolves the DM and the callee of req.
 func (s *Service) target(ctx context.Context, caller id.ID, req NewCall) (conv, callee id.ID, err error) {
 	switch {
@@ -88,6 +100,9 @@ func (s *Service) target(ctx context.Context, caller id.ID, req NewCall) (conv, 
 		}
 		if !ok {
 			return 0, 0, &fault.Error{Code: fault.NotFound, Field: "callee_id", Message: "no such user"}
+		}
+		if err := s.allowPair(ctx, caller, req.CalleeID); err != nil {
+			return 0, 0, err
 		}
 		conv, err := s.DMs.FindOrCreateDM(ctx, caller, req.CalleeID)
 		if err != nil {
@@ -120,7 +135,7 @@ func (s *Service) target(ctx context.Context, caller id.ID, req NewCall) (conv, 
 				callee = m
 			}
 		}
-		return req.ConversationID, callee, nil
+		return req.ConversationID, callee, s.allowPair(ctx, caller, callee)
 	default:
 		return 0, 0, fault.Invalid("callee_id", "give callee_id or conversation_id")
 	}

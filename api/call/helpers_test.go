@@ -13,6 +13,7 @@ import (
 	"github.com/chatterly/chatterly/api/eventlog"
 	"github.com/chatterly/chatterly/api/fault"
 	"github.com/chatterly/chatterly/api/pgtest"
+	"github.com/chatterly/chatterly/api/ratelimit"
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/redistest"
@@ -61,6 +62,11 @@ func setup(t *testing.T, ringTimeout time.Duration) *bundle {
 		DB: b.db, IDs: b.ids, Outbox: eventlog.NewOutbox(b.ids, b.now), Publisher: pub,
 		Effects: NewEffects(b.rdb, b.keys, event.NewAppender(b.rdb, b.keys, 10_000), b.db, b.now),
 		Jobs:    jobs, RingTimeout: ringTimeout, Now: b.now, Log: log,
+		// These tests make calls as fast as they can; the limits have
+		// their own test over REST.
+		Limiter: ratelimit.New(b.rdb, b.keys),
+		Limits: Limits{PerCaller: ratelimit.Rule{Name: "calls", Max: 1 << 30, Window: time.Minute},
+			PerPair: ratelimit.Rule{Name: "calls_pair", Max: 1 << 30, Window: time.Minute}},
 	})
 	return b
 }

@@ -1,8 +1,10 @@
 package call_test
 
 import (
+	"context"
 	"net/http"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -119,6 +121,51 @@ func TestBusyAndBadRequests(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, r.Status)
 	require.Equal(t, http.StatusUnauthorized, s.Do("POST", "/calls", "", map[string]any{}).Status)
 	require.Equal(t, http.StatusNotFound, s.Do("GET", "/calls/nope", carl.Token, nil).Status)
+}
+
+// POST /calls is limited per caller and per caller→callee pair, before
+// anything is written: a refused attempt makes no call (and no DM), so
+// one account cannot keep another busy by calling it again and again.
+func TestCallsAreRateLimited(t *testing.T) {
+	t.Parallel()
+	s := apitest.Start(t, map[string]string{"RATE_CALLS": "5", "RATE_CALLS_PER_CALLEE": "2"})
+	ann, bob, carl, dan := convtest.NewUser(t, s, "ann"), convtest.NewUser(t, s, "bob"),
+		convtest.NewUser(t, s, "carl"), convtest.NewUser(t, s, "dan")
+	callAndEnd := func(from, to convtest.User) call.JSON {
+		t.Helper()
+		c := callOf(t, post(s, from, "/calls", map[string]any{"callee_id": to.ID.String(), "media": "audio"}), http.StatusCreated)
+		return callOf(t, post(s, from, "/calls/"+c.ID.String()+"/end", nil), http.StatusOK)
+	}
+	refused := func(from convtest.User, body map[string]any, why string) {
+		t.Helper()
+		r := post(s, from, "/calls", body)
+		require.Equal(t, http.StatusTooManyRequests, r.Status, "%s: %s", why, r.Body)
+		require.Equal(t, "rate_limited", r.Code())
+		secs, err := strconv.Atoi(r.Header.Get("Retry-After"))
+		require.NoError(t, err, "Retry-After: %q", r.Header.Get("Retry-After"))
+		require.True(t, secs >= 1 && secs <= 60, "Retry-After %d", secs)
+	}
+	calls := func() int {
+		var n int
+		require.NoError(t, s.Deps.DB.QueryRow(context.Background(), `SELECT count(*) FROM call_sessions`).Scan(&n))
+		return n
+	}
+
+	dm := callAndEnd(ann, bob).ConversationID
+	callAndEnd(ann, bob)
+	refused(ann, map[string]any{"callee_id": bob.ID.String(), "media": "audio"}, "a third call to bob")
+	refused(ann, map[string]any{"conversation_id": dm.String(), "media": "audio"}, "a third call to bob, through the DM")
+	callAndEnd(ann, carl)
+	refused(ann, map[string]any{"callee_id": dan.ID.String(), "media": "audio"}, "ann's sixth attempt, to anyone")
+	require.Equal(t, 3, calls(), "refused attempts make no call")
+	var dms int
+	require.NoError(t, s.Deps.DB.QueryRow(context.Background(),
+		`SELECT count(*) FROM memberships WHERE user_id = $1`, int64(dan.ID)).Scan(&dms))
+	require.Zero(t, dms, "nor a DM with the callee")
+
+	// Others are not held back by ann's limits: bob calls ann back.
+	callAndEnd(bob, ann)
+	callAndEnd(carl, bob)
 }
 
 func TestCallHistoryIsKeysetPaged(t *testing.T) {

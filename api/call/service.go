@@ -9,6 +9,7 @@ import (
 
 	"github.com/chatterly/chatterly/api/eventlog"
 	"github.com/chatterly/chatterly/api/fault"
+	"github.com/chatterly/chatterly/api/ratelimit"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -46,8 +47,11 @@ type Deps struct {
 	// missed (CALL_RING_TIMEOUT).
 	RingTimeout time.Duration
 	ICE         ICEConfig
-	Now         func() time.Time
-	Log         *slog.Logger
+	// Limiter counts call attempts against Limits (the worker leaves it nil).
+	Limiter *ratelimit.Limiter
+	Limits  Limits
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 // Service runs the call lifecycle.

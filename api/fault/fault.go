@@ -29,6 +29,7 @@ const (
 	AlreadyExists        Code = "already_exists"
 	Busy                 Code = "busy"
 	InvalidTransition    Code = "invalid_transition"
+	TooManyReactions     Code = "too_many_reactions" // a message's or a user's reaction cap
 	RefreshReused        Code = "refresh_token_reused"
 	ResyncRequired       Code = "resync_required"
 	RateLimited          Code = "rate_limited"

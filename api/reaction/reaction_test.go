@@ -1,8 +1,11 @@
 package reaction_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/chatterly/chatterly/api/apitest"
@@ -78,4 +81,72 @@ func TestReactions(t *testing.T) {
 	cm := convtest.Send(t, s, ann, ch.ID, "public")
 	r = s.Do("POST", "/messages/"+cm.ID.String()+"/reactions", eve.Token, map[string]any{"emoji": "👍"})
 	require.Equal(t, http.StatusForbidden, r.Status, "a channel's outsiders see but do not react")
+}
+
+// A message carries at most REACTIONS_PER_MESSAGE distinct emoji and a
+// user at most REACTIONS_PER_USER_PER_MESSAGE reactions on one message;
+// past them an add is 409 too_many_reactions, while adding an emoji that
+// is already there, or again, still works. The caps hold when adds race.
+func TestReactionCaps(t *testing.T) {
+	t.Parallel()
+	s := apitest.Start(t, map[string]string{"REACTIONS_PER_MESSAGE": "3", "REACTIONS_PER_USER_PER_MESSAGE": "2"})
+	ann, bob, carl := convtest.NewUser(t, s, "ann"), convtest.NewUser(t, s, "bob"), convtest.NewUser(t, s, "carl")
+	racers := make([]convtest.User, 8)
+	for i := range racers {
+		racers[i] = convtest.NewUser(t, s, "racer")
+	}
+	g := convtest.Create(t, s, ann, "group", "g", append([]convtest.User{bob, carl}, racers...)...)
+	m := convtest.Send(t, s, ann, g.ID, "react to me")
+	reactions := "/messages/" + m.ID.String() + "/reactions"
+	react := func(u convtest.User, emoji string) *apitest.Response {
+		return s.Do("POST", reactions, u.Token, map[string]any{"emoji": emoji})
+	}
+	refused := func(r *apitest.Response, scope string, limit float64) {
+		t.Helper()
+		require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
+		require.Equal(t, "too_many_reactions", r.Code())
+		p := r.Map(t)
+		require.Equal(t, scope, p["scope"])
+		require.Equal(t, limit, p["limit"])
+	}
+
+	require.Equal(t, http.StatusCreated, react(ann, "👍").Status)
+	require.Equal(t, http.StatusCreated, react(ann, "🎉").Status)
+	refused(react(ann, ":ann:"), "user", 2)
+	require.Equal(t, http.StatusOK, react(ann, "👍").Status, "adding again is still a no-op at the cap")
+	require.Equal(t, http.StatusCreated, react(bob, ":bob:").Status)
+	refused(react(carl, ":carl:"), "message", 3)
+	require.Equal(t, http.StatusCreated, react(carl, "👍").Status, "an emoji already there can always be added")
+	// Taking one back makes room.
+	require.Equal(t, http.StatusNoContent, s.Do("DELETE", reactions+"/"+url.PathEscape(":bob:"), bob.Token, nil).Status)
+	require.Equal(t, http.StatusCreated, react(carl, ":carl:").Status)
+
+	// Racing adds of new emoji to a fresh message: exactly the cap wins.
+	m2 := convtest.Send(t, s, ann, g.ID, "race for me")
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	statuses := make([]int, len(racers))
+	for i, u := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			statuses[i] = s.Do("POST", "/messages/"+m2.ID.String()+"/reactions", u.Token,
+				map[string]any{"emoji": ":e" + strconv.Itoa(i) + ":"}).Status
+		}()
+	}
+	close(start)
+	wg.Wait()
+	won := 0
+	for _, st := range statuses {
+		require.Contains(t, []int{http.StatusCreated, http.StatusConflict}, st)
+		if st == http.StatusCreated {
+			won++
+		}
+	}
+	require.Equal(t, 3, won, "%v", statuses)
+	var distinct int
+	require.NoError(t, s.Deps.DB.QueryRow(context.Background(),
+		`SELECT count(DISTINCT emoji) FROM reactions WHERE message_id = $1`, int64(m2.ID)).Scan(&distinct))
+	require.Equal(t, 3, distinct)
 }

@@ -25,6 +25,7 @@ var statusOf = map[fault.Code]int{
 	fault.AlreadyExists:        fasthttp.StatusConflict,
 	fault.Busy:                 fasthttp.StatusConflict,
 	fault.InvalidTransition:    fasthttp.StatusConflict,
+	fault.TooManyReactions:     fasthttp.StatusConflict,
 	fault.ResyncRequired:       fasthttp.StatusGone,
 	fault.RateLimited:          fasthttp.StatusTooManyRequests,
 	fault.Unavailable:          fasthttp.StatusServiceUnavailable,

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/chatterly/chatterly/api/call"
+	"github.com/chatterly/chatterly/api/reaction"
 	"github.com/chatterly/chatterly/shared/config"
 )
 
@@ -39,6 +40,8 @@ type MessagingConfig struct {
 	MessagesPerMin      int           // RATE_MESSAGES
 	ReactionsPerMin     int           // RATE_REACTIONS
 	UserSearchPerMin    int           // RATE_USER_SEARCH
+	ReactionsPerMessage int           // REACTIONS_PER_MESSAGE: distinct emoji on one message
+	ReactionsPerUser    int           // REACTIONS_PER_USER_PER_MESSAGE: one user's reactions on one message
 	EventRetention      time.Duration // EVENT_RETENTION: how long the event log keeps events
 	PublishTimeout      time.Duration // PUBLISH_TIMEOUT: bound on the append after a commit
 	CacheTTL            time.Duration // CACHE_TTL: lifetime of a cache entry in Redis
@@ -83,6 +86,8 @@ func LoadConfig(e *config.Env) (Config, error) {
 			MessagesPerMin:      e.Int("RATE_MESSAGES", 300, 1, 10_000_000),
 			ReactionsPerMin:     e.Int("RATE_REACTIONS", 300, 1, 10_000_000),
 			UserSearchPerMin:    e.Int("RATE_USER_SEARCH", 120, 1, 10_000_000),
+			ReactionsPerMessage: e.Int("REACTIONS_PER_MESSAGE", reaction.DefaultCaps().PerMessage, 1, 10_000),
+			ReactionsPerUser:    e.Int("REACTIONS_PER_USER_PER_MESSAGE", reaction.DefaultCaps().PerUser, 1, 10_000),
 			EventRetention:      e.Duration("EVENT_RETENTION", 30*24*time.Hour, time.Hour, 10*365*24*time.Hour),
 			PublishTimeout:      e.Duration("PUBLISH_TIMEOUT", time.Second, 10*time.Millisecond, time.Minute),
 			CacheTTL:            e.Duration("CACHE_TTL", 10*time.Minute, time.Second, 24*time.Hour),

@@ -81,7 +81,7 @@ func buildServices(d *Deps) (*services, error) {
 	s := &services{publisher: pub}
 	s.messages = message.New(env)
 	s.conversations = conversation.New(env, s.messages)
-	s.reactions = reaction.New(env, s.messages)
+	s.reactions = reaction.New(env, s.messages, reaction.Caps{PerMessage: c.ReactionsPerMessage, PerUser: c.ReactionsPerUser})
 	s.readState = readstate.New(env, s.messages)
 	s.users = user.NewDirectory(d.Replica, limiter, limits.UserSearch)
 
@@ -107,6 +107,8 @@ func buildServices(d *Deps) (*services, error) {
 		Jobs:        jobs,
 		RingTimeout: d.Cfg.Calls.RingTimeout,
 		ICE:         d.Cfg.Calls.ICE,
+		Limiter:     limiter,
+		Limits:      d.Cfg.Calls.Limits,
 		Now:         now,
 		Log:         d.Log.With("component", "calls"),
 	})
