@@ -52,6 +52,7 @@ func TestMissingAndForbiddenConversationsLookAlike(t *testing.T) {
 		missing, tm := timedSubscribe(t, c, convIdent(9))
 		require.Equal(t, "reject_subscription", forbidden)
 		require.Equal(t, "reject_subscription", missing)
+		t.Logf("round %d: forbidden rejected after %s, missing after %s", i, tf, tm)
 		for _, d := range []time.Duration{tf, tm} {
 			require.GreaterOrEqual(t, d, 400*time.Millisecond, "held to EDGE_REDIS_TIMEOUT")
 			require.Less(t, d, time.Second)

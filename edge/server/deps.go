@@ -92,7 +92,10 @@ func openRedis(url string, blocking, cacheBytes int, track *outage.Tracker) (rue
 	if err != nil {
 		return nil, err
 	}
-	return outage.TrackRedis(c, track), nil
+	// No blanket call deadline (0): every edge call sets its own
+	// (EDGE_REDIS_TIMEOUT, an XREAD's block plus slack, presence rounds,
+	// the shutdown's), and a blanket one would cut blocking reads short.
+	return outage.TrackRedis(c, track, 0), nil
 }
 
 // Close releases the Redis clients, at most until ctx ends: a client's
