@@ -32,7 +32,7 @@ func outageStack(t *testing.T) (st *stack, url string, hang func()) {
 func TestRedisDownFailsFast(t *testing.T) {
 	t.Parallel()
 	st, url, hangRedis := outageStack(t)
-	e := st.start(map[string]string{"REDIS_URL": url, "EDGE_REDIS_TIMEOUT": "800ms"})
+	e := st.start(map[string]string{"REDIS_URL": url, "EDGE_REDIS_TIMEOUT": "400ms"})
 	open := e.dial(st, 1)
 	hangRedis()
 
@@ -43,11 +43,13 @@ func TestRedisDownFailsFast(t *testing.T) {
 	require.Equal(t, "disconnect", m.Type, string(m.Raw))
 	require.Equal(t, "unavailable", m.Reason)
 	require.True(t, *m.Reconnect)
-	require.Less(t, time.Since(start), 1500*time.Millisecond)
+	t.Logf("refused %s after the dial began", time.Since(start))
+	require.Less(t, time.Since(start), 2*time.Second)
 
 	start = time.Now()
 	require.Equal(t, "reject_subscription", subscribe(t, open, convIdent(7)))
-	require.Less(t, time.Since(start), 1200*time.Millisecond)
+	t.Logf("subscribe rejected after %s", time.Since(start))
+	require.Less(t, time.Since(start), time.Second)
 }
 
 // TestSIGTERMStopsWhileRedisIsGone: with Redis gone, SIGTERM still stops
@@ -69,8 +71,11 @@ func TestSIGTERMStopsWhileRedisIsGone(t *testing.T) {
 	select {
 	case <-e.proc.Done():
 		require.NoError(t, e.proc.Err(), "clean exit")
-	case <-time.After(4 * time.Second):
-		t.Fatal("the edge did not exit within 4 s of SIGTERM")
+	case <-time.After(6 * time.Second):
+		t.Fatal("the edge did not exit within 6 s of SIGTERM")
 	}
-	require.Less(t, time.Since(start), 300*time.Millisecond+time.Second+time.Second)
+	// The window and the timeout, and 2 s for a loaded machine (the
+	// default timeout alone is 10 s; without deadlines it hung > 10 min).
+	t.Logf("exited %s after SIGTERM", time.Since(start))
+	require.Less(t, time.Since(start), 300*time.Millisecond+time.Second+2*time.Second)
 }

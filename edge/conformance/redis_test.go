@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,8 +59,8 @@ func freePort(t *testing.T) int {
 }
 
 // TestRedisOutage: Redis goes away; the edge keeps its sockets (they keep
-// getting pings), reports not ready, and resumes consuming when Redis
-// comes back.
+// getting pings), reports not ready, logs the outage's start and end (not
+// every failed call), and resumes consuming when Redis comes back.
 func TestRedisOutage(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("redis-server"); err != nil {
@@ -80,6 +81,7 @@ func TestRedisOutage(t *testing.T) {
 	require.Equal(t, "confirm_subscription", subscribe(t, c, convIdent(7)))
 
 	stop()
+	e.proc.WaitLog(t, "dependency unavailable", 10*time.Second)
 	require.Eventually(t, func() bool { return e.get("/readyz") == 503 }, 10*time.Second, 50*time.Millisecond)
 	for i := 0; i < 2; i++ {
 		m, err := c.Next(5*time.Second, false)
@@ -89,6 +91,13 @@ func TestRedisOutage(t *testing.T) {
 
 	privateRedis(t, port)
 	require.Eventually(t, func() bool { return e.get("/readyz") == 200 }, 15*time.Second, 50*time.Millisecond)
+	// The outage is logged once when it starts and once when it ends,
+	// with its duration, however many calls failed in between.
+	back := e.proc.WaitLog(t, "dependency available again", 5*time.Second)
+	require.Equal(t, "redis", back["dependency"])
+	require.Greater(t, back["outage_seconds"], 0.5)
+	require.Greater(t, back["failed_calls"], 1.0)
+	require.Equal(t, 1, strings.Count(e.proc.Log.String(), `"msg":"dependency unavailable"`))
 	require.Eventually(t, func() bool {
 		_, err := st.app.Append(context.Background(), rkey.ConversationTopic(7), mustEncode(t, event.Envelope{
 			Type: event.MessageCreated, ConversationID: 7, Seq: 1, At: time.Now(), Data: []byte(`{}`)}))

@@ -135,17 +135,27 @@ func (t *Tracker) Run(ctx context.Context) {
 	defer beat.Stop()
 	reap := time.NewTicker(t.cfg.NodeTTL / 8)
 	defer reap.Stop()
-	t.heartbeat(ctx)
+	// Each round has a deadline: rueidis retries a read on a broken
+	// connection until its context ends, and a Redis that stops answering
+	// would otherwise hold the tracker in one round, unnoticed, for the
+	// whole outage. A round cut short is retried by the next tick.
+	limit := max(t.cfg.NodeTTL/8, time.Second)
+	round := func(f func(context.Context)) {
+		rctx, cancel := context.WithTimeout(ctx, limit)
+		f(rctx)
+		cancel()
+	}
+	round(t.heartbeat)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-flush.C:
-			t.flush(ctx, false)
+			round(func(ctx context.Context) { t.flush(ctx, false) })
 		case <-beat.C:
-			t.heartbeat(ctx)
+			round(t.heartbeat)
 		case <-reap.C:
-			t.reap(ctx)
+			round(t.reap)
 		}
 	}
 }

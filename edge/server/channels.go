@@ -56,9 +56,9 @@ func (l *loop) watch(s *socket, sub *hub.Sub, raw []byte, now time.Time) {
 	if len(users) == 0 {
 		return
 	}
-	tracker := l.srv.d.Presence
+	tracker, timeout := l.srv.d.Presence, l.srv.cfg.RedisTimeout
 	ok := l.srv.pool.submit(func(ctx context.Context) {
-		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, timeout)
 		states, err := tracker.Snapshot(ctx, users)
 		cancel()
 		if err != nil {
@@ -116,7 +116,7 @@ func (l *loop) signal(s *socket, raw []byte, now time.Time) {
 	env, _ := event.Encode(event.Envelope{Type: event.CallSignal, At: now, Data: data})
 	from, checker := s.User, srv.d.Authz
 	ok := srv.pool.submit(func(ctx context.Context) {
-		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, srv.cfg.RedisTimeout)
 		defer cancel()
 		peers, err := checker.CallPeers(ctx, in.CallID, from, in.To)
 		if err != nil || !peers {
@@ -138,7 +138,7 @@ func (l *loop) signal(s *socket, raw []byte, now time.Time) {
 func (l *loop) appendEvent(topic string, env []byte, kind string) {
 	srv := l.srv
 	ok := srv.pool.submit(func(ctx context.Context) {
-		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, srv.cfg.RedisTimeout)
 		defer cancel()
 		if _, err := srv.d.Appender.Append(ctx, topic, env); err != nil {
 			srv.m.drop("stream_unavailable")

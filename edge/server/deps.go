@@ -11,6 +11,7 @@ import (
 	"github.com/chatterly/chatterly/edge/presence"
 	"github.com/chatterly/chatterly/edge/stream"
 	"github.com/chatterly/chatterly/shared/event"
+	"github.com/chatterly/chatterly/shared/outage"
 	"github.com/chatterly/chatterly/shared/rkey"
 	"github.com/chatterly/chatterly/shared/token"
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,12 +41,15 @@ type Deps struct {
 func Open(cfg Config, log *slog.Logger, reg *prometheus.Registry) (*Deps, error) {
 	d := &Deps{Log: log, Metrics: reg, Keys: rkey.New(cfg.KeyPrefix, cfg.StreamShards)}
 	var err error
-	if d.Redis, err = openRedis(cfg.RedisURL, cfg.StreamReaders+1, cfg.RedisCacheBytes); err != nil {
+	// Every call reports to an outage tracker, which logs an outage once
+	// when it starts and once when it ends, with its duration.
+	if d.Redis, err = openRedis(cfg.RedisURL, cfg.StreamReaders+1, cfg.RedisCacheBytes, outage.New(log, "redis")); err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
 	d.Streams = d.Redis
 	if cfg.RedisStreamsURL != cfg.RedisURL {
-		if d.Streams, err = openRedis(cfg.RedisStreamsURL, cfg.StreamReaders+1, cfg.RedisCacheBytes); err != nil {
+		if d.Streams, err = openRedis(cfg.RedisStreamsURL, cfg.StreamReaders+1, cfg.RedisCacheBytes,
+			outage.New(log, "redis_streams")); err != nil {
 			d.Close(context.Background())
 			return nil, fmt.Errorf("REDIS_STREAMS_URL: %w", err)
 		}
@@ -74,7 +78,7 @@ func Open(cfg Config, log *slog.Logger, reg *prometheus.Registry) (*Deps, error)
 // openRedis opens a client whose descriptors stay few and bounded (the
 // pipelined connections plus a small pool for blocking XREADs) and whose
 // client-side cache holds at most cacheBytes per connection.
-func openRedis(url string, blocking, cacheBytes int) (rueidis.Client, error) {
+func openRedis(url string, blocking, cacheBytes int, track *outage.Tracker) (rueidis.Client, error) {
 	opt, err := rueidis.ParseURL(url)
 	if err != nil {
 		return nil, err
@@ -84,7 +88,14 @@ func openRedis(url string, blocking, cacheBytes int) (rueidis.Client, error) {
 	// The edge sends small commands and reads batches of small entries:
 	// 64 KiB buffers instead of rueidis' 512 KiB per connection.
 	opt.ReadBufferEachConn, opt.WriteBufferEachConn = 64<<10, 64<<10
-	return rueidis.NewClient(opt)
+	c, err := rueidis.NewClient(opt)
+	if err != nil {
+		return nil, err
+	}
+	// No blanket call deadline (0): every edge call sets its own
+	// (EDGE_REDIS_TIMEOUT, an XREAD's block plus slack, presence rounds,
+	// the shutdown's), and a blanket one would cut blocking reads short.
+	return outage.TrackRedis(c, track, 0), nil
 }
 
 // Close releases the Redis clients, at most until ctx ends: a client's

@@ -110,6 +110,13 @@ func (c *Consumer) Run(ctx context.Context) error {
 	return nil
 }
 
+// readSlack is how much longer than its Block an XREAD may take. Without
+// a deadline, a Redis that stops answering (a hung or unreachable host)
+// would hold the reader forever, unnoticed: rueidis retries a read on a
+// broken connection until its context ends. With it the reader fails,
+// reports not ready, and tries again.
+const readSlack = 2 * time.Second
+
 // read is one reader's loop over its streams.
 func (c *Consumer) read(ctx context.Context, reader int, streams []string) {
 	ids := make([]string, len(streams))
@@ -125,7 +132,9 @@ func (c *Consumer) read(ctx context.Context, reader int, streams []string) {
 		c.sink.Wait(ctx, c.cfg.MaxBacklog)
 		cmd := c.rdb.B().Xread().Count(int64(c.cfg.Count)).Block(c.cfg.Block.Milliseconds()).
 			Streams().Key(streams...).Id(ids...).Build()
-		res, err := c.rdb.Do(ctx, cmd).AsXRead()
+		rctx, cancel := context.WithTimeout(ctx, c.cfg.Block+readSlack)
+		res, err := c.rdb.Do(rctx, cmd).AsXRead()
+		cancel()
 		if err != nil && !rueidis.IsRedisNil(err) {
 			c.fail(ctx, reader, err, backoff)
 			continue
@@ -149,7 +158,9 @@ func (c *Consumer) start(ctx context.Context, streams, ids []string) error {
 		if ids[i] != "" {
 			continue
 		}
-		entries, err := c.rdb.Do(ctx, c.rdb.B().Xrevrange().Key(s).End("+").Start("-").Count(1).Build()).AsXRange()
+		rctx, cancel := context.WithTimeout(ctx, readSlack)
+		entries, err := c.rdb.Do(rctx, c.rdb.B().Xrevrange().Key(s).End("+").Start("-").Count(1).Build()).AsXRange()
+		cancel()
 		if err != nil {
 			return err
 		}

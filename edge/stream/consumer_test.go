@@ -13,6 +13,7 @@ import (
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/redistest"
 	"github.com/chatterly/chatterly/shared/rkey"
+	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/require"
 )
 
@@ -84,4 +85,28 @@ func TestConsumerReadsEveryShardInOrder(t *testing.T) {
 		ccancel()
 		<-done
 	}
+}
+
+// TestConsumerNoticesARedisThatStopsAnswering: a paused Redis (connections
+// open, nothing answered) makes the reader not ready within its block time
+// and readSlack, and ready again once Redis answers.
+func TestConsumerNoticesARedisThatStopsAnswering(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartServer(t)
+	opt, err := rueidis.ParseURL(srv.URL)
+	require.NoError(t, err)
+	rdb, err := rueidis.NewClient(opt)
+	require.NoError(t, err)
+	defer rdb.Close()
+	c := New(rdb, rkey.New("t:", 2), &sink{}, Config{Block: 100 * time.Millisecond},
+		slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = c.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	require.Eventually(t, c.Ready, 5*time.Second, 10*time.Millisecond)
+	srv.Pause()
+	require.Eventually(t, func() bool { return !c.Ready() }, 100*time.Millisecond+readSlack+3*time.Second, 20*time.Millisecond)
+	srv.Resume()
+	require.Eventually(t, c.Ready, 10*time.Second, 20*time.Millisecond)
 }
