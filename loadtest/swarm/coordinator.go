@@ -196,8 +196,8 @@ func measure(ctx context.Context, cfg Config, rdb rueidis.Client, keys rkey.Spac
 	}
 	loadCPU0 := cpuSum(pids)
 	edgeCPU0, _ := stats.CPU(cfg.EdgePID)
-	edgeFrames0 := edgeMetric(cfg.Admin, "chatterly_edge_frames_delivered_total")
-	lagBuckets0 := edgeBuckets(cfg.Admin, "chatterly_edge_delivery_lag_seconds")
+	const framesMetric, lagMetric = "chatterly_edge_frames_delivered_total", "chatterly_edge_delivery_lag_seconds"
+	metrics0 := scrape(cfg.Admin)
 	first := pub.n + 1
 	t0 := time.Now()
 	res.Events = pub.run(ctx, cfg.Duration)
@@ -206,8 +206,9 @@ func measure(ctx context.Context, cfg Config, rdb rueidis.Client, keys rkey.Spac
 	res.Seconds = time.Since(t0).Seconds() - 1
 	edgeCPU1, _ := stats.CPU(cfg.EdgePID)
 	loadCPU1 := cpuSum(pids)
-	res.EdgeFrames = edgeMetric(cfg.Admin, "chatterly_edge_frames_delivered_total") - edgeFrames0
-	res.EdgeLagP50MS, res.EdgeLagP99MS = bucketQuantiles(lagBuckets0, edgeBuckets(cfg.Admin, "chatterly_edge_delivery_lag_seconds"))
+	metrics1 := scrape(cfg.Admin)
+	res.EdgeFrames = metrics1[framesMetric] - metrics0[framesMetric]
+	res.EdgeLagP50MS, res.EdgeLagP99MS = bucketQuantiles(buckets(metrics0, lagMetric), buckets(metrics1, lagMetric))
 	res.PublishErrors = pub.errs
 
 	lag := hist.New()
@@ -264,33 +265,10 @@ func cpuSum(pids []int) time.Duration {
 	return t
 }
 
-// edgeMetric reads one counter from the edge's /metrics (0 when absent).
-func edgeMetric(admin, name string) float64 {
-	c := http.Client{Timeout: 2 * time.Second}
-	r, err := c.Get("http://" + admin + "/metrics")
-	if err != nil {
-		return 0
-	}
-	defer r.Body.Close()
-	sc := bufio.NewScanner(r.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, name+" ") {
-			v, _ := strconv.ParseFloat(strings.TrimSpace(line[len(name):]), 64)
-			return v
-		}
-	}
-	return 0
-}
-
-func mb(b int64) float64         { return float64(b) / (1 << 20) }
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// edgeBuckets reads a histogram's cumulative buckets (upper bound in
-// seconds -> count) from the edge's /metrics.
-func edgeBuckets(admin, name string) map[float64]float64 {
-	out := map[float64]float64{}
+// scrape reads the edge's /metrics: each sample (name and labels as
+// written) and its value; empty when the edge does not answer.
+func scrape(admin string) map[string]float64 {
+	out := map[string]float64{}
 	c := http.Client{Timeout: 2 * time.Second}
 	r, err := c.Get("http://" + admin + "/metrics")
 	if err != nil {
@@ -299,23 +277,30 @@ func edgeBuckets(admin, name string) map[float64]float64 {
 	defer r.Body.Close()
 	sc := bufio.NewScanner(r.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	prefix := name + `_bucket{le="`
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.HasPrefix(line, prefix) {
-			continue
+		if i := strings.LastIndexByte(line, ' '); i > 0 && !strings.HasPrefix(line, "#") {
+			out[line[:i]], _ = strconv.ParseFloat(line[i+1:], 64)
 		}
-		rest := line[len(prefix):]
-		q := strings.IndexByte(rest, '"')
-		if q < 0 {
-			continue
+	}
+	return out
+}
+
+func mb(b int64) float64         { return float64(b) / (1 << 20) }
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// buckets picks a histogram's cumulative buckets (upper bound in seconds
+// -> count) out of a scrape.
+func buckets(samples map[string]float64, name string) map[float64]float64 {
+	out := map[float64]float64{}
+	for k, v := range samples {
+		if rest, ok := strings.CutPrefix(k, name+`_bucket{le="`); ok {
+			le, err := strconv.ParseFloat(strings.TrimSuffix(rest, `"}`), 64)
+			if err != nil {
+				le = math.Inf(1)
+			}
+			out[le] = v
 		}
-		le, err := strconv.ParseFloat(rest[:q], 64)
-		if err != nil {
-			le = math.Inf(1)
-		}
-		v, _ := strconv.ParseFloat(strings.TrimSpace(rest[strings.IndexByte(rest, '}')+1:]), 64)
-		out[le] = v
 	}
 	return out
 }
