@@ -38,22 +38,39 @@ type Options struct {
 	Logf  func(format string, args ...any)
 }
 
-// Step is one scenario in the run order.
+// Step is one scenario in the run order. Expect is how long its full-size
+// run takes on a calm 2-core machine (printed beside the progress, so a
+// reader of a slow run sees how far off it is; a loaded machine takes
+// longer, which the report's load averages then show).
 type Step struct {
 	Name, Title string
 	Run         scenario.Func
+	Expect      time.Duration
 }
 
 // Steps is the run order: in process first, then REST, then WebSockets,
 // and the faults last because they restart pieces of the stack.
 var Steps = []Step{
-	{"auth", "Auth check (JWT verify + denylist), in process", scenario.Auth},
-	{"rest_write", "REST write: POST /conversations/:id/messages", scenario.RESTWrite},
-	{"rest_read", "REST cached read: GET /conversations and GET /conversations/:id/messages", scenario.RESTRead},
-	{"density", "Density: sockets one edge process holds, memory per socket, handshakes/s", scenario.Density},
-	{"delivery", "WebSocket delivery to every subscriber", scenario.Delivery},
-	{"fleet", "Fleet: several edges behind one Redis, several load processes", scenario.Fleet},
-	{"faults", "Faults during delivery: restarts with recovering clients", scenario.Faults},
+	{"auth", "Auth check (JWT verify + denylist), in process", scenario.Auth, 15 * time.Second},
+	{"rest_write", "REST write: POST /conversations/:id/messages", scenario.RESTWrite, 60 * time.Second},
+	{"rest_read", "REST cached read: GET /conversations and GET /conversations/:id/messages", scenario.RESTRead, 70 * time.Second},
+	{"density", "Density: sockets one edge process holds, memory per socket, handshakes/s", scenario.Density, 45 * time.Second},
+	{"delivery", "WebSocket delivery to every subscriber", scenario.Delivery, 150 * time.Second},
+	{"fleet", "Fleet: several edges behind one Redis, several load processes", scenario.Fleet, 60 * time.Second},
+	{"faults", "Faults during delivery: restarts with recovering clients", scenario.Faults, 90 * time.Second},
+}
+
+// expected is the calm-machine time of Steps[i:] at size (smoke sizes
+// have no expectation: they take seconds).
+func expected(steps []Step, size scenario.Size) time.Duration {
+	var d time.Duration
+	for _, s := range steps {
+		d += s.Expect
+	}
+	if size.Name != scenario.Full.Name {
+		return 0
+	}
+	return d
 }
 
 // Run runs the bench and writes its report; it returns the run and the
@@ -79,9 +96,12 @@ func Run(ctx context.Context, o Options) (run *report.Run, files []string, err e
 		return run, nil, err
 	}
 	defer closeEnv()
-	for _, s := range Steps {
+	start := time.Now()
+	for i, s := range Steps {
 		sc := run.Scenario(s.Name, s.Title)
 		t0 := time.Now()
+		logf("scenario %d of %d: %s (run elapsed %s%s)", i+1, len(Steps), s.Name,
+			t0.Sub(start).Round(time.Second), expectation(expected(Steps[i:i+1], o.Size), expected(Steps[i:], o.Size)))
 		if err := s.Run(ctx, env); err != nil {
 			sc.Error = err.Error()
 			if len(sc.Steps) == 0 && sc.NotMeasured == "" {
@@ -101,6 +121,13 @@ func Run(ctx context.Context, o Options) (run *report.Run, files []string, err e
 	run.Finished = time.Now().UTC()
 	files, err = report.Write(o.OutDir, run)
 	return run, files, err
+}
+
+func expectation(this, rest time.Duration) string {
+	if this == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; expected on a calm machine: %s for this one, %s for the rest", this, rest)
 }
 
 // open connects the bench's own clients and seeds the world.

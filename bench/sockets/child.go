@@ -1,33 +1,24 @@
 package sockets
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/chatterly/chatterly/loadtest/child"
 )
 
-// Serve is the child process: it reads Requests from in, one JSON object a
-// line, and answers each with one Response line on out, until "close" or
-// the end of in (the parent died), then closes every socket.
+// Serve is the child process: it answers the parent's Requests
+// (loadtest/child's protocol) until "close" or the end of in (the parent
+// died), then closes every socket.
 func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
-	dec := json.NewDecoder(bufio.NewReaderSize(in, 1<<20))
-	enc := json.NewEncoder(out)
 	var g *Group
 	defer func() {
 		if g != nil {
 			g.Close()
 		}
 	}()
-	for {
-		var req Request
-		if err := dec.Decode(&req); err != nil {
-			if err == io.EOF {
-				return nil
-			}
-			return fmt.Errorf("sockets: read request: %w", err)
-		}
+	return child.Serve(in, out, func(req Request) (any, bool) {
 		var resp Response
 		switch {
 		case req.Cmd == "start" && g == nil && req.Job != nil:
@@ -35,7 +26,7 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 			st := g.Connect(ctx)
 			resp.Start = &st
 		case req.Cmd == "close":
-			return enc.Encode(Response{})
+			return Response{}, true
 		case g == nil:
 			resp.Err = "no job started (send start with a job first)"
 		case req.Cmd == "status":
@@ -49,8 +40,6 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 		default:
 			resp.Err = fmt.Sprintf("unknown command %q", req.Cmd)
 		}
-		if err := enc.Encode(resp); err != nil {
-			return fmt.Errorf("sockets: write response: %w", err)
-		}
-	}
+		return resp, false
+	})
 }

@@ -1,32 +1,21 @@
 package sockets
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"sync"
-	"syscall"
-	"time"
+
+	"github.com/chatterly/chatterly/loadtest/child"
 
 	"github.com/chatterly/chatterly/loadtest/hist"
 )
 
-// Client is the parent's handle on one child process.
-type Client struct {
-	Name string
-	cmd  *exec.Cmd
-	in   io.WriteCloser
-	dec  *json.Decoder
-	mu   sync.Mutex
-	done chan struct{}
-}
+// Client is the parent's handle on one child process (loadtest/child).
+type Client struct{ *child.Proc }
 
-// Spawn starts `bin sockets` as a child, its stderr in logPath. The child
-// dies with the parent (SIGKILL as its parent-death signal).
+// Spawn starts `bin sockets` as a child, its stderr in logPath.
 func Spawn(bin, name, logPath string) (*Client, error) {
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -34,47 +23,19 @@ func Spawn(bin, name, logPath string) (*Client, error) {
 	}
 	cmd := exec.Command(bin, "sockets")
 	cmd.Stderr = f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	in, err := cmd.StdinPipe()
+	p, err := child.Start(name, cmd, func() { f.Close() })
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("sockets: start %s: %w", name, err)
-	}
-	c := &Client{Name: name, cmd: cmd, in: in, dec: json.NewDecoder(bufio.NewReaderSize(out, 1<<20)), done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		f.Close()
-		close(c.done)
-	}()
-	return c, nil
+	return &Client{p}, nil
 }
-
-// PID is the child's process id.
-func (c *Client) PID() int { return c.cmd.Process.Pid }
 
 // call sends one request and reads its response.
 func (c *Client) call(req Request) (Response, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	b, err := json.Marshal(req)
-	if err != nil {
-		return Response{}, err
-	}
-	if _, err := c.in.Write(append(b, '\n')); err != nil {
-		return Response{}, fmt.Errorf("sockets: %s: %w", c.Name, err)
-	}
 	var resp Response
-	if err := c.dec.Decode(&resp); err != nil {
-		return Response{}, fmt.Errorf("sockets: %s: read: %w", c.Name, err)
+	if err := c.Call(req, &resp); err != nil {
+		return Response{}, err
 	}
 	if resp.Err != "" {
 		return resp, fmt.Errorf("sockets: %s: %s", c.Name, resp.Err)
@@ -116,19 +77,10 @@ func (c *Client) Report(phase uint16, sent []Expect) (Report, error) {
 	return *r.Report, nil
 }
 
-// Close asks the child to close its sockets and exit, and waits; a child
-// that does not exit within 10 s is killed.
+// Close asks the child to close its sockets and exit, and waits.
 func (c *Client) Close() error {
 	_, err := c.call(Request{Cmd: "close"})
-	c.in.Close()
-	select {
-	case <-c.done:
-	case <-time.After(10 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-c.done
-		err = errors.Join(err, fmt.Errorf("sockets: %s did not exit; killed", c.Name))
-	}
-	return err
+	return errors.Join(err, c.Proc.Close())
 }
 
 // Clients are several children, driven together.

@@ -1,7 +1,6 @@
 package sockets
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -81,43 +80,17 @@ func (s *socket) connect(ctx context.Context) error {
 	}
 }
 
-// dial opens the connection and completes the HTTP upgrade; bytes read
-// past the response head stay in s.buf.
+// dial opens the connection and completes the HTTP upgrade (loadtest/cable);
+// bytes read past the response head stay in s.buf.
 func (s *socket) dial(ctx context.Context) error {
-	addr := s.g.job.Edges[s.spec.Edge]
-	d := net.Dialer{Timeout: 10 * time.Second}
-	nc, err := d.DialContext(ctx, "tcp", addr)
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	c, err := cable.Dial(ctx, cable.Request{Addr: s.g.job.Edges[s.spec.Edge], Token: s.spec.Token})
 	if err != nil {
 		return err
 	}
-	req, key := cable.Request{Addr: addr, Token: s.spec.Token}.Build()
-	_ = nc.SetDeadline(time.Now().Add(15 * time.Second))
-	if _, err := nc.Write(req); err != nil {
-		nc.Close()
-		return err
-	}
-	buf := make([]byte, 0, 4096)
-	for {
-		if i := bytes.Index(buf, []byte("\r\n\r\n")); i >= 0 {
-			if err := cable.CheckResponse(buf[:i+4], key); err != nil {
-				nc.Close()
-				return err
-			}
-			s.buf = append(buf[:0:0], buf[i+4:]...)
-			break
-		}
-		if len(buf) == cap(buf) {
-			nc.Close()
-			return errors.New("response head too large")
-		}
-		n, err := nc.Read(buf[len(buf):cap(buf)])
-		if err != nil {
-			nc.Close()
-			return err
-		}
-		buf = buf[:len(buf)+n]
-	}
-	_ = nc.SetDeadline(time.Time{})
+	nc, rest := c.Detach()
+	s.buf = rest
 	s.mu.Lock()
 	s.nc, s.open = nc, true
 	s.mu.Unlock()

@@ -45,7 +45,7 @@ func Upgrade(ctx context.Context, nc net.Conn, r Request) (*Conn, error) {
 	if _, err := nc.Write(req); err != nil {
 		return nil, err
 	}
-	c := &Conn{nc: nc, br: bufio.NewReaderSize(nc, 16<<10)}
+	c := &Conn{nc: nc, br: bufio.NewReaderSize(nc, 4096)}
 	head, err := c.ReadHead()
 	if err != nil {
 		return nil, err
@@ -59,6 +59,19 @@ func Upgrade(ctx context.Context, nc net.Conn, r Request) (*Conn, error) {
 // Wrap makes a Conn of a connection whose handshake the caller did
 // itself, reading through br (which may hold bytes already read).
 func Wrap(nc net.Conn, br *bufio.Reader) *Conn { return &Conn{nc: nc, br: br} }
+
+// Detach hands the connection to a reader of its own (a socket pool, or a
+// client with its own frame loop): it returns the connection and a copy of
+// the bytes already read past what this Conn consumed (frames the server
+// sent right after the handshake). The Conn must not be used afterwards.
+func (c *Conn) Detach() (net.Conn, []byte) {
+	var rest []byte
+	if n := c.br.Buffered(); n > 0 {
+		b, _ := c.br.Peek(n)
+		rest = append([]byte(nil), b...)
+	}
+	return c.nc, rest
+}
 
 // ReadHead reads an HTTP response head through its blank line.
 func (c *Conn) ReadHead() ([]byte, error) {

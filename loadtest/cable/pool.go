@@ -1,12 +1,10 @@
 package cable
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"sync/atomic"
 	"time"
@@ -78,29 +76,11 @@ var ErrNoWelcome = errors.New("cable: no welcome")
 // subscribe commands, and hands the connection to the pool's loops.
 // Replies arrive there and are counted in Confirms and Rejects.
 func (p *Pool) Dial(ctx context.Context, r Request, subscribe ...string) (*PoolConn, error) {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", r.Addr)
+	c, err := Dial(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = nc.SetDeadline(dl)
-	}
-	req, key := r.Build()
-	if _, err := nc.Write(req); err != nil {
-		nc.Close()
-		return nil, err
-	}
-	br := bufio.NewReaderSize(nc, 4096)
-	c := &Conn{nc: nc, br: br}
-	head, err := c.ReadHead()
-	if err == nil {
-		err = CheckResponse(head, key)
-	}
-	if err != nil {
-		nc.Close()
-		return nil, err
-	}
+	nc := c.nc
 	m, err := c.Next(time.Until(deadlineOr(ctx, 10*time.Second)), true)
 	if err != nil || m.Type != "welcome" {
 		nc.Close()
@@ -119,12 +99,8 @@ func (p *Pool) Dial(ctx context.Context, r Request, subscribe ...string) (*PoolC
 			return nil, err
 		}
 	}
-	_ = nc.SetDeadline(time.Time{})
 	pc := &PoolConn{}
-	if n := br.Buffered(); n > 0 {
-		b, _ := br.Peek(n)
-		pc.pending = append([]byte(nil), b...)
-	}
+	nc, pc.pending = c.Detach()
 	gc, err := p.cli.EnrollContext(nc, pc) // duplicates the descriptor and closes nc
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatterly/chatterly/loadtest/child"
 	"github.com/chatterly/chatterly/loadtest/hist"
 	"github.com/chatterly/chatterly/loadtest/stats"
 	"github.com/chatterly/chatterly/shared/rkey"
@@ -56,12 +57,6 @@ type Result struct {
 	EdgeLagP99MS  float64 `json:"edge_lag_p99_ms"`
 	PublishErrors int     `json:"publish_errors"`
 	Closed        int64   `json:"sockets_closed_during_run"`
-}
-
-type proc struct {
-	cmd *exec.Cmd
-	in  io.WriteCloser
-	out *json.Decoder
 }
 
 // Run is the coordinator.
@@ -108,15 +103,14 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 	}
 	defer func() {
 		for _, p := range procs {
-			_, _ = io.WriteString(p.in, "close\n")
-			p.in.Close()
-			_ = p.cmd.Wait()
+			_ = p.Call(workerReq{Cmd: "close"}, &workerMsg{})
+			_ = p.Close()
 		}
 	}()
 	for _, p := range procs {
 		var m workerMsg
-		if err := p.out.Decode(&m); err != nil {
-			return nil, fmt.Errorf("worker: %w", err)
+		if err := p.Call(workerReq{Cmd: "ready"}, &m); err != nil {
+			return nil, err
 		}
 		res.Connected += m.Connected
 		res.Failed += m.Failed
@@ -156,12 +150,12 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 }
 
 // spawn starts the worker processes, each with its slice of the sockets.
-func spawn(cfg Config) ([]*proc, error) {
+func spawn(cfg Config) ([]*child.Proc, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	var procs []*proc
+	var procs []*child.Proc
 	for from := 0; from < cfg.Sockets; from += cfg.PerProc {
 		n := min(cfg.PerProc, cfg.Sockets-from)
 		args := []string{"-worker", "-from", strconv.Itoa(from), "-count", strconv.Itoa(n),
@@ -171,25 +165,18 @@ func spawn(cfg Config) ([]*proc, error) {
 			"-loops", strconv.Itoa(cfg.Loops)}
 		cmd := exec.Command(self, args...)
 		cmd.Stderr = os.Stderr
-		in, err := cmd.StdinPipe()
+		p, err := child.Start(fmt.Sprintf("worker %d", len(procs)), cmd, nil)
 		if err != nil {
 			return procs, err
 		}
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			return procs, err
-		}
-		if err := cmd.Start(); err != nil {
-			return procs, err
-		}
-		procs = append(procs, &proc{cmd: cmd, in: in, out: json.NewDecoder(bufio.NewReader(out))})
+		procs = append(procs, p)
 	}
 	return procs, nil
 }
 
 // measure publishes for warmup, resets the workers, publishes for the
 // measured duration while reading CPU times, and merges the reports.
-func measure(ctx context.Context, cfg Config, rdb rueidis.Client, keys rkey.Space, procs []*proc, res *Result, log io.Writer) error {
+func measure(ctx context.Context, cfg Config, rdb rueidis.Client, keys rkey.Space, procs []*child.Proc, res *Result, log io.Writer) error {
 	pub := newPublisher(rdb, keys, &cfg)
 	fmt.Fprintf(log, "publishing %.0f events/s of %d-byte data to %d conversations (~%.0f frames/s)\n",
 		cfg.Rate, cfg.Payload, cfg.Convs, cfg.Rate*float64(res.Connected)/float64(cfg.Convs))
@@ -198,19 +185,19 @@ func measure(ctx context.Context, cfg Config, rdb rueidis.Client, keys rkey.Spac
 		time.Sleep(500 * time.Millisecond)
 	}
 	for _, p := range procs {
-		if _, err := io.WriteString(p.in, "reset\n"); err != nil {
+		if err := p.Call(workerReq{Cmd: "reset"}, &workerMsg{}); err != nil {
 			return err
 		}
 	}
 	time.Sleep(100 * time.Millisecond)
 	pids := []int{os.Getpid()}
 	for _, p := range procs {
-		pids = append(pids, p.cmd.Process.Pid)
+		pids = append(pids, p.PID())
 	}
 	loadCPU0 := cpuSum(pids)
 	edgeCPU0, _ := stats.CPU(cfg.EdgePID)
-	edgeFrames0 := edgeMetric(cfg.Admin, "chatterly_edge_frames_delivered_total")
-	lagBuckets0 := edgeBuckets(cfg.Admin, "chatterly_edge_delivery_lag_seconds")
+	const framesMetric, lagMetric = "chatterly_edge_frames_delivered_total", "chatterly_edge_delivery_lag_seconds"
+	metrics0 := scrape(cfg.Admin)
 	first := pub.n + 1
 	t0 := time.Now()
 	res.Events = pub.run(ctx, cfg.Duration)
@@ -219,18 +206,16 @@ func measure(ctx context.Context, cfg Config, rdb rueidis.Client, keys rkey.Spac
 	res.Seconds = time.Since(t0).Seconds() - 1
 	edgeCPU1, _ := stats.CPU(cfg.EdgePID)
 	loadCPU1 := cpuSum(pids)
-	res.EdgeFrames = edgeMetric(cfg.Admin, "chatterly_edge_frames_delivered_total") - edgeFrames0
-	res.EdgeLagP50MS, res.EdgeLagP99MS = bucketQuantiles(lagBuckets0, edgeBuckets(cfg.Admin, "chatterly_edge_delivery_lag_seconds"))
+	metrics1 := scrape(cfg.Admin)
+	res.EdgeFrames = metrics1[framesMetric] - metrics0[framesMetric]
+	res.EdgeLagP50MS, res.EdgeLagP99MS = bucketQuantiles(buckets(metrics0, lagMetric), buckets(metrics1, lagMetric))
 	res.PublishErrors = pub.errs
 
 	lag := hist.New()
 	eventMax := map[int64]int64{}
 	for _, p := range procs {
-		if _, err := fmt.Fprintf(p.in, "report %d %d\n", first, last); err != nil {
-			return err
-		}
 		var m workerMsg
-		if err := p.out.Decode(&m); err != nil {
+		if err := p.Call(workerReq{Cmd: "report", First: first, Last: last}, &m); err != nil {
 			return err
 		}
 		res.Frames += m.Frames
@@ -280,33 +265,10 @@ func cpuSum(pids []int) time.Duration {
 	return t
 }
 
-// edgeMetric reads one counter from the edge's /metrics (0 when absent).
-func edgeMetric(admin, name string) float64 {
-	c := http.Client{Timeout: 2 * time.Second}
-	r, err := c.Get("http://" + admin + "/metrics")
-	if err != nil {
-		return 0
-	}
-	defer r.Body.Close()
-	sc := bufio.NewScanner(r.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, name+" ") {
-			v, _ := strconv.ParseFloat(strings.TrimSpace(line[len(name):]), 64)
-			return v
-		}
-	}
-	return 0
-}
-
-func mb(b int64) float64         { return float64(b) / (1 << 20) }
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// edgeBuckets reads a histogram's cumulative buckets (upper bound in
-// seconds -> count) from the edge's /metrics.
-func edgeBuckets(admin, name string) map[float64]float64 {
-	out := map[float64]float64{}
+// scrape reads the edge's /metrics: each sample (name and labels as
+// written) and its value; empty when the edge does not answer.
+func scrape(admin string) map[string]float64 {
+	out := map[string]float64{}
 	c := http.Client{Timeout: 2 * time.Second}
 	r, err := c.Get("http://" + admin + "/metrics")
 	if err != nil {
@@ -315,23 +277,30 @@ func edgeBuckets(admin, name string) map[float64]float64 {
 	defer r.Body.Close()
 	sc := bufio.NewScanner(r.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	prefix := name + `_bucket{le="`
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.HasPrefix(line, prefix) {
-			continue
+		if i := strings.LastIndexByte(line, ' '); i > 0 && !strings.HasPrefix(line, "#") {
+			out[line[:i]], _ = strconv.ParseFloat(line[i+1:], 64)
 		}
-		rest := line[len(prefix):]
-		q := strings.IndexByte(rest, '"')
-		if q < 0 {
-			continue
+	}
+	return out
+}
+
+func mb(b int64) float64         { return float64(b) / (1 << 20) }
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// buckets picks a histogram's cumulative buckets (upper bound in seconds
+// -> count) out of a scrape.
+func buckets(samples map[string]float64, name string) map[float64]float64 {
+	out := map[float64]float64{}
+	for k, v := range samples {
+		if rest, ok := strings.CutPrefix(k, name+`_bucket{le="`); ok {
+			le, err := strconv.ParseFloat(strings.TrimSuffix(rest, `"}`), 64)
+			if err != nil {
+				le = math.Inf(1)
+			}
+			out[le] = v
 		}
-		le, err := strconv.ParseFloat(rest[:q], 64)
-		if err != nil {
-			le = math.Inf(1)
-		}
-		v, _ := strconv.ParseFloat(strings.TrimSpace(rest[strings.IndexByte(rest, '}')+1:]), 64)
-		out[le] = v
 	}
 	return out
 }

@@ -1,20 +1,18 @@
 package swarm
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/chatterly/chatterly/loadtest/cable"
+	"github.com/chatterly/chatterly/loadtest/child"
 	"github.com/chatterly/chatterly/loadtest/hist"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/token"
@@ -24,7 +22,15 @@ import (
 // than a run publishes between two resets.
 const ring = 1 << 21
 
-// workerMsg is a line a worker writes to the coordinator.
+// workerReq is a request of the coordinator to a worker (loadtest/child's
+// protocol): ready (answered once the sockets are connected), reset,
+// report (the slowest lags of events First to Last), close.
+type workerReq struct {
+	Cmd         string `json:"cmd"`
+	First, Last int64  `json:",omitempty"`
+}
+
+// workerMsg is a worker's answer.
 type workerMsg struct {
 	Type      string        `json:"type"` // ready, report
 	Connected int           `json:"connected,omitempty"`
@@ -96,9 +102,8 @@ func (w *worker) reset() {
 }
 
 // RunWorker is a worker process: it opens sockets From..From+Count-1,
-// reports "ready", then obeys the coordinator's commands on stdin (reset;
-// report <first> <last>, the event numbers whose slowest lags to report;
-// close) until close or end of input.
+// then answers the coordinator's requests on stdin (workerReq) until close
+// or the end of its input.
 func RunWorker(cfg Config, in io.Reader, out io.Writer) error {
 	w := &worker{eventMax: make([]atomic.Int64, ring)}
 	w.reset()
@@ -115,7 +120,6 @@ func RunWorker(cfg Config, in io.Reader, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(out)
 	start := time.Now()
 	var (
 		mu        sync.Mutex
@@ -156,16 +160,14 @@ func RunWorker(cfg Config, in io.Reader, out io.Writer) error {
 	for pool.Confirms.Load()+pool.Rejects.Load() < int64(connected) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if err := enc.Encode(workerMsg{Type: "ready", Connected: connected, Failed: failed, FirstErr: firstErr,
+	ready := workerMsg{Type: "ready", Connected: connected, Failed: failed, FirstErr: firstErr,
 		Confirms: pool.Confirms.Load(), Rejects: pool.Rejects.Load(), ElapsedMS: time.Since(start).Milliseconds(),
-		PID: os.Getpid()}); err != nil {
-		return err
-	}
+		PID: os.Getpid()}
 	var base int64
-	sc := bufio.NewScanner(in)
-	for sc.Scan() {
-		cmd, arg, _ := strings.Cut(sc.Text(), " ")
-		switch cmd {
+	return child.Serve(in, out, func(req workerReq) (any, bool) {
+		switch req.Cmd {
+		case "ready":
+			return ready, false
 		case "reset":
 			w.reset()
 			base = pool.Messages.Load()
@@ -173,21 +175,15 @@ func RunWorker(cfg Config, in io.Reader, out io.Writer) error {
 			m := workerMsg{Type: "report", Frames: pool.Messages.Load() - base, Pings: pool.Pings.Load(),
 				Closed: pool.Closed.Load(), Lag: w.lag.Load().Snapshot(), PID: os.Getpid(),
 				EventMax: map[int64]int64{}}
-			var first, last int64
-			fmt.Sscan(arg, &first, &last)
-			for n := max(first, 1); n <= last && last-first < ring; n++ {
+			for n := max(req.First, 1); n <= req.Last && req.Last-req.First < ring; n++ {
 				if v := w.eventMax[n&(ring-1)].Load(); v > 0 {
 					m.EventMax[n] = v
 				}
 			}
-			if err := enc.Encode(m); err != nil {
-				return err
-			}
-		case "close":
-			return nil
+			return m, false
 		}
-	}
-	return sc.Err()
+		return workerMsg{Type: req.Cmd}, req.Cmd == "close"
+	})
 }
 
 func dialOne(pool *cable.Pool, iss *token.Issuer, cfg Config, i int) error {

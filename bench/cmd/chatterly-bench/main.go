@@ -46,6 +46,7 @@ func main() {
 	edges := flag.Int("edges", 3, "edge processes to start (the fleet scenario uses them all)")
 	out := flag.String("out", "", "where REPORT.md and results/ go (default: bench/ for a full run)")
 	render := flag.String("render", "", "write the report again from this run's JSON, measuring nothing")
+	reportOnly := flag.Bool("report-only", false, "exit 0 even when targets fail (the run is for its report); a smoke run always does")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -86,7 +87,7 @@ func main() {
 		}
 	}
 	t0 := time.Now()
-	_, files, err := harness.Run(ctx, o)
+	run, files, err := harness.Run(ctx, o)
 	for _, f := range files {
 		logf("wrote %s", f)
 	}
@@ -94,6 +95,14 @@ func main() {
 		fail(err)
 	}
 	logf("done in %s", time.Since(t0).Round(time.Second))
+	lines, notPassed := harness.Summary(run)
+	for _, l := range lines {
+		fmt.Fprintln(os.Stderr, l)
+	}
+	// A smoke run checks that the harness runs, not the figures.
+	if notPassed > 0 && !*smoke && !*reportOnly {
+		fail(fmt.Errorf("%d target(s) not passed (run with -report-only, or make bench BENCH_FLAGS=-report-only, to exit 0)", notPassed))
+	}
 }
 
 func fail(err error) {
