@@ -44,3 +44,6 @@ fi
 export STACK_DIR
 # shellcheck disable=SC2086
 go test -race -count=1 ${GO_TEST_FLAGS:-} ${TEST_PACKAGES:-./...}
+# deploy/check is a module of its own (deployment-only dependencies, no race:
+# it runs tools, not product code); it runs when TEST_PACKAGES is unset.
+if [ -z "${TEST_PACKAGES:-}" ]; then (cd deploy/check && go test -count=1 ${GO_TEST_FLAGS:-} ./...); fi
