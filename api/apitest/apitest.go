@@ -187,3 +187,13 @@ func (s *Stack) DoWith(method, path, tok string, body any, contentType string, h
 	b, _ := io.ReadAll(resp.Body)
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
+
+// From returns the stack with a client whose connections come from ip, a
+// loopback address such as 127.0.0.2: per-address limits see another
+// client. It shares everything else with s.
+func (s *Stack) From(ip string) *Stack {
+	c := *s
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
+	c.Client = &http.Client{Timeout: s.Client.Timeout, Transport: &http.Transport{DialContext: d.DialContext}}
+	return &c
+}

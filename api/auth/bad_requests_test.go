@@ -15,7 +15,9 @@ import (
 func TestBadRequests(t *testing.T) {
 	t.Parallel()
 	s := apitest.Start(t, map[string]string{
-		"RATE_LOGIN_PER_ACCOUNT": "3",
+		"LOGIN_FREE_FAILURES":    "3",
+		"LOGIN_BACKOFF":          "1h", // held off for the rest of the test
+		"LOGIN_BACKOFF_MAX":      "10h",
 		"RATE_LOGIN_PER_ADDR":    "1000",
 		"RATE_REGISTER_PER_ADDR": "1000",
 		// Reuse ends a session at once (the grace has its own tests).

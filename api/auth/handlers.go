@@ -108,7 +108,8 @@ var errWrongCredentials = fault.New(fault.InvalidCredentials, "wrong login or pa
 
 // login: POST /auth/login {login, password} → 200 {user, token,
 // refresh_token}. Attempts are counted per client address before the
-// account is looked up, and per account before the password is checked.
+// account is looked up; wrong passwords per account and address, which is
+// held off with a growing wait once it has failed too often (policy.go).
 func (s *Service) login(c *rest.Ctx) error {
 	var req loginRequest
 	if err := c.Decode(&req); err != nil {
@@ -132,11 +133,16 @@ func (s *Service) login(c *rest.Ctx) error {
 	}
 	u, hash, err := s.st.userByLogin(ctx, login)
 	if errors.Is(err, errNotFound) {
-		// Unknown accounts are counted by the name tried, and cost a hash.
-		if err := s.Limiter.Allow(ctx, s.Limits.loginAccount(), "?"+strings.ToLower(login)); err != nil {
+		// Unknown accounts are counted by the name tried, and cost a hash,
+		// like a wrong password.
+		subject := failureSubject("?"+strings.ToLower(login), c.ClientAddr())
+		if err := s.Limiter.Hold(ctx, s.Limits.loginFailures(), subject, s.Now()); err != nil {
 			return err
 		}
 		if err := s.Hasher.VerifyNobody(ctx, req.Password); err != nil {
+			return err
+		}
+		if err := s.Limiter.Fail(ctx, s.Limits.loginFailures(), subject, s.Now()); err != nil {
 			return err
 		}
 		return errWrongCredentials
@@ -144,7 +150,7 @@ func (s *Service) login(c *rest.Ctx) error {
 	if err != nil {
 		return fault.Wrap(err, "login")
 	}
-	if err := s.checkPassword(ctx, u.ID.String(), req.Password, hash); err != nil {
+	if err := s.checkPassword(ctx, failureSubject(u.ID.String(), c.ClientAddr()), req.Password, hash); err != nil {
 		if errors.Is(err, errPasswordMismatch) {
 			return errWrongCredentials
 		}
@@ -165,11 +171,16 @@ func (s *Service) login(c *rest.Ctx) error {
 // errPasswordMismatch is a wrong password for a known account.
 var errPasswordMismatch = errors.New("auth: password mismatch")
 
-// checkPassword counts an attempt against the account subject, then
-// verifies password against hash. A success clears the account's count.
+// failureSubject is what wrong passwords are counted against: the account
+// (or the unknown name tried) from one client address.
+func failureSubject(account, addr string) string { return account + "|" + addr }
+
+// checkPassword verifies password against hash unless subject (an account
+// from an address) is held off for failing; a mismatch is counted against
+// subject, a success clears its count.
 func (s *Service) checkPassword(ctx context.Context, subject, password, hash string) error {
-	rule := s.Limits.loginAccount()
-	if err := s.Limiter.Allow(ctx, rule, subject); err != nil {
+	rule := s.Limits.loginFailures()
+	if err := s.Limiter.Hold(ctx, rule, subject, s.Now()); err != nil {
 		return err
 	}
 	ok, err := s.Hasher.Verify(ctx, password, hash)
@@ -180,10 +191,13 @@ func (s *Service) checkPassword(ctx context.Context, subject, password, hash str
 		return fault.Wrap(err, "verify password")
 	}
 	if !ok {
+		if err := s.Limiter.Fail(ctx, rule, subject, s.Now()); err != nil {
+			return err
+		}
 		return errPasswordMismatch
 	}
-	if err := s.Limiter.Reset(ctx, rule, subject); err != nil {
-		s.Log.WarnContext(ctx, "could not reset the login limit", "err", err)
+	if err := s.Limiter.Forget(ctx, rule, subject); err != nil {
+		s.Log.WarnContext(ctx, "could not reset the login failures", "err", err)
 	}
 	return nil
 }
@@ -295,7 +309,7 @@ func (s *Service) changePassword(c *rest.Ctx) error {
 	if err != nil {
 		return asFault(err, "change password")
 	}
-	if err := s.checkPassword(ctx, uid.String(), req.CurrentPassword, old); err != nil {
+	if err := s.checkPassword(ctx, failureSubject(uid.String(), c.ClientAddr()), req.CurrentPassword, old); err != nil {
 		if errors.Is(err, errPasswordMismatch) {
 			return fault.Invalid("current_password", "the current password is wrong")
 		}

@@ -105,22 +105,31 @@ func normalizeDisplayName(s, fallback string) (string, error) {
 // loginKind tells an email login from a username login: only emails hold @.
 func loginKind(login string) (isEmail bool) { return strings.Contains(login, "@") }
 
-// Limits are the rate limits of authentication, per minute. Their defaults
+// Limits are the limits of authentication. Their defaults
 // (server.AuthConfig) let a person use the product normally.
+//
+// Wrong passwords are counted per account and client address together, so
+// that a stranger failing on an account holds off only their own address:
+// the owner, signing in from an address that has not been failing, gets
+// through (a per-account count would let anyone lock anyone out). The
+// per-address limit bounds what one address may try across accounts.
 type Limits struct {
-	// LoginPerAccount counts sign-in attempts (and password-change
-	// attempts) against one account, wherever they come from.
-	LoginPerAccount int
-	// LoginPerAddr counts sign-in attempts from one client address, whatever
-	// account they name.
+	// LoginFailures is how a pair (account, address) that keeps giving
+	// wrong passwords is held off: free failures, then a doubling wait.
+	LoginFailures ratelimit.Backoff
+	// LoginPerAddr counts sign-in attempts from one client address per
+	// minute, whatever account they name.
 	LoginPerAddr int
-	// RegisterPerAddr counts registrations from one client address.
+	// RegisterPerAddr counts registrations from one client address per
+	// minute.
 	RegisterPerAddr int
 }
 
-// The rules' names are part of their Redis keys (rkey.RateLimit).
-func (l Limits) loginAccount() ratelimit.Rule {
-	return ratelimit.Rule{Name: "login_account", Max: l.LoginPerAccount, Window: time.Minute}
+// The names are part of their Redis keys (rkey.RateLimit).
+func (l Limits) loginFailures() ratelimit.Backoff {
+	b := l.LoginFailures
+	b.Name = "login_failures"
+	return b
 }
 
 func (l Limits) loginAddr() ratelimit.Rule {

@@ -41,3 +41,37 @@ func TestWindowExpires(t *testing.T) {
 	require.Error(t, l.Allow(ctx, r, "x"))
 	require.Eventually(t, func() bool { return l.Allow(ctx, r, "x") == nil }, 5*time.Second, 50*time.Millisecond)
 }
+
+// A backoff holds a subject off once it has failed Free times, doubling
+// the wait with every failure or attempt while held, up to Max; the hold
+// ends when its time has passed (on the caller's clock), and Forget clears
+// the count.
+func TestBackoffDoublesUpToMax(t *testing.T) {
+	t.Parallel()
+	rdb, keys := redistest.Client(t)
+	l := New(rdb, keys)
+	ctx := context.Background()
+	b := Backoff{Name: "b", Free: 2, First: time.Second, Max: 4 * time.Second, Forget: time.Minute}
+	now := time.Now()
+	wait := func(err error) time.Duration {
+		t.Helper()
+		fe, ok := fault.As(err)
+		require.True(t, ok, "%v", err)
+		require.Equal(t, fault.RateLimited, fe.Code)
+		return fe.RetryAfter
+	}
+	require.NoError(t, l.Hold(ctx, b, "x", now))
+	require.NoError(t, l.Fail(ctx, b, "x", now))
+	require.NoError(t, l.Hold(ctx, b, "x", now), "one failure is free")
+	require.NoError(t, l.Fail(ctx, b, "x", now), "the failure itself is answered; the hold starts")
+	require.NoError(t, l.Hold(ctx, b, "y", now), "another subject is not held")
+	require.Equal(t, 2*time.Second, wait(l.Hold(ctx, b, "x", now)))
+	require.Equal(t, 4*time.Second, wait(l.Hold(ctx, b, "x", now)))
+	require.Equal(t, 4*time.Second, wait(l.Hold(ctx, b, "x", now)), "at most Max")
+	require.NoError(t, l.Hold(ctx, b, "x", now.Add(5*time.Second)), "the hold has passed")
+	require.NoError(t, l.Fail(ctx, b, "x", now.Add(5*time.Second)))
+	require.Equal(t, 4*time.Second, wait(l.Hold(ctx, b, "x", now.Add(5*time.Second))), "the count was kept")
+	require.NoError(t, l.Forget(ctx, b, "x"))
+	require.NoError(t, l.Fail(ctx, b, "x", now))
+	require.NoError(t, l.Hold(ctx, b, "x", now))
+}

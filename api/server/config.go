@@ -56,7 +56,9 @@ type AuthConfig struct {
 	HashConcurrency       int           // PASSWORD_HASH_CONCURRENCY
 	Argon2Memory          int           // ARGON2_MEMORY_KIB
 	Argon2Time            int           // ARGON2_TIME
-	LoginPerAccountPerMin int           // RATE_LOGIN_PER_ACCOUNT
+	LoginFreeFailures     int           // LOGIN_FREE_FAILURES
+	LoginBackoff          time.Duration // LOGIN_BACKOFF
+	LoginBackoffMax       time.Duration // LOGIN_BACKOFF_MAX
 	LoginPerAddrPerMin    int           // RATE_LOGIN_PER_ADDR
 	RegisterPerAddrPerMin int           // RATE_REGISTER_PER_ADDR
 }
@@ -77,7 +79,9 @@ func LoadConfig(e *config.Env) (Config, error) {
 			HashConcurrency:       e.Int("PASSWORD_HASH_CONCURRENCY", 2, 1, 256),
 			Argon2Memory:          e.Int("ARGON2_MEMORY_KIB", 64*1024, 8*1024, 1024*1024),
 			Argon2Time:            e.Int("ARGON2_TIME", 1, 1, 10),
-			LoginPerAccountPerMin: e.Int("RATE_LOGIN_PER_ACCOUNT", 10, 1, 1_000_000),
+			LoginFreeFailures:     e.Int("LOGIN_FREE_FAILURES", 5, 1, 1_000_000),
+			LoginBackoff:          e.Duration("LOGIN_BACKOFF", time.Second, 10*time.Millisecond, time.Hour),
+			LoginBackoffMax:       e.Duration("LOGIN_BACKOFF_MAX", 15*time.Minute, time.Second, 24*time.Hour),
 			LoginPerAddrPerMin:    e.Int("RATE_LOGIN_PER_ADDR", 60, 1, 1_000_000),
 			RegisterPerAddrPerMin: e.Int("RATE_REGISTER_PER_ADDR", 10, 1, 1_000_000),
 		},
@@ -94,6 +98,7 @@ func LoadConfig(e *config.Env) (Config, error) {
 			CacheLocalTTL:       e.Duration("CACHE_LOCAL_TTL", time.Minute, time.Second, time.Hour),
 		},
 	}
+	e.Check(c.Auth.LoginBackoffMax >= c.Auth.LoginBackoff, "LOGIN_BACKOFF_MAX", c.Auth.LoginBackoffMax.String(), "want at least LOGIN_BACKOFF")
 	c.Calls = call.LoadConfig(e)
 	return c, e.Err()
 }

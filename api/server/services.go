@@ -91,7 +91,10 @@ func buildServices(d *Deps) (*services, error) {
 		Limiter: limiter,
 		Hasher:  hasher,
 		Limits: auth.Limits{
-			LoginPerAccount: a.LoginPerAccountPerMin,
+			LoginFailures: ratelimit.Backoff{Free: a.LoginFreeFailures, First: a.LoginBackoff, Max: a.LoginBackoffMax,
+				// A count outlives its wait by an hour: failing again within
+				// it resumes from the wait reached, not from the free ones.
+				Forget: time.Hour},
 			LoginPerAddr:    a.LoginPerAddrPerMin,
 			RegisterPerAddr: a.RegisterPerAddrPerMin,
 		},

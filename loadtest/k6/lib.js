@@ -2,8 +2,8 @@
 // users, registered once and reused by every later run.
 //
 // A stack as `make run` ships it lets one address register 10 users a
-// minute (RATE_REGISTER_PER_ADDR) and one account sign in 10 times a
-// minute (RATE_LOGIN_PER_ACCOUNT). So the scripts use USERS users (default
+// minute (RATE_REGISTER_PER_ADDR) and sign in 60 times a minute
+// (RATE_LOGIN_PER_ADDR). So the scripts use USERS users (default
 // 8), named USER_PREFIX_0 … USER_PREFIX_{USERS-1}: a user that exists is
 // signed in, one that does not is registered. More users than the limit
 // allows in one minute need RATE_REGISTER_PER_ADDR raised on the api for
