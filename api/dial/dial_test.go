@@ -2,7 +2,9 @@ package dial_test
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,7 +12,10 @@ import (
 	"github.com/chatterly/chatterly/api/pgtest"
 	"github.com/chatterly/chatterly/shared/config"
 	"github.com/chatterly/chatterly/shared/id"
+	"github.com/chatterly/chatterly/shared/proctest"
 	"github.com/chatterly/chatterly/shared/redistest"
+	"github.com/chatterly/chatterly/shared/tcpproxy"
+	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/require"
 )
 
@@ -76,4 +81,62 @@ func TestIDsDrawsDistinctNodes(t *testing.T) {
 
 	_, err = dial.IDs(ctx, db, id.MaxNode+1)
 	require.Error(t, err)
+}
+
+// Each client dial opens logs its dependency's outage once when it starts
+// and once when it ends, however many calls fail in between (the api and
+// the worker both open their clients here). A Postgres that is taken away
+// (refusing) and one that stops answering (paused) are both outages.
+func TestOutagesAreLoggedOnceWhenTheyStartAndEnd(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	log := &proctest.Buffer{}
+	logger := slog.New(slog.NewJSONHandler(log, nil))
+	px, dbURL := tcpproxy.Through(t, pgtest.URL(t))
+	db, err := dial.Postgres(ctx, dbURL, 2, false, 300*time.Millisecond, logger, "postgres")
+	require.NoError(t, err)
+	defer db.Close()
+	rs := redistest.StartServer(t)
+	rdb, _, err := dial.Redis(config.Common{RedisURL: rs.URL, RedisStreamsURL: rs.URL, DependencyTimeout: 300 * time.Millisecond}, logger)
+	require.NoError(t, err)
+	defer rdb.Close()
+
+	px.Down()
+	rs.Pause()
+	for range 5 {
+		_, err := db.Exec(ctx, "SELECT 1")
+		require.Error(t, err)
+		require.Error(t, rdb.Do(ctx, rdb.B().Get().Key("k").Build()).Error())
+	}
+	px.Up()
+	px.Pause()
+	_, err = db.Exec(ctx, "SELECT 1")
+	require.Error(t, err, "a paused Postgres times out")
+	px.Resume()
+	rs.Resume()
+	require.Eventually(t, func() bool {
+		_, err := db.Exec(ctx, "SELECT 1")
+		return err == nil && rueidis.IsRedisNil(rdb.Do(ctx, rdb.B().Get().Key("k").Build()).Error())
+	}, 10*time.Second, 20*time.Millisecond)
+
+	var started, ended []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(log.String()), "\n") {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &m), line)
+		switch m["msg"] {
+		case "dependency unavailable":
+			started = append(started, m)
+		case "dependency available again":
+			ended = append(ended, m)
+		}
+	}
+	require.Len(t, started, 2, "one line per dependency:\n%s", log)
+	require.Len(t, ended, 2, "%s", log)
+	deps := map[any]bool{}
+	for _, m := range ended {
+		deps[m["dependency"]] = true
+		require.Greater(t, m["outage_seconds"], 0.0)
+		require.GreaterOrEqual(t, m["failed_calls"], 5.0)
+	}
+	require.Equal(t, map[any]bool{"postgres": true, "redis": true}, deps)
 }

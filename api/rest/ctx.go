@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/netip"
 
 	"github.com/chatterly/chatterly/api/fault"
+	"github.com/chatterly/chatterly/shared/clientaddr"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/token"
 	"github.com/valyala/fasthttp"
@@ -22,10 +24,11 @@ type Ctx struct {
 	RawToken string
 	Log      *slog.Logger
 
-	ctx    context.Context
-	origin string   // the request's Origin when it is on the allow-list
-	params []string // name, value, name, value...
-	route  *route
+	ctx     context.Context
+	origin  string   // the request's Origin when it is on the allow-list
+	params  []string // name, value, name, value...
+	route   *route
+	proxies *clientaddr.Proxies
 }
 
 // Context carries the request id and is cancelled when the server stops.
@@ -64,8 +67,24 @@ func (c *Ctx) Query(name string) string { return string(c.RC.QueryArgs().Peek(na
 // one of our web clients made the request.
 func (c *Ctx) AllowedOrigin() string { return c.origin }
 
-// ClientAddr is the caller's IP address, for per-address limits.
-func (c *Ctx) ClientAddr() string { return c.RC.RemoteIP().String() }
+// ClientAddr is the caller's IP address, for per-address limits: the
+// connection's peer, or, when that peer is a trusted proxy
+// (TRUSTED_PROXIES), the client its X-Forwarded-For names — by the one
+// rule the edge uses too (clientaddr.Proxies.Client).
+func (c *Ctx) ClientAddr() string {
+	peer, _ := netip.AddrFromSlice(c.RC.RemoteIP())
+	if c.proxies == nil || c.proxies.Empty() {
+		return peer.Unmap().String()
+	}
+	var xff []byte
+	for i, v := range c.RC.Request.Header.PeekAll("X-Forwarded-For") {
+		if i > 0 {
+			xff = append(xff, ',')
+		}
+		xff = append(xff, v...)
+	}
+	return c.proxies.Client(peer, string(xff)).String()
+}
 
 // JSON writes v with status.
 func (c *Ctx) JSON(status int, v any) error {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chatterly/chatterly/api/fault"
+	"github.com/chatterly/chatterly/shared/clientaddr"
 	"github.com/chatterly/chatterly/shared/logging"
 	"github.com/chatterly/chatterly/shared/token"
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,6 +58,7 @@ type Router struct {
 	routes  []*route
 	auth    Authenticator
 	origins map[string]bool
+	proxies clientaddr.Proxies
 	log     *slog.Logger
 	base    context.Context
 
@@ -70,13 +72,16 @@ type Config struct {
 	AllowedOrigins []string
 	Log            *slog.Logger
 	Metrics        prometheus.Registerer
+	// TrustedProxies decide whose X-Forwarded-For names a request's
+	// client address (Ctx.ClientAddr); none: the connection's peer.
+	TrustedProxies clientaddr.Proxies
 	// Base is the parent of every request's context; cancel it to stop.
 	Base context.Context
 }
 
 // NewRouter returns an empty router.
 func NewRouter(cfg Config) *Router {
-	r := &Router{auth: cfg.Auth, log: cfg.Log, base: cfg.Base, origins: map[string]bool{}}
+	r := &Router{auth: cfg.Auth, log: cfg.Log, base: cfg.Base, origins: map[string]bool{}, proxies: cfg.TrustedProxies}
 	if r.base == nil {
 		r.base = context.Background()
 	}
@@ -162,7 +167,7 @@ func (r *Router) Serve(rc *fasthttp.RequestCtx) {
 	// normalized as a whole, which would let an encoded "/" route.
 	path := string(rc.Request.URI().PathOriginal())
 	label := "unmatched"
-	c := &Ctx{RC: rc, ctx: logging.WithRequestID(r.base, rid), Log: r.log, origin: r.cors(rc)}
+	c := &Ctx{RC: rc, ctx: logging.WithRequestID(r.base, rid), Log: r.log, origin: r.cors(rc), proxies: &r.proxies}
 	err := func() (err error) {
 		// fasthttp does not recover: one handler bug must not end the
 		// process and every request in it.

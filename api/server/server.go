@@ -34,6 +34,7 @@ func New(ctx context.Context, d *Deps) (*Server, error) {
 	}
 	r := rest.NewRouter(rest.Config{
 		Auth: d.Checker, AllowedOrigins: d.Cfg.AllowedOrigins, Log: d.Log, Metrics: d.Metrics, Base: ctx,
+		TrustedProxies: d.Cfg.TrustedProxies,
 	})
 	s := &Server{deps: d, router: r}
 	s.health(r)
