@@ -13,22 +13,22 @@ import (
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/rkey"
 	"github.com/chatterly/chatterly/shared/token"
-	"github.com/lestrrat-go/jwx/v2/jwa"
-	"github.com/lestrrat-go/jwx/v2/jwk"
-	"github.com/lestrrat-go/jwx/v2/jwt"
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/lestrrat-go/jwx/v3/jwt"
 	"github.com/stretchr/testify/require"
 )
 
 // forge signs a token with priv, letting a test break one rule at a time.
 func forge(t *testing.T, priv ed25519.PrivateKey, kid string, build func(*jwt.Builder) *jwt.Builder) string {
 	t.Helper()
-	k, err := jwk.FromRaw(priv)
+	k, err := jwk.Import(priv)
 	require.NoError(t, err)
 	require.NoError(t, k.Set(jwk.KeyIDKey, kid))
 	b := jwt.NewBuilder().Subject("1").JwtID("j1").IssuedAt(time.Now()).Expiration(time.Now().Add(time.Hour)).Claim("sid", "11")
 	tok, err := build(b).Build()
 	require.NoError(t, err)
-	signed, err := jwt.Sign(tok, jwt.WithKey(jwa.EdDSA, k))
+	signed, err := jwt.Sign(tok, jwt.WithKey(jwa.EdDSA(), k))
 	require.NoError(t, err)
 	return string(signed)
 }

@@ -1,5 +1,5 @@
 // Package token issues and verifies Chatterly's access tokens: JWTs signed
-// with Ed25519 (jwx v2) by the api and verified with public keys only by
+// with Ed25519 (jwx v3) by the api and verified with public keys only by
 // every process, plus the Redis denylist of revoked sessions.
 //
 // Claims: sub = user id, sid = session (refresh-token family) id, jti = a
@@ -18,10 +18,10 @@ import (
 	"time"
 
 	"github.com/chatterly/chatterly/shared/id"
-	"github.com/lestrrat-go/jwx/v2/jwa"
-	"github.com/lestrrat-go/jwx/v2/jwk"
-	"github.com/lestrrat-go/jwx/v2/jws"
-	"github.com/lestrrat-go/jwx/v2/jwt"
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/lestrrat-go/jwx/v3/jws"
+	"github.com/lestrrat-go/jwx/v3/jwt"
 )
 
 // Errors a check can return. Callers map them to 401 (api) or a disconnect
@@ -50,12 +50,12 @@ type Issuer struct {
 
 // NewIssuer returns an Issuer of tokens that live ttl.
 func NewIssuer(priv ed25519.PrivateKey, ttl time.Duration) (*Issuer, error) {
-	k, err := jwk.FromRaw(priv)
+	k, err := jwk.Import(priv)
 	if err != nil {
 		return nil, fmt.Errorf("token: %w", err)
 	}
 	_ = k.Set(jwk.KeyIDKey, KeyID(priv.Public().(ed25519.PublicKey)))
-	_ = k.Set(jwk.AlgorithmKey, jwa.EdDSA)
+	_ = k.Set(jwk.AlgorithmKey, jwa.EdDSA())
 	return &Issuer{key: k, ttl: ttl, now: time.Now}, nil
 }
 
@@ -78,7 +78,7 @@ func (i *Issuer) Issue(user, sid id.ID) (string, Claims, error) {
 	if err != nil {
 		return "", Claims{}, fmt.Errorf("token: build: %w", err)
 	}
-	b, err := jwt.Sign(t, jwt.WithKey(jwa.EdDSA, i.key))
+	b, err := jwt.Sign(t, jwt.WithKey(jwa.EdDSA(), i.key))
 	if err != nil {
 		return "", Claims{}, fmt.Errorf("token: sign: %w", err)
 	}
@@ -103,12 +103,12 @@ type Verifier struct {
 func NewVerifier(keys map[string]ed25519.PublicKey, cacheSize int) (*Verifier, error) {
 	set := jwk.NewSet()
 	for kid, pub := range keys {
-		k, err := jwk.FromRaw(pub)
+		k, err := jwk.Import(pub)
 		if err != nil {
 			return nil, fmt.Errorf("token: key %s: %w", kid, err)
 		}
 		_ = k.Set(jwk.KeyIDKey, kid)
-		_ = k.Set(jwk.AlgorithmKey, jwa.EdDSA)
+		_ = k.Set(jwk.AlgorithmKey, jwa.EdDSA())
 		if err := set.AddKey(k); err != nil {
 			return nil, fmt.Errorf("token: key %s: %w", kid, err)
 		}
@@ -154,16 +154,20 @@ func (v *Verifier) verify(raw string, now time.Time) (Claims, error) {
 		}
 		return Claims{}, ErrInvalid
 	}
-	user, err1 := id.Parse(t.Subject())
-	sidv, _ := t.PrivateClaims()["sid"].(string)
+	sub, _ := t.Subject()
+	jti, _ := t.JwtID()
+	exp, _ := t.Expiration()
+	var sidv string
+	_ = t.Get("sid", &sidv) // absent or not a string: sidv stays "", which id.Parse refuses
+	user, err1 := id.Parse(sub)
 	sid, err2 := id.Parse(sidv)
-	if err1 != nil || err2 != nil || t.JwtID() == "" || t.Expiration().IsZero() {
+	if err1 != nil || err2 != nil || jti == "" || exp.IsZero() {
 		return Claims{}, ErrInvalid
 	}
-	if !now.Before(t.Expiration()) {
+	if !now.Before(exp) {
 		return Claims{}, ErrExpired
 	}
-	return Claims{UserID: user, SID: sid, JTI: t.JwtID(), ExpiresAt: t.Expiration()}, nil
+	return Claims{UserID: user, SID: sid, JTI: jti, ExpiresAt: exp}, nil
 }
 
 func (v *Verifier) remember(sum [32]byte, c Claims, now time.Time) {

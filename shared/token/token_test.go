@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/chatterly/chatterly/shared/id"
-	"github.com/lestrrat-go/jwx/v2/jwa"
-	"github.com/lestrrat-go/jwx/v2/jwt"
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwt"
 	"github.com/stretchr/testify/require"
 )
 
@@ -133,7 +133,7 @@ func TestRefusesForgeries(t *testing.T) {
 	signed := func(b *jwt.Builder) string {
 		tok, err := b.Build()
 		require.NoError(t, err)
-		out, err := jwt.Sign(tok, jwt.WithKey(jwa.EdDSA, k.iss.key))
+		out, err := jwt.Sign(tok, jwt.WithKey(jwa.EdDSA(), k.iss.key))
 		require.NoError(t, err)
 		return string(out)
 	}
