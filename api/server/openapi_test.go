@@ -132,3 +132,21 @@ func TestOpenAPIOperationsAreComplete(t *testing.T) {
 		require.True(t, s.components[r], "$ref to missing component %s", r)
 	}
 }
+
+// Every operation that reaches Postgres or Redis — every one but the
+// liveness and metrics endpoints, since the token check alone reads the
+// denylist — can answer 503 unavailable with Retry-After when they do not
+// answer (TestRedisOutageIsUnavailableWithinTwoSeconds,
+// TestPostgresOutageIsUnavailableNever500), so each documents it.
+func TestOpenAPIDocumentsUnavailable(t *testing.T) {
+	t.Parallel()
+	s := readSpec(t)
+	noDependency := map[string]bool{"GET /healthz": true, "GET /metrics": true}
+	for op, body := range s.ops {
+		if noDependency[op] {
+			require.NotContains(t, body, `"503":`, op)
+			continue
+		}
+		require.Contains(t, body, `"503":`, "%s needs Postgres or Redis, so it can answer 503", op)
+	}
+}
