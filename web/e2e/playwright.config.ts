@@ -21,12 +21,14 @@ export default defineConfig({
   retries: 0,
   workers: 1,
   fullyParallel: false,
-  timeout: 60_000,
-  expect: { timeout: 10_000 },
+  // Generous: on a loaded 2-core machine one browser action can take seconds;
+  // the suite waits for conditions, so a calm machine never waits this long.
+  timeout: 300_000,
+  expect: { timeout: 20_000 },
   reporter: [["list"], ["./reporter.ts"]],
   use: {
     baseURL: WEB_URL,
-    actionTimeout: 10_000,
+    actionTimeout: 20_000,
     navigationTimeout: 30_000,
     trace: "retain-on-failure",
     screenshot: "only-on-failure",

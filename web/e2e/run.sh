@@ -56,7 +56,8 @@ export E2E_SCRATCH="$SCRATCH"
 ns=(unshare --net)
 [ "$(id -u)" -eq 0 ] || ns=(unshare --net --map-root-user)
 st=0
-"${ns[@]}" bash -c 'ip link set lo up && cd "$0" && exec node_modules/.bin/playwright test -c e2e/playwright.config.ts' "$WEB_DIR" || st=$?
+# Arguments go to playwright test (a spec file, -g "title"), for working on the suite.
+"${ns[@]}" bash -c 'ip link set lo up && cd "$0" && exec node_modules/.bin/playwright test -c e2e/playwright.config.ts "$@"' "$WEB_DIR" "$@" || st=$?
 ms=$((($(date +%s%N) - start_ns) / 1000000))
 printf 'e2e: wall time %d.%d s (build checks, stack and suite)\n' $((ms / 1000)) $((ms % 1000 / 100))
 exit "$st"

@@ -67,7 +67,7 @@ test("sign-in form, sign up, reload keeps the session, no token in storage, logo
     expect(tokens.length).toBeGreaterThan(1);
     for (const t of tokens) expect(await storageHolds(t), "access token in storage or document.cookie").toBe(false);
     expect(await page.evaluate(() => document.cookie)).not.toContain("chatterly_refresh");
-    const cookies = await ada.ctx.cookies(API_URL);
+    const cookies = await ada.ctx.cookies(`${API_URL}/auth/refresh`);
     const rc = cookies.find((c) => c.name === "chatterly_refresh");
     expect(rc?.httpOnly).toBe(true);
     expect(rc?.sameSite).toBe("Strict");
@@ -83,7 +83,7 @@ test("sign-in form, sign up, reload keeps the session, no token in storage, logo
     await expect(page.getByLabel("Email or username")).toBeVisible();
     await expect(shell(page)).toHaveCount(0);
     expect((await fetch(`${API_URL}/me`, { headers: { authorization: `Bearer ${last}` } })).status).toBe(401);
-    expect((await ada.ctx.cookies(API_URL)).find((c) => c.name === "chatterly_refresh")).toBeUndefined();
+    expect((await ada.ctx.cookies(`${API_URL}/auth/refresh`)).find((c) => c.name === "chatterly_refresh")).toBeUndefined();
 
     // Sign in again by username; Enter submits.
     await page.getByLabel("Email or username").fill(ada.username);
