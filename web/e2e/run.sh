@@ -47,7 +47,7 @@ make -s build
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 NEXT_TELEMETRY_DISABLED=1
 web_build
 
-SCRATCH="$WEB_DIR/e2e/.scratch"
+SCRATCH="${E2E_SCRATCH:-$WEB_DIR/e2e/.scratch}"
 rm -rf "$SCRATCH"
 mkdir -p "$SCRATCH"
 export E2E_SCRATCH="$SCRATCH"
