@@ -7,7 +7,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.6.1
 BIN ?= bin
 GO_BUILD_FLAGS ?= -trimpath
 
-.PHONY: all build run test lint migrate clean
+.PHONY: all build run test lint migrate clean screenshots
 
 all: build
 
@@ -28,6 +28,13 @@ lint:
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 	cd deploy/check && $(GO) vet ./... && $(STATICCHECK) ./...
+
+# make screenshots: the web client's main screens, as the E2E suite took them
+# (web/e2e/.scratch, left by make test; the suite runs when there are none),
+# copied to docs/screenshots for the README.
+screenshots:
+	@ls web/e2e/.scratch/screenshots/*.png >/dev/null 2>&1 || bash web/e2e/run.sh
+	@mkdir -p docs/screenshots && cp web/e2e/.scratch/screenshots/*.png docs/screenshots/ && ls docs/screenshots
 
 migrate: build
 	@bash deploy/local/migrate.sh

@@ -120,9 +120,10 @@ WEB_DIR=${WEB_DIR:-$CHECKOUT/web}
 
 # web_hash prints a hash of the content of web/'s files that git tracks or
 # would track (untracked files not ignored count too, so a new page
-# rebuilds; node_modules and .next are ignored).
+# rebuilds; node_modules and .next are ignored, and so is the E2E suite in
+# web/e2e, which is not part of the build).
 web_hash() {
-  (cd "$WEB_DIR" && git ls-files -z --cached --others --exclude-standard . |
+  (cd "$WEB_DIR" && git ls-files -z --cached --others --exclude-standard . ':(exclude)e2e' |
     { xargs -0 -r sha256sum 2>/dev/null || true; } | sha256sum | cut -c1-32)
 }
 

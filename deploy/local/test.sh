@@ -5,12 +5,15 @@
 # TEST_REDIS_URL point the tests elsewhere.
 source "$(dirname "$0")/lib.sh"
 cd "$CHECKOUT"
+test_start_ns=$(date +%s%N)
 
 started=()
 cleanup() {
   [ -n "${PG_PID:-}" ] && kill -INT "$PG_PID" 2>/dev/null
   [ -n "${REDIS_PID:-}" ] && kill -TERM "$REDIS_PID" 2>/dev/null
   for p in "${started[@]}"; do wait "$p" 2>/dev/null; done
+  local ms=$((($(date +%s%N) - test_start_ns) / 1000000))
+  printf 'make test: wall time %d.%d s\n' $((ms / 1000)) $((ms % 1000 / 100))
   return 0
 }
 trap cleanup EXIT
@@ -47,3 +50,12 @@ go test -race -count=1 ${GO_TEST_FLAGS:-} ${TEST_PACKAGES:-./...}
 # deploy/check is a module of its own (deployment-only dependencies, no race:
 # it runs tools, not product code); it runs when TEST_PACKAGES is unset.
 if [ -z "${TEST_PACKAGES:-}" ]; then (cd deploy/check && go test -count=1 ${GO_TEST_FLAGS:-} ./...); fi
+
+# The web client, when the whole suite runs (TEST_WEB=1, the default unless
+# TEST_PACKAGES picks Go packages): its unit tests, then the E2E suite in
+# Chromium (web/e2e/run.sh). npm ci and the build run only when web/ changed.
+if [ -f "$WEB_DIR/package.json" ] && [ "${TEST_WEB:-$([ -z "${TEST_PACKAGES:-}" ] && echo 1 || echo 0)}" = 1 ]; then
+  web_build
+  (cd "$WEB_DIR" && npm test)
+  bash "$WEB_DIR/e2e/run.sh"
+fi
