@@ -29,7 +29,7 @@ export default defineConfig({
   use: {
     baseURL: WEB_URL,
     actionTimeout: 20_000,
-    navigationTimeout: 30_000,
+    navigationTimeout: 60_000,
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
     viewport: { width: 1280, height: 800 },
