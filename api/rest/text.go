@@ -61,26 +61,21 @@ func checkParams(params []string) error {
 // not text, or that gives one parameter twice (handlers read the first;
 // a proxy in front may read the last).
 func checkQuery(args *fasthttp.Args) error {
-	var err error
 	seen := make(map[string]struct{}, args.Len())
-	args.VisitAll(func(k, v []byte) {
-		if err != nil {
-			return
-		}
+	for k, v := range args.All() {
 		name := string(k)
 		switch {
 		case !IsText(name):
-			err = &fault.Error{Code: fault.BadRequest, Field: fieldName(name),
+			return &fault.Error{Code: fault.BadRequest, Field: fieldName(name),
 				Message: "a query parameter's name must be valid UTF-8 text without NUL characters"}
 		case !IsText(string(v)):
-			err = notText("query parameter", name)
-		default:
-			if _, dup := seen[name]; dup {
-				err = &fault.Error{Code: fault.BadRequest, Field: name,
-					Message: "query parameter " + strconv.Quote(name) + " is given more than once"}
-			}
-			seen[name] = struct{}{}
+			return notText("query parameter", name)
 		}
-	})
-	return err
+		if _, dup := seen[name]; dup {
+			return &fault.Error{Code: fault.BadRequest, Field: name,
+				Message: "query parameter " + strconv.Quote(name) + " is given more than once"}
+		}
+		seen[name] = struct{}{}
+	}
+	return nil
 }
