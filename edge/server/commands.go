@@ -100,15 +100,23 @@ func (l *loop) subscribe(s *socket, cmd cable.Command, now time.Time) {
 const memberRetry = 150 * time.Millisecond
 
 // checkMember asks the member set on the worker pool, within RedisTimeout
-// of the subscribe. A member is confirmed as soon as the answer comes.
-// Every other outcome — not a member, no such conversation (its set is
-// missing), Redis not answering, the pool full — is answered
+// of the subscribe. A member is confirmed as soon as the answer comes. Not
+// a member and no such conversation (its set is missing) are both answered
 // reject_subscription at one moment, RedisTimeout after the subscribe
 // (rejectAt), so neither the answer nor its timing tells a conversation
 // that does not exist from one the caller may not see. A missing set is
 // asked again until then: the api rebuilds a member's lost set (Redis
 // restarted empty) when it serves that conversation, which a reconnecting
 // client does at the same time.
+//
+// When the edge cannot check at all — Redis does not answer in time, or the
+// worker pool is full — the socket is closed with "unavailable" (reconnect
+// true) rather than rejected: a client never subscribes again after a
+// reject (the official one gives the subscription up for good), so a
+// member rejected for the edge's own trouble would silently stop receiving
+// the conversation. Reconnecting re-subscribes everything and recovers the
+// missed events by after_seq. The outcome depends on Redis, not on the
+// conversation, so it reveals nothing about it.
 func (l *loop) checkMember(s *socket, raw []byte, conv id.ID, now time.Time) {
 	x := s.ext()
 	p := pendingSub{raw: bytes.Clone(raw), conv: conv, started: now}
@@ -127,7 +135,7 @@ func (l *loop) askMember(s *socket, p pendingSub) {
 	})
 	if !ok {
 		l.srv.m.drop("busy")
-		l.rejectAt(s, p)
+		s.Disconnect(cable.Unavailable)
 	}
 }
 
@@ -139,7 +147,7 @@ func (l *loop) memberDone(s *socket, p pendingSub, ans authz.Answer, err error) 
 	switch {
 	case err != nil:
 		l.srv.m.drop("membership_unavailable")
-		l.rejectAt(s, p)
+		s.Disconnect(cable.Unavailable)
 	case ans == authz.Unknown && time.Until(deadline) > memberRetry:
 		time.AfterFunc(memberRetry, func() {
 			l.post(func() {
