@@ -97,7 +97,8 @@ test("sign-in form, sign up, reload keeps the session, no token in storage, logo
     await page.getByLabel("Email or username").fill(ada.username);
     await page.getByLabel("Password").fill("not the password");
     await page.getByLabel("Password").press("Enter");
-    await expect(page.getByRole("alert")).toContainText("wrong login or password");
+    // (Next's route announcer is an alert too: pick the form's.)
+    await expect(page.getByRole("alert").filter({ hasText: "wrong login or password" })).toBeVisible();
   } finally {
     await ada.ctx.close();
   }
