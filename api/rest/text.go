@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"bytes"
 	"net/url"
 	"strconv"
 	"strings"
@@ -68,7 +69,7 @@ func checkQuery(args *fasthttp.Args) error {
 		case !IsText(name):
 			return &fault.Error{Code: fault.BadRequest, Field: fieldName(name),
 				Message: "a query parameter's name must be valid UTF-8 text without NUL characters"}
-		case !IsText(string(v)):
+		case !utf8.Valid(v) || bytes.IndexByte(v, 0) >= 0: // IsText, without a copy
 			return notText("query parameter", name)
 		}
 		if _, dup := seen[name]; dup {
