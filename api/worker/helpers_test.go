@@ -13,6 +13,7 @@ import (
 	"github.com/chatterly/chatterly/api/call/calltest"
 	"github.com/chatterly/chatterly/api/eventlog"
 	"github.com/chatterly/chatterly/api/pgtest"
+	"github.com/chatterly/chatterly/api/ratelimit"
 	"github.com/chatterly/chatterly/api/worker/workertest"
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
@@ -61,6 +62,8 @@ func newEnv(t *testing.T, ringTimeout time.Duration) *env {
 		DB: e.db, IDs: e.ids, Outbox: eventlog.NewOutbox(e.ids, time.Now), Publisher: pub,
 		Effects: call.NewEffects(e.rdb, e.keys, event.NewAppender(e.rdb, e.keys, 10_000), e.db, time.Now),
 		Jobs:    jobs, RingTimeout: ringTimeout, Log: log,
+		// The test places calls as the api does, through its rate limits.
+		Limiter: ratelimit.New(e.rdb, e.keys), Limits: call.DefaultLimits(),
 	})
 	e.vars = map[string]string{
 		"DATABASE_URL":      e.dbURL,
