@@ -62,7 +62,7 @@ export function ConversationView({ id }: { id: ID }) {
       const d = dayOf(k.at);
       if (d !== day) {
         day = d;
-        out.push({ key: `d${d}`, estimate: 32, t: "day", label: dayLabel(k.at) });
+        out.push({ key: `d${d}`, estimate: 32, anchor: false, t: "day", label: dayLabel(k.at) });
       }
       out.push(k.row);
     }

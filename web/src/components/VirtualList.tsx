@@ -10,6 +10,12 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react
 export interface VRow {
   key: string;
   estimate: number;
+  /**
+   * false for a row that is not a stable scroll anchor: a day heading stays
+   * first when older rows of its day are prepended, so anchoring on it would
+   * pin the view to the top instead of keeping the person's place.
+   */
+  anchor?: boolean;
 }
 
 interface Props<T extends VRow> {
@@ -93,6 +99,7 @@ export function VirtualList<T extends VRow>({ rows, render, label, className, on
     }
     let i = 0;
     while (i < rows.length && offsets[i + 1]! <= el.scrollTop) i++;
+    while (i < rows.length - 1 && rows[i]!.anchor === false) i++;
     anchor.current = rows[i] ? { key: rows[i]!.key, delta: offsets[i]! - el.scrollTop } : null;
     setView({ top: el.scrollTop, height: el.clientHeight });
     if (el.scrollTop < OVERSCAN_PX) onNearTop?.();

@@ -14,6 +14,7 @@ import { useCable } from "./useSession";
 
 const MAX_SUBSCRIBED = 90;
 const TYPING_EVERY_MS = 2000; // EDGE_TYPING_INTERVAL: the edge relays one per user and conversation per 2 s
+const TYPING_MARGIN_MS = 150; // a trailing send arrives safely past the edge's window
 const subs = new Map<ID, ChannelSub>();
 
 export function useConversationSubscriptions(): void {
@@ -67,14 +68,31 @@ export function useConversation(id: ID | null) {
     void conversationStore.getState().open(id);
   }, [id]);
 
+  // Typing is sent at most once per TYPING_EVERY_MS (the edge drops more).
+  // A keystroke inside that window schedules one trailing send at its end,
+  // so typing that starts soon after the last relay (right after sending a
+  // message, say) is still seen; sending the message cancels it.
   const lastTyping = useRef(0);
+  const trailing = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const cancelTyping = useCallback(() => {
+    if (trailing.current) clearTimeout(trailing.current);
+    trailing.current = null;
+  }, []);
   const sendTyping = useCallback(() => {
     if (!id) return;
-    const now = Date.now();
-    if (now - lastTyping.current < TYPING_EVERY_MS) return;
-    lastTyping.current = now;
+    const wait = lastTyping.current + TYPING_EVERY_MS - Date.now();
+    if (wait > 0) {
+      trailing.current ??= setTimeout(() => {
+        trailing.current = null;
+        lastTyping.current = Date.now();
+        subs.get(id)?.perform("typing");
+      }, wait + TYPING_MARGIN_MS);
+      return;
+    }
+    lastTyping.current = Date.now();
     subs.get(id)?.perform("typing");
   }, [id]);
+  useEffect(() => cancelTyping, [id, cancelTyping]);
 
   const typingNames = useMemo(
     () =>
@@ -87,7 +105,10 @@ export function useConversation(id: ID | null) {
   const actions = useMemo(() => {
     const st = conversationStore.getState();
     return {
-      send: (body: string, parentId?: ID) => (id ? st.send(id, body, parentId ?? null) : Promise.resolve()),
+      send: (body: string, parentId?: ID) => {
+        cancelTyping();
+        return id ? st.send(id, body, parentId ?? null) : Promise.resolve();
+      },
       retry: (clientMsgId: string, parentId?: ID | null) => (id ? st.retry(id, clientMsgId, parentId ?? null) : Promise.resolve()),
       loadOlder: () => (id ? st.loadOlder(id) : Promise.resolve()),
       markRead: () => (id ? st.markRead(id) : Promise.resolve()),
@@ -98,7 +119,7 @@ export function useConversation(id: ID | null) {
       loadMembers: () => (id ? st.loadMembers(id) : Promise.resolve()),
       leave: () => (id ? st.leave(id) : Promise.resolve(null)),
     };
-  }, [id]);
+  }, [id, cancelTyping]);
 
   return {
     conversation,
