@@ -11,15 +11,15 @@ import (
 
 	"github.com/chatterly/chatterly/api/apitest"
 	"github.com/chatterly/chatterly/api/convtest"
-	"github.com/chatterly/chatterly/bench/load"
 	"github.com/chatterly/chatterly/loadtest/hist"
+	"github.com/chatterly/chatterly/loadtest/load"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/valyala/fasthttp"
 )
 
 // The messaging issue's latency acceptance, as Go benchmarks: the whole api
 // in process (apitest: the real router, Postgres and Redis of `make test`),
-// driven over loopback HTTP by the bench's open-model driver (bench/load):
+// driven over loopback HTTP by the bench's open-model driver (loadtest/load):
 // requests are due at a fixed rate whatever the api does, and each one's
 // latency runs from its due time, so a stall is counted for every request
 // that should have been sent during it.

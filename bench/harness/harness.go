@@ -18,6 +18,7 @@ import (
 	"github.com/chatterly/chatterly/bench/scenario"
 	"github.com/chatterly/chatterly/bench/seed"
 	"github.com/chatterly/chatterly/bench/stack"
+	"github.com/chatterly/chatterly/loadtest/stats"
 	"github.com/chatterly/chatterly/shared/rkey"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/rueidis"
@@ -108,7 +109,7 @@ func Run(ctx context.Context, o Options) (run *report.Run, files []string, err e
 				sc.NotMeasured = "the scenario failed: " + err.Error()
 			}
 		}
-		run.LoadSamples = append(run.LoadSamples, report.LoadAverage())
+		run.LoadSamples = append(run.LoadSamples, stats.LoadAverage())
 		logf("scenario %s done in %s", s.Name, time.Since(t0).Round(time.Millisecond))
 		if ctx.Err() != nil {
 			return run, nil, ctx.Err()
@@ -205,7 +206,7 @@ func notes(run *report.Run, st *stack.Stack, size scenario.Size) []string {
 			len(st.Edges), run.Machine.Cores, run.Machine.Load1, loads(run.LoadSamples)),
 		"Release binaries (go build -trimpath -ldflags=-s -w); Postgres and Redis as `make run` configures them (deploy/local/lib.sh), Redis with an append-only file fsynced every second.",
 		"How latency is counted. REST and auth: from each request's due time on a fixed-rate schedule (open model). Delivery from api acceptance: from the due time of the POST that created the message to its arrival at each subscribed socket (the POST's own time is inside it). Delivery from stream entry: the bench appends an ephemeral event (a typing event from a user no socket belongs to, carrying the bench's tag) straight to the conversation's shard stream and counts from the moment the XADD is sent. One event to every user: per event, the latency of its last socket.",
-		fmt.Sprintf("Sockets are held by child processes of the harness (`chatterly-bench sockets`, bench/sockets, on loadtest/cable's wire code), at most %d sockets each, so no process passes the open-files limit.", size.PerChild) + " They behave as the protocol tells clients: drop a seq already applied, and, in the fault scenario, reconnect, re-subscribe and fetch `GET /conversations/:id/events?after_seq=N` after a gap or a reconnect. Loss is what a subscriber never held after that recovery.",
+		fmt.Sprintf("Sockets are held by child processes of the harness (`chatterly-bench sockets`, loadtest/sockets, on loadtest/cable's wire code), at most %d sockets each, so no process passes the open-files limit.", size.PerChild) + " They behave as the protocol tells clients: drop a seq already applied, and, in the fault scenario, reconnect, re-subscribe and fetch `GET /conversations/:id/events?after_seq=N` after a gap or a reconnect. Loss is what a subscriber never held after that recovery.",
 		"Edge CPU per frame is the edge process's user+system time (/proc/<pid>/stat) over the fan-out phase divided by the event frames delivered; the keepalive pings (one per socket every 3 s) are in the CPU but not in the frames, so the figure errs high. Memory per socket is the edge's VmRSS with the sockets idle minus the VmRSS of the same, freshly started process before any socket, divided by the sockets held.",
 	}
 	for name, why := range st.Missing {

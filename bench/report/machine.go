@@ -1,12 +1,13 @@
 package report
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
+
+	"github.com/chatterly/chatterly/loadtest/stats"
 )
 
 // Machine describes where a run was made.
@@ -32,12 +33,12 @@ func Describe(dir string) Machine {
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = strings.TrimSpace(string(b))
 	}
-	m.CPU = procField("/proc/cpuinfo", "model name")
-	if v := procField("/proc/meminfo", "MemTotal"); v != "" {
+	m.CPU, _ = stats.Field("/proc/cpuinfo", "model name")
+	if v, ok := stats.Field("/proc/meminfo", "MemTotal"); ok {
 		kb, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
 		m.MemoryMiB = kb / 1024
 	}
-	m.Load1 = LoadAverage()
+	m.Load1 = stats.LoadAverage()
 	if out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output(); err == nil {
 		m.Commit = strings.TrimSpace(string(out))
 	}
@@ -45,35 +46,4 @@ func Describe(dir string) Machine {
 		m.Dirty = len(strings.TrimSpace(string(out))) > 0
 	}
 	return m
-}
-
-// LoadAverage is the one-minute load average now (0 when unknown).
-func LoadAverage() float64 {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return 0
-	}
-	v, _ := strconv.ParseFloat(f[0], 64)
-	return v
-}
-
-// procField returns the value of the first "key: value" line of a /proc file.
-func procField(path, key string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if ok && strings.TrimSpace(k) == key {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
 }

@@ -13,8 +13,8 @@ import (
 	"math"
 	"time"
 
-	"github.com/chatterly/chatterly/bench/load"
 	"github.com/chatterly/chatterly/loadtest/hist"
+	"github.com/chatterly/chatterly/loadtest/load"
 )
 
 // Run is one bench run, everything the report and the JSON hold.

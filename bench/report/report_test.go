@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatterly/chatterly/bench/load"
 	"github.com/chatterly/chatterly/loadtest/hist"
+	"github.com/chatterly/chatterly/loadtest/load"
 	"github.com/stretchr/testify/require"
 )
 

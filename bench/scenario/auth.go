@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/chatterly/chatterly/bench/load"
 	"github.com/chatterly/chatterly/bench/report"
+	"github.com/chatterly/chatterly/loadtest/load"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/token"
 )

@@ -118,12 +118,7 @@ func (e *Env) profileMisses(ctx context.Context, r *wsRig, fo *report.Scenario) 
 	if !e.Size.Profile {
 		return nil
 	}
-	step := func(scenario, label string) *report.Step {
-		if sc := scenarioOf(e.Run, scenario); sc != nil && sc.NotMeasured == "" {
-			return sc.Step(label)
-		}
-		return nil
-	}
+	step := func(scenario, label string) *report.Step { return measuredStep(e.Run, scenario, label) }
 	var cpu []*report.Step
 	if st := step("delivery", StepG19API); st != nil && time.Duration(st.Latency.P99) > DeliveryAPIP99 {
 		if w := step("rest_write", stepFixed); w != nil && w.Profile != "" {

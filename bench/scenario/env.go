@@ -3,7 +3,7 @@
 // process) and records its steps in the run's report. Which figures become
 // target rows, and against what, is decided once in targets.go.
 //
-// Every scenario is open-model (bench/load): operations are due on a fixed
+// Every scenario is open-model (loadtest/load): operations are due on a fixed
 // schedule and latency counts from the due time. A scenario whose pieces
 // have not landed records why it was not measured instead of a figure.
 package scenario

@@ -50,12 +50,7 @@ func Faults(ctx context.Context, e *Env) error {
 		FaultSteps[0]: func(ctx context.Context) error { return e.Stack.RestartEdge(ctx, victim, syscall.SIGKILL) },
 		FaultSteps[1]: e.Stack.RestartRedis,
 		FaultSteps[2]: e.Stack.RestartPostgres,
-		FaultSteps[3]: func(ctx context.Context) error {
-			if e.Stack.Worker == nil {
-				return nil
-			}
-			return e.Stack.RestartWorker(ctx, syscall.SIGTERM)
-		},
+		FaultSteps[3]: func(ctx context.Context) error { return e.Stack.RestartWorker(ctx, syscall.SIGTERM) },
 	}
 	for _, name := range FaultSteps {
 		if name == FaultSteps[3] && e.Stack.Worker == nil {

@@ -6,17 +6,20 @@ import (
 	"github.com/chatterly/chatterly/bench/report"
 )
 
+// measuredStep is the step label of scenario, when the scenario was measured.
+func measuredStep(r *report.Run, scenario, label string) *report.Step {
+	if sc := scenarioOf(r, scenario); sc != nil && sc.NotMeasured == "" {
+		return sc.Step(label)
+	}
+	return nil
+}
+
 // Figures lists the reported figures that have no target row of their
 // own, from the run's steps; a figure whose step is missing is left out
 // (its scenario's section says why).
 func Figures(r *report.Run) []report.Figure {
 	var out []report.Figure
-	step := func(scenario, label string) *report.Step {
-		if sc := scenarioOf(r, scenario); sc != nil && sc.NotMeasured == "" {
-			return sc.Step(label)
-		}
-		return nil
-	}
+	step := func(scenario, label string) *report.Step { return measuredStep(r, scenario, label) }
 	if st := step("auth", "new token, new session"); st != nil {
 		out = append(out, report.Figure{What: "auth check, a token never seen (Ed25519 verify + denylist read from Redis)",
 			Value: fmt.Sprintf("p50 %s, p99 %s ms", msf(st.Latency.P50), msf(st.Latency.P99)),

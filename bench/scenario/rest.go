@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/chatterly/chatterly/bench/load"
 	"github.com/chatterly/chatterly/bench/report"
+	"github.com/chatterly/chatterly/loadtest/load"
 )
 
 // DESIGN.md's REST targets.
@@ -29,10 +29,10 @@ var errNotServed = errors.New("not served")
 
 // probe asks path once as user 0 and tells a missing route (404 for a
 // conversation that exists, 405) from a working one.
-func (e *Env) probe(c *restClient, method, path string, body []byte) error {
-	st, b, err := c.do(method, path, e.World.Users[e.World.Conversations[0].Members[0]].Token, body, true)
+func (e *Env) probe(c *load.HTTP, method, path string, body []byte) error {
+	st, b, err := c.Do(method, path, e.World.Users[e.World.Conversations[0].Members[0]].Token, body, true)
 	if st == 404 || st == 405 {
-		return fmt.Errorf("%w: %s %s answers %d %s", errNotServed, method, path, st, clipBody(b))
+		return fmt.Errorf("%w: %s %s answers %d %s", errNotServed, method, path, st, load.ClipBody(b))
 	}
 	return err
 }
@@ -54,7 +54,7 @@ func (e *Env) readers(n int) (toks, convs []string) {
 // rate, then at rising rates until one is not held.
 func RESTWrite(ctx context.Context, e *Env) error {
 	sc := e.Run.Scenario("rest_write", "REST write: POST /conversations/:id/messages")
-	c := newRESTClient(e.Stack.APIURL, e.Size.HTTPConns)
+	c := load.NewHTTP(e.Stack.APIURL, e.Size.HTTPConns)
 	conv := e.World.Conversations[0].ID.String()
 	if err := e.probe(c, "POST", messagesPath(conv), messageBody("probe")); err != nil {
 		sc.NotMeasured = err.Error()
@@ -72,13 +72,13 @@ func RESTWrite(ctx context.Context, e *Env) error {
 		k := int(call.I) % len(toks)
 		// Bodies need not be unique (no idempotency key is sent); the due
 		// time makes them so anyway, for whoever reads the table.
-		_, _, err := c.do("POST", messagesPath(convs[k]), toks[k], messageBody("w"+strconv.FormatInt(call.Due.UnixNano(), 10)), false)
+		_, _, err := c.Do("POST", messagesPath(convs[k]), toks[k], messageBody("w"+strconv.FormatInt(call.Due.UnixNano(), 10)), false)
 		return err
 	}
 	fixed := e.runREST(ctx, sc, stepFixed, e.Size.WriteRate, e.Size.FixedSeconds, op, WriteHeldP99)
 	e.ramp(ctx, sc, held(fixed, WriteHeldP99), e.Size.WriteRate, e.Size.WriteSteps, WriteHeldP99, op)
 	e.profileREST(ctx, sc, WriteHeldRate, WriteP99, WriteHeldP99, op, func() error {
-		c.closeIdle() // the api was restarted
+		c.CloseIdle() // the api was restarted
 		return e.warmTokens(ctx, c, toks)
 	})
 	return nil
@@ -90,7 +90,7 @@ func RESTWrite(ctx context.Context, e *Env) error {
 // the api has cached (each is read once before the clock starts).
 func RESTRead(ctx context.Context, e *Env) error {
 	sc := e.Run.Scenario("rest_read", "REST cached read: GET /conversations and GET /conversations/:id/messages")
-	c := newRESTClient(e.Stack.APIURL, e.Size.HTTPConns)
+	c := load.NewHTTP(e.Stack.APIURL, e.Size.HTTPConns)
 	conv := e.World.Conversations[0].ID.String()
 	for _, p := range []string{"/conversations", messagesPath(conv) + "?limit=50"} {
 		if err := e.probe(c, "GET", p, nil); err != nil {
@@ -105,7 +105,7 @@ func RESTRead(ctx context.Context, e *Env) error {
 	}
 	op := func(_ context.Context, call load.Call) error {
 		k := int(call.I) % len(paths)
-		_, _, err := c.do("GET", paths[k], toks[k/2], nil, false)
+		_, _, err := c.Do("GET", paths[k], toks[k/2], nil, false)
 		return err
 	}
 	// Warm: every (reader, path) once, so the measured reads are cache hits.
@@ -117,7 +117,7 @@ func RESTRead(ctx context.Context, e *Env) error {
 	fixed := e.runREST(ctx, sc, stepFixed, e.Size.ReadRate, e.Size.FixedSeconds, op, ReadHeldP99)
 	e.ramp(ctx, sc, held(fixed, ReadHeldP99), e.Size.ReadRate, e.Size.ReadSteps, ReadHeldP99, op)
 	e.profileREST(ctx, sc, ReadHeldRate, ReadP99, ReadHeldP99, op, func() error {
-		c.closeIdle()          // the api was restarted
+		c.CloseIdle()          // the api was restarted
 		for k := range paths { // a restarted api has cold caches: read everything once again
 			if err := op(ctx, load.Call{I: int64(k)}); err != nil {
 				return err
@@ -173,7 +173,7 @@ func (e *Env) profileREST(ctx context.Context, sc *report.Scenario, need float64
 
 // warmTokens makes the api verify each token once (GET /me), as it has for
 // any client that sent a request before, with a few requests in flight.
-func (e *Env) warmTokens(ctx context.Context, c *restClient, toks []string) error {
+func (e *Env) warmTokens(ctx context.Context, c *load.HTTP, toks []string) error {
 	seen := map[string]bool{}
 	var uniq []string
 	for _, t := range toks {
@@ -184,7 +184,7 @@ func (e *Env) warmTokens(ctx context.Context, c *restClient, toks []string) erro
 	}
 	r := load.Run(ctx, load.Plan{Rate: 5000, Ops: int64(len(uniq)), Workers: 32, Grace: time.Minute},
 		func(_ context.Context, call load.Call) error {
-			_, _, err := c.do("GET", "/me", uniq[call.I], nil, false)
+			_, _, err := c.Do("GET", "/me", uniq[call.I], nil, false)
 			return err
 		})
 	if r.Failed > 0 || r.Unsent > 0 {

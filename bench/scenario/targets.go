@@ -62,12 +62,7 @@ type judge struct{ r *report.Run }
 // find returns the scenario's step, or a row explaining its absence.
 func (j judge) find(scenario, label string, row *report.Target) *report.Step {
 	row.Scenario = scenario
-	var sc *report.Scenario
-	for _, s := range j.r.Scenarios {
-		if s.Name == scenario {
-			sc = s
-		}
-	}
+	sc := scenarioOf(j.r, scenario)
 	switch {
 	case sc == nil:
 		row.NotMeasured = "the " + scenario + " scenario did not run"

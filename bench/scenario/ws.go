@@ -8,10 +8,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/chatterly/chatterly/bench/load"
 	"github.com/chatterly/chatterly/bench/report"
-	"github.com/chatterly/chatterly/bench/sockets"
 	"github.com/chatterly/chatterly/loadtest/hist"
+	"github.com/chatterly/chatterly/loadtest/load"
+	"github.com/chatterly/chatterly/loadtest/sockets"
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/rkey"
@@ -45,7 +45,7 @@ type wsRig struct {
 	// subs counts, per conversation id, the sockets subscribed to it.
 	subs  map[int64]int
 	start sockets.Start
-	rest  *restClient
+	rest  *load.HTTP
 }
 
 // openSockets spawns children of at most perChild sockets each and
@@ -55,7 +55,7 @@ func (e *Env) openSockets(ctx context.Context, name string, plans []sockPlan, pe
 	if err != nil {
 		return nil, err
 	}
-	r := &wsRig{e: e, name: name, subs: map[int64]int{}, rest: newRESTClient(e.Stack.APIURL, 64)}
+	r := &wsRig{e: e, name: name, subs: map[int64]int{}, rest: load.NewHTTP(e.Stack.APIURL, 64)}
 	addrs := make([]string, len(edges))
 	for i, ei := range edges {
 		addrs[i] = e.Stack.Edges[ei].Addr
@@ -76,13 +76,12 @@ func (e *Env) openSockets(ctx context.Context, name string, plans []sockPlan, pe
 	}
 	for i := range jobs {
 		jobs[i].ConnectRate = rate / float64(len(jobs))
-		c, err := sockets.Spawn(e.Stack.Binary("bench"), fmt.Sprintf("%s-%d", name, i),
-			filepath.Join(e.Stack.Dir(), fmt.Sprintf("sockets-%s-%d.log", name, i)))
-		if err != nil {
-			_ = r.close()
-			return nil, err
-		}
-		r.clients = append(r.clients, c)
+	}
+	r.clients, err = sockets.SpawnAll(e.Stack.Binary("bench"), len(jobs), func(i int) (string, string) {
+		return fmt.Sprintf("%s-%d", name, i), filepath.Join(e.Stack.Dir(), fmt.Sprintf("sockets-%s-%d.log", name, i))
+	})
+	if err != nil {
+		return nil, err
 	}
 	t0 := time.Now()
 	r.start, err = r.clients.Start(jobs)
@@ -172,7 +171,7 @@ func (r *wsRig) run(ctx context.Context, p phase) (*phaseResult, error) {
 			t := sockets.Tag(ph, uint32(c.I), c.Due)
 			res.due[c.I] = c.Due
 			poster := conv.Members[posterOf(c.I, len(convs), len(conv.Members))]
-			_, _, err = r.rest.do("POST", messagesPath(conv.ID.String()), e.World.Users[poster].Token, messageBody(t), false)
+			_, _, err = r.rest.Do("POST", messagesPath(conv.ID.String()), e.World.Users[poster].Token, messageBody(t), false)
 		} else {
 			// From stream entry: latency counts from the moment the XADD is
 			// sent (the entry exists within its round trip, which is
@@ -252,31 +251,13 @@ func (r *wsRig) warmPosters(ctx context.Context, convs []int) error {
 	return r.e.warmTokens(ctx, r.rest, toks)
 }
 
-// settle waits until the children hold expected records of phase, or no
-// new one arrived for a while (what is missing by then is lost, after the
-// clients' own recovery had its chance), and returns when the last
-// arrived.
+// settle waits for the phase's deliveries (loadtest/sockets.Clients.Settle)
+// within the run's quiet and longest settle times.
 func (r *wsRig) settle(ctx context.Context, ph uint16, expected int64, quiet time.Duration) time.Time {
 	if quiet <= 0 {
 		quiet = seconds(r.e.Size.SettleQuiet)
 	}
-	last, lastAt := int64(-1), time.Now()
-	deadline := time.Now().Add(seconds(r.e.Size.SettleMax))
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		n, err := r.clients.Count(ph)
-		now := time.Now()
-		if err != nil || n >= expected || now.After(deadline) || ctx.Err() != nil {
-			return now
-		}
-		if n != last {
-			last, lastAt = n, now
-		} else if now.Sub(lastAt) > quiet {
-			return lastAt
-		}
-		<-tick.C
-	}
+	return r.clients.Settle(ctx, ph, expected, quiet, seconds(r.e.Size.SettleMax))
 }
 
 // probeEvent is the ephemeral event the bench appends straight to a

@@ -9,6 +9,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/chatterly/chatterly/loadtest/proc"
 )
 
 // ProfileAPI reruns the api under a CPU profile: it stops the api, starts
@@ -43,7 +45,7 @@ func (s *Stack) ProfileAPI(ctx context.Context, out string, warm, load func() er
 }
 
 // Proc returns the process of a piece ("api", "edge<i>", "worker").
-func (s *Stack) Proc(piece string) *Proc {
+func (s *Stack) Proc(piece string) *proc.Proc {
 	switch piece {
 	case "api":
 		return s.API

@@ -14,16 +14,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/chatterly/chatterly/loadtest/proc"
 )
 
 // Config says what to start.
@@ -54,11 +56,11 @@ type Stack struct {
 	PGPort, RedisPort               int
 	// APIURL is http://127.0.0.1:<port>.
 	APIURL string
-	PG     *Proc
-	Redis  *Proc
-	API    *Proc
+	PG     *proc.Proc
+	Redis  *proc.Proc
+	API    *proc.Proc
 	Edges  []*Edge
-	Worker *Proc
+	Worker *proc.Proc
 	// WorkerURL serves the worker's /readyz and /metrics.
 	WorkerURL string
 	// Missing names each command that was not started and why (a piece
@@ -68,7 +70,7 @@ type Stack struct {
 
 // Edge is one running edge process.
 type Edge struct {
-	*Proc
+	*proc.Proc
 	// Addr is its WebSocket host:port and URL the endpoint; AdminURL
 	// serves /readyz and /metrics.
 	Addr, URL, AdminURL string
@@ -109,11 +111,11 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 		switch {
 		case failed[name] != "":
 			s.Missing[name] = "it does not compile at this commit: " + firstLine(failed[name])
-		case !contains(built, name):
+		case !slices.Contains(built, name):
 			s.Missing[name] = rel + " does not exist at this commit"
 		}
 	}
-	if !contains(built, "api") {
+	if !slices.Contains(built, "api") {
 		return s, fmt.Errorf("stack: the api does not build: %s", failed["api"])
 	}
 	if err := s.startServices(ctx); err != nil {
@@ -132,15 +134,6 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // cleanDir empties dir, first stopping a Postgres an earlier, crashed run
@@ -196,7 +189,7 @@ func (s *Stack) startServices(ctx context.Context) error {
 	argv := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
 	// Benchmarks reconnect thousands of sockets at once; the api pool and
 	// worker still fit in lib.sh's max_connections.
-	s.PG = NewProc("postgres", s.cfg.Dir, os.Environ(), argv...)
+	s.PG = proc.New("postgres", s.cfg.Dir, os.Environ(), argv...)
 	s.AdminURL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.PGPort)
 	s.DatabaseURL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/chatterly?sslmode=disable", s.PGPort)
 	if err := s.startPG(ctx); err != nil {
@@ -212,7 +205,7 @@ func (s *Stack) startServices(ctx context.Context) error {
 	// As `make run` runs it: append-only file fsynced every second, so a
 	// restart keeps the streams (up to the last second, which is what the
 	// relay exists for).
-	s.Redis = NewProc("redis", s.cfg.Dir, os.Environ(), "redis-server", "--port", strconv.Itoa(s.RedisPort),
+	s.Redis = proc.New("redis", s.cfg.Dir, os.Environ(), "redis-server", "--port", strconv.Itoa(s.RedisPort),
 		"--bind", "127.0.0.1", "--dir", redisDir, "--save", "", "--appendonly", "yes",
 		"--appendfsync", "everysec", "--loglevel", "warning", "--daemonize", "no", "--maxclients", "10000")
 	s.RedisURL = fmt.Sprintf("redis://127.0.0.1:%d/0", s.RedisPort)
@@ -220,10 +213,7 @@ func (s *Stack) startServices(ctx context.Context) error {
 }
 
 func (s *Stack) startPG(ctx context.Context) error {
-	if err := s.PG.Start(); err != nil {
-		return err
-	}
-	return waitFor(ctx, s.PG, 30*time.Second, func() error {
+	return s.PG.StartReady(ctx, 30*time.Second, func() error {
 		c, err := pgx.Connect(ctx, s.AdminURL)
 		if err != nil {
 			return err
@@ -233,10 +223,7 @@ func (s *Stack) startPG(ctx context.Context) error {
 }
 
 func (s *Stack) startRedis(ctx context.Context) error {
-	if err := s.Redis.Start(); err != nil {
-		return err
-	}
-	return waitFor(ctx, s.Redis, 15*time.Second, func() error { return redisPing(s.RedisPort) })
+	return s.Redis.StartReady(ctx, 15*time.Second, func() error { return redisPing(s.RedisPort) })
 }
 
 // admin runs one statement on the server's postgres database.
@@ -305,25 +292,25 @@ func (s *Stack) startApp(ctx context.Context, built []string) error {
 	}
 	apiAddr := fmt.Sprintf("127.0.0.1:%d", ports[0])
 	s.APIURL = "http://" + apiAddr
-	s.API = NewProc("api", s.cfg.Dir, s.appEnv(map[string]string{"API_ADDR": apiAddr}), binary(s.BinDir, "api"))
+	s.API = proc.New("api", s.cfg.Dir, s.appEnv(map[string]string{"API_ADDR": apiAddr}), binary(s.BinDir, "api"))
 	if err := s.startAPI(ctx); err != nil {
 		return err
 	}
-	if contains(built, "edge") {
+	if slices.Contains(built, "edge") {
 		for i := 0; i < s.cfg.Edges; i++ {
 			addr := fmt.Sprintf("127.0.0.1:%d", ports[1+2*i])
 			admin := fmt.Sprintf("127.0.0.1:%d", ports[2+2*i])
 			e := &Edge{Addr: addr, URL: "ws://" + addr + "/cable", AdminURL: "http://" + admin,
-				Proc: NewProc(fmt.Sprintf("edge%d", i), s.cfg.Dir, s.appEnv(edgeEnv(i, addr, admin)), binary(s.BinDir, "edge"))}
+				Proc: proc.New(fmt.Sprintf("edge%d", i), s.cfg.Dir, s.appEnv(edgeEnv(i, addr, admin)), binary(s.BinDir, "edge"))}
 			s.Edges = append(s.Edges, e)
 			if err := s.startEdge(ctx, e); err != nil {
 				return err
 			}
 		}
 	}
-	if contains(built, "worker") {
+	if slices.Contains(built, "worker") {
 		s.WorkerURL = fmt.Sprintf("http://127.0.0.1:%d", ports[len(ports)-1])
-		s.Worker = NewProc("worker", s.cfg.Dir, s.appEnv(map[string]string{"WORKER_ADDR": strings.TrimPrefix(s.WorkerURL, "http://")}),
+		s.Worker = proc.New("worker", s.cfg.Dir, s.appEnv(map[string]string{"WORKER_ADDR": strings.TrimPrefix(s.WorkerURL, "http://")}),
 			binary(s.BinDir, "worker"))
 		if err := s.startWorker(ctx); err != nil {
 			return err
@@ -333,65 +320,20 @@ func (s *Stack) startApp(ctx context.Context, built []string) error {
 }
 
 func (s *Stack) startAPI(ctx context.Context) error {
-	if err := s.API.Start(); err != nil {
-		return err
-	}
-	return waitFor(ctx, s.API, 30*time.Second, func() error { return httpOK(s.APIURL + "/readyz") })
+	return s.API.StartReady(ctx, 30*time.Second, func() error { return proc.HTTPOK(s.APIURL + "/readyz") })
 }
 
 func (s *Stack) startEdge(ctx context.Context, e *Edge) error {
-	if err := e.Start(); err != nil {
-		return err
-	}
-	return waitFor(ctx, e.Proc, 30*time.Second, func() error {
+	return e.StartReady(ctx, 30*time.Second, func() error {
 		if err := tcpOpen(e.Addr); err != nil {
 			return err
 		}
-		return httpOK(e.AdminURL + "/readyz")
+		return proc.HTTPOK(e.AdminURL + "/readyz")
 	})
 }
 
 func (s *Stack) startWorker(ctx context.Context) error {
-	if err := s.Worker.Start(); err != nil {
-		return err
-	}
-	return waitFor(ctx, s.Worker, 30*time.Second, func() error { return httpOK(s.WorkerURL + "/readyz") })
-}
-
-func httpOK(url string) error {
-	c := http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get(url)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("%s: %s", url, resp.Status)
-	}
-	return nil
-}
-
-// waitFor polls check until it succeeds, p exits, or timeout passes.
-func waitFor(ctx context.Context, p *Proc, timeout time.Duration, check func() error) error {
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	var last error
-	for {
-		if last = check(); last == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("stack: %s not ready within %s: %v\n%s", p.Name, timeout, last, p.Tail(2000))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-p.Done():
-			return fmt.Errorf("stack: %s exited (%v) before it was ready:\n%s", p.Name, p.Err(), p.Tail(2000))
-		case <-tick.C:
-		}
-	}
+	return s.Worker.StartReady(ctx, 30*time.Second, func() error { return proc.HTTPOK(s.WorkerURL + "/readyz") })
 }
 
 // Stop stops the application processes (edges, api, worker: SIGTERM,
@@ -402,7 +344,7 @@ func (s *Stack) Stop() error {
 	for _, e := range s.Edges {
 		errs = append(errs, e.Stop(syscall.SIGTERM, 20*time.Second))
 	}
-	for _, p := range []*Proc{s.API, s.Worker} {
+	for _, p := range []*proc.Proc{s.API, s.Worker} {
 		if p != nil {
 			errs = append(errs, p.Stop(syscall.SIGTERM, 20*time.Second))
 		}
@@ -422,9 +364,9 @@ func (s *Stack) Stop() error {
 }
 
 // Procs lists every process of the stack.
-func (s *Stack) Procs() []*Proc {
-	var out []*Proc
-	for _, p := range []*Proc{s.PG, s.Redis, s.API, s.Worker} {
+func (s *Stack) Procs() []*proc.Proc {
+	var out []*proc.Proc
+	for _, p := range []*proc.Proc{s.PG, s.Redis, s.API, s.Worker} {
 		if p != nil {
 			out = append(out, p)
 		}

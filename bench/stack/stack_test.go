@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/chatterly/chatterly/loadtest/proc"
 )
 
 func TestFreePortsAreDistinct(t *testing.T) {
@@ -43,7 +45,7 @@ func TestStackLifecycle(t *testing.T) {
 			_ = s.Stop()
 		}
 	}()
-	require.NoError(t, httpOK(s.APIURL+"/readyz"))
+	require.NoError(t, proc.HTTPOK(s.APIURL+"/readyz"))
 	require.FileExists(t, s.KeyDir+"/signing.key")
 	pgPID, redisPID := s.PG.PID(), s.Redis.PID()
 
@@ -52,7 +54,7 @@ func TestStackLifecycle(t *testing.T) {
 	require.NoError(t, s.RestartPostgres(ctx))
 	require.NotEqual(t, pgPID, s.PG.PID())
 	// The api's pools reconnect by themselves after both restarts.
-	require.Eventually(t, func() bool { return httpOK(s.APIURL+"/readyz") == nil }, 20*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool { return proc.HTTPOK(s.APIURL+"/readyz") == nil }, 20*time.Second, 50*time.Millisecond)
 	require.NoError(t, s.RestartAPI(ctx, syscall.SIGTERM))
 	for i := range s.Edges {
 		require.NoError(t, s.RestartEdge(ctx, i, syscall.SIGKILL))

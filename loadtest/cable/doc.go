@@ -1,8 +1,9 @@
 // Package cable is a Go Action Cable client over WebSocket, written for
-// tests and load generation against the edge (it is not a browser client).
-//
-// Two forms share the wire code here: Conn, a blocking client for tests
-// and scripted scenarios, one goroutine per connection; and Pool (in
-// pool.go), which holds thousands of connections on a few gnet event
-// loops with no goroutine per socket, for the many-socket load generator.
+// tests and load generation against the edge (it is not a browser client):
+// the wire code (handshake request and check, masked client frames, server
+// frame parsing, commands and identifiers) and Conn, a blocking client for
+// tests and scripted scenarios. The many-socket client of the bench and of
+// chatterly-load (loadtest/sockets) dials with Dial, then takes the
+// connection over with Conn.Detach and runs its own frame loop on this
+// package's parser.
 package cable

@@ -10,8 +10,7 @@
 // may add no dependency.
 //
 // Recording is safe for concurrent use and lock-free (every field is an
-// atomic), so the event loops of a socket pool can record into one
-// histogram; reading (Quantile, Snapshot, Merge's source) while others
+// atomic), so many goroutines can record into one histogram; reading (Quantile, Snapshot, Merge's source) while others
 // record sees each value whole but may see the fields of a value recorded
 // meanwhile in part. Histograms merge exactly, within a process (Merge) and
 // across processes (Snapshot, MergeSnapshot), because every histogram has

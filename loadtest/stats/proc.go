@@ -1,6 +1,6 @@
-// Package stats reads what the load generator and the bench measure of a
-// process from /proc: its CPU time, its resident memory, and its open file
-// descriptors.
+// Package stats is the one /proc reader of the load generator and the
+// bench: a process's CPU time, resident memory and open file descriptors,
+// and the machine's load average and "key: value" fields.
 package stats
 
 import (
@@ -49,36 +49,45 @@ type Memory struct {
 // ReadMemory reads VmRSS and RssAnon. A process without VmRSS (a zombie,
 // a kernel thread) is an error.
 func ReadMemory(pid int) (Memory, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	rss, ok := Field(path, "VmRSS")
+	if !ok {
+		return Memory{}, fmt.Errorf("stats: no VmRSS in %s", path)
+	}
+	anon, _ := Field(path, "RssAnon")
+	return Memory{RSS: kib(rss), Anon: kib(anon)}, nil
+}
+
+// kib reads a "<n> kB" value as bytes.
+func kib(v string) int64 {
+	n, _ := strconv.ParseInt(strings.TrimSuffix(v, " kB"), 10, 64)
+	return n << 10
+}
+
+// Field returns the value of the first "key: value" line of a /proc file
+// (status, meminfo, cpuinfo), trimmed.
+func Field(path, key string) (string, bool) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return Memory{}, err
+		return "", false
 	}
-	var m Memory
-	rss := false
 	for _, line := range strings.Split(string(b), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		var dst *int64
-		switch k {
-		case "VmRSS":
-			dst, rss = &m.RSS, true
-		case "RssAnon":
-			dst = &m.Anon
-		default:
-			continue
-		}
-		f := strings.Fields(v)
-		if len(f) >= 1 {
-			n, _ := strconv.ParseInt(f[0], 10, 64)
-			*dst = n << 10
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == key {
+			return strings.TrimSpace(v), true
 		}
 	}
-	if !rss {
-		return m, fmt.Errorf("stats: no VmRSS in /proc/%d/status", pid)
+	return "", false
+}
+
+// LoadAverage is the one-minute load average now (0 when unknown).
+func LoadAverage() float64 {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
 	}
-	return m, nil
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
 }
 
 // OpenFDs counts pid's open file descriptors.

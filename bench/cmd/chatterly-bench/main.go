@@ -2,7 +2,7 @@
 // run, whose report is committed under bench/) and `make bench-smoke` (tiny
 // loads, report written into the scratch data folder only). Run as
 // `chatterly-bench sockets` it is one of the harness's socket-holding
-// children (bench/sockets), driven over stdin and stdout; as
+// children (loadtest/sockets), driven over stdin and stdout; as
 // `chatterly-bench profile-api <file>` it is the api under a CPU profile
 // (bench/profiled).
 package main
@@ -20,8 +20,8 @@ import (
 	"github.com/chatterly/chatterly/bench/harness"
 	"github.com/chatterly/chatterly/bench/profiled"
 	"github.com/chatterly/chatterly/bench/scenario"
-	"github.com/chatterly/chatterly/bench/sockets"
 	"github.com/chatterly/chatterly/bench/stack"
+	"github.com/chatterly/chatterly/loadtest/sockets"
 )
 
 func main() {

@@ -1,8 +1,13 @@
-package stack
+// Package proc runs the processes a load run starts (servers, the api, an
+// edge, the worker, load generators): each in its own process group, its
+// output in a log file, stopped by signal with a grace period.
+package proc
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,8 +30,8 @@ type Proc struct {
 	err  error
 }
 
-// NewProc describes a process; Start runs it.
-func NewProc(name, logDir string, env []string, argv ...string) *Proc {
+// New describes a process; Start runs it.
+func New(name, logDir string, env []string, argv ...string) *Proc {
 	return &Proc{Name: name, argv: argv, env: env, log: filepath.Join(logDir, name+".log")}
 }
 
@@ -167,4 +172,51 @@ func (p *Proc) Tail(n int64) string {
 	b := make([]byte, st.Size()-off)
 	_, _ = f.ReadAt(b, off)
 	return string(b)
+}
+
+// StartReady starts the process and waits until check succeeds
+// (WaitReady).
+func (p *Proc) StartReady(ctx context.Context, timeout time.Duration, check func() error) error {
+	if err := p.Start(); err != nil {
+		return err
+	}
+	return p.WaitReady(ctx, timeout, check)
+}
+
+// WaitReady polls check until it succeeds, the process exits, or timeout
+// passes.
+func (p *Proc) WaitReady(ctx context.Context, timeout time.Duration, check func() error) error {
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	var last error
+	for {
+		if last = check(); last == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready within %s: %v\n%s", p.Name, timeout, last, p.Tail(2000))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-p.Done():
+			return fmt.Errorf("%s exited (%v) before it was ready:\n%s", p.Name, p.Err(), p.Tail(2000))
+		case <-tick.C:
+		}
+	}
+}
+
+// HTTPOK is a readiness check: GET url answers 200.
+func HTTPOK(url string) error {
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return nil
 }

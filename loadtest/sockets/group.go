@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,15 +11,15 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/chatterly/chatterly/bench/load"
 	"github.com/chatterly/chatterly/loadtest/hist"
+	"github.com/chatterly/chatterly/loadtest/load"
 )
 
 // Group is one process's sockets.
 type Group struct {
 	job     Job
 	sockets []*socket
-	http    *http.Client
+	http    *load.HTTP
 	done    chan struct{}
 	closed  atomic.Bool
 
@@ -32,8 +31,7 @@ type Group struct {
 
 // NewGroup prepares the sockets of job; Connect opens them.
 func NewGroup(job Job) *Group {
-	g := &Group{job: job, done: make(chan struct{}), disconnects: map[string]int64{},
-		http: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	g := &Group{job: job, done: make(chan struct{}), disconnects: map[string]int64{}, http: load.NewHTTP(job.API, 64)}
 	for _, sp := range job.Sockets {
 		g.sockets = append(g.sockets, newSocket(g, sp))
 	}
@@ -50,14 +48,8 @@ func (g *Group) Connect(ctx context.Context) Start {
 	workers := max(1, g.job.ConnectWorkers)
 	r := load.Run(ctx, load.Plan{Rate: rate, Ops: int64(len(g.sockets)), Workers: workers, Grace: time.Minute},
 		func(ctx context.Context, c load.Call) error { return g.sockets[c.I].connect(ctx) })
-	st := Start{Wanted: len(g.sockets), Rate: r.Throughput(), FirstErr: r.FirstError, Handshake: r.Latency.Snapshot()}
-	for _, s := range g.sockets {
-		s.mu.Lock()
-		if s.open && s.subscribed == len(s.subs) {
-			st.Connected++
-		}
-		s.mu.Unlock()
-	}
+	st := Start{Wanted: len(g.sockets), Connected: g.Status().Subscribed, Rate: r.Throughput(), FirstErr: r.FirstError,
+		Handshake: r.Latency.Snapshot()}
 	st.Failed = st.Wanted - st.Connected
 	return st
 }
@@ -205,28 +197,19 @@ var errResync = errors.New("resync required")
 // replay fetches one page of conv's events after seq, as the client whose
 // token it is, and says whether more pages follow.
 func (g *Group) replay(conv, after int64, token string) (items []json.RawMessage, more bool, err error) {
-	url := g.job.API + "/conversations/" + strconv.FormatInt(conv, 10) + "/events?limit=500&after_seq=" + strconv.FormatInt(after, 10)
-	req, err := http.NewRequest("GET", url, nil)
-	if err != nil {
-		return nil, false, err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := g.http.Do(req)
-	if err != nil {
-		return nil, false, err
-	}
-	defer resp.Body.Close()
+	path := "/conversations/" + strconv.FormatInt(conv, 10) + "/events?limit=500&after_seq=" + strconv.FormatInt(after, 10)
+	st, body, err := g.http.Do("GET", path, token, nil, true)
 	switch {
-	case resp.StatusCode == http.StatusGone:
+	case st == http.StatusGone:
 		return nil, false, errResync
-	case resp.StatusCode != http.StatusOK:
-		return nil, false, fmt.Errorf("replay: %s", resp.Status)
+	case err != nil:
+		return nil, false, err
 	}
 	var page struct {
 		Items      []json.RawMessage `json:"items"`
 		NextCursor *string           `json:"next_cursor"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+	if err := json.Unmarshal(body, &page); err != nil {
 		return nil, false, err
 	}
 	return page.Items, page.NextCursor != nil && strings.TrimSpace(*page.NextCursor) != "", nil

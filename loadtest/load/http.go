@@ -1,4 +1,4 @@
-package scenario
+package load
 
 import (
 	"encoding/json"
@@ -9,15 +9,16 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// restClient is the bench's HTTP client of the api: fasthttp, so that the
-// load generator, which shares the two cores with the system under test,
+// HTTP is the load generators' client of the api: fasthttp, so that a
+// load generator sharing the machine's cores with the system under test
 // spends as little of them as it can.
-type restClient struct {
+type HTTP struct {
 	hc *fasthttp.HostClient
 }
 
-func newRESTClient(baseURL string, conns int) *restClient {
-	return &restClient{hc: &fasthttp.HostClient{
+// NewHTTP is a client of the api at baseURL with at most conns connections.
+func NewHTTP(baseURL string, conns int) *HTTP {
+	return &HTTP{hc: &fasthttp.HostClient{
 		Addr:                strings.TrimPrefix(baseURL, "http://"),
 		MaxConns:            conns,
 		ReadTimeout:         10 * time.Second,
@@ -29,26 +30,26 @@ func newRESTClient(baseURL string, conns int) *restClient {
 	}}
 }
 
-// closeIdle drops kept-alive connections: after the api restarts they
+// CloseIdle drops kept-alive connections: after the api restarts they
 // are dead, and a request sent on one fails.
-func (c *restClient) closeIdle() { c.hc.CloseIdleConnections() }
+func (c *HTTP) CloseIdle() { c.hc.CloseIdleConnections() }
 
-// statusError is an answer with an unexpected status.
-type statusError struct {
+// StatusError is an answer with an unexpected status.
+type StatusError struct {
+	Status       int
 	method, path string
-	status       int
 	body         string
 }
 
 // Error renders the request and the answer.
-func (e *statusError) Error() string {
-	return fmt.Sprintf("%s %s: %d %s", e.method, e.path, e.status, e.body)
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("%s %s: %d %s", e.method, e.path, e.Status, e.body)
 }
 
-// do sends one request with bearer tok and a JSON body (nil for none) and
+// Do sends one request with bearer tok and a JSON body (nil for none) and
 // returns the status and, when keep is set, a copy of the body. A status
 // outside 2xx is an error.
-func (c *restClient) do(method, path, tok string, body []byte, keep bool) (int, []byte, error) {
+func (c *HTTP) Do(method, path, tok string, body []byte, keep bool) (int, []byte, error) {
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
@@ -71,14 +72,14 @@ func (c *restClient) do(method, path, tok string, body []byte, keep bool) (int, 
 		out = append([]byte(nil), resp.Body()...)
 	}
 	if st/100 != 2 {
-		return st, out, &statusError{method: method, path: path, status: st, body: clipBody(out)}
+		return st, out, &StatusError{Status: st, method: method, path: path, body: ClipBody(out)}
 	}
 	return st, out, nil
 }
 
-// clipBody shortens a body for an error message: a problem's detail when
+// ClipBody shortens a body for an error message: a problem's detail when
 // it is one, else its first 200 bytes.
-func clipBody(b []byte) string {
+func ClipBody(b []byte) string {
 	var p struct{ Detail string }
 	if json.Unmarshal(b, &p) == nil && p.Detail != "" {
 		return p.Detail

@@ -1,12 +1,13 @@
-// Package sockets is the bench's many-socket client: a process that holds
+// Package sockets is the many-socket client of the bench and of
+// chatterly-load: a process that holds
 // thousands of Action Cable connections to the edge, subscribes them,
 // counts and times every bench event they receive, and recovers as a real
 // client does (reconnect, re-subscribe, GET …/events?after_seq=N on a gap
 // or after a reconnect), so that message loss is counted after recovery.
 //
 // It speaks the wire through loadtest/cable (handshake, frames, commands)
-// and runs as a child process of the harness (`chatterly-bench sockets`),
-// one per few thousand sockets, so that no process exceeds the open-files
+// and runs as a child process of its load process (`chatterly-bench
+// sockets`, `chatterly-load sockets`), one per few thousand sockets, so that no process exceeds the open-files
 // limit and a fleet of edges can be loaded. The parent drives its children
 // with JSON lines on stdin and reads JSON lines on stdout (child.go,
 // client.go).

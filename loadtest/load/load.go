@@ -1,7 +1,8 @@
-// Package load is the bench's open-model load driver: operations are
-// started at a fixed arrival rate whatever the system under test does, and
-// each operation's latency is measured from the moment it was meant to
-// start, not from when a free worker got round to it.
+// Package load is the open-model load driver of the bench and of
+// loadtest/sockets' connects: operations are started at a fixed arrival
+// rate whatever the system under test does, and each operation's latency
+// is measured from the moment it was meant to start, not from when a free
+// worker got round to it.
 //
 // Why it matters (coordinated omission): a closed-loop driver that waits
 // for each answer before sending the next stops sending while the server
