@@ -183,23 +183,50 @@ func (f *fixture) do(method, path, tok string, body []byte, status int) error {
 // a server that has been up for a while runs in.
 const warmup = 3000
 
+// pgCounters are Postgres's totals a request's cost is read from: the
+// WAL position (bytes written since initdb) and the database's commits
+// and rows written.
+type pgCounters struct{ wal, commits, rows float64 }
+
+func (f *fixture) pgCounters(b *testing.B) pgCounters {
+	var c pgCounters
+	err := f.stack.Deps.DB.QueryRow(context.Background(), `
+		SELECT pg_current_wal_lsn() - '0/0', xact_commit, tup_inserted + tup_updated + tup_deleted
+		FROM pg_stat_database WHERE datname = current_database()`).Scan(&c.wal, &c.commits, &c.rows)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
 // run drives op at rate for warmup and then b.N requests, and reports the
-// figures of the b.N.
-func run(b *testing.B, rate float64, op load.Op) {
+// figures of the b.N, with Postgres's cost per request: WAL bytes, commits
+// and rows written (an idle backend flushes its statistics counters within
+// 10 s, PGSTAT_IDLE_INTERVAL, hence the pauses before each reading).
+func run(b *testing.B, f *fixture, rate float64, op load.Op) {
 	if b.N > 1 {
 		if res := load.Run(context.Background(), load.Plan{Rate: rate, Ops: warmup, Workers: benchClients}, op); res.Failed > 0 {
 			b.Fatalf("warm-up: %d requests failed; first: %s", res.Failed, res.FirstError)
 		}
 	}
 	b.ReportAllocs()
+	time.Sleep(11 * time.Second) // the warm-up's counters, flushed
+	pg0 := f.pgCounters(b)
 	cpu0 := processCPU(b)
 	b.ResetTimer()
 	res := load.Run(context.Background(), load.Plan{Rate: rate, Ops: int64(b.N), Workers: benchClients}, op)
 	b.StopTimer()
+	cpu1 := processCPU(b)
+	time.Sleep(11 * time.Second)
+	pg1 := f.pgCounters(b)
+	n := float64(b.N)
+	b.ReportMetric((pg1.wal-pg0.wal)/n, "pg_wal_B/op")
+	b.ReportMetric((pg1.commits-pg0.commits)/n, "pg_commits/op")
+	b.ReportMetric((pg1.rows-pg0.rows)/n, "pg_rows/op")
 	// The process's CPU per request (api, client and driver together):
 	// a figure that holds when other work shares the machine and the
 	// latencies do not.
-	b.ReportMetric(float64((processCPU(b)-cpu0).Microseconds())/float64(b.N), "cpu_us/op")
+	b.ReportMetric(float64((cpu1-cpu0).Microseconds())/n, "cpu_us/op")
 	s := res.Latency.Summarize()
 	b.ReportMetric(hist.Millis(s.P50), "p50_ms")
 	b.ReportMetric(hist.Millis(s.P99), "p99_ms")
@@ -225,7 +252,7 @@ func BenchmarkMessaging(b *testing.B) {
 		}
 		// Client w posts as user w, round robin over its conversations:
 		// every one of the 100 conversations takes writes.
-		run(b, writeRate, func(_ context.Context, call load.Call) error {
+		run(b, f, writeRate, func(_ context.Context, call load.Call) error {
 			w := call.Worker
 			c := f.convs[w][int(call.I/benchClients)%len(f.convs[w])]
 			return f.do("POST", "/conversations/"+c.String()+"/messages", f.users[w].Token, bodies[w], http.StatusCreated)
@@ -250,7 +277,7 @@ func BenchmarkMessaging(b *testing.B) {
 			}
 		}
 		before := f.cacheLookups(b)
-		run(b, readRate, func(_ context.Context, call load.Call) error {
+		run(b, f, readRate, func(_ context.Context, call load.Call) error {
 			return f.do("GET", "/conversations", f.users[call.Worker].Token, nil, http.StatusOK)
 		})
 		after := f.cacheLookups(b)
