@@ -30,7 +30,7 @@ var program = cmdline.Program{
 	Summary: "Chatterly's REST API over Postgres and Redis. Run bare, it serves until SIGINT or SIGTERM,\n" +
 		"then drains requests in flight (SHUTDOWN_TIMEOUT).",
 	Commands: []cmdline.Command{
-		{Usage: "serve the REST API and /healthz, /readyz on API_ADDR"},
+		{Usage: "serve the REST API and /healthz, /readyz on API_ADDR; /metrics on API_ADMIN_ADDR"},
 		{Name: "migrate", Usage: "apply pending migrations to DATABASE_URL (Postgres itself, not PgBouncer) and exit"},
 		{Name: "keygen", Flags: []string{"-rotate"},
 			Usage: "make a signing key in JWT_KEY_DIR when there is none (-rotate: a new one; old public keys stay accepted)"},
@@ -89,9 +89,15 @@ func serve(ctx context.Context, cfg server.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("API_ADDR: %w", err)
 	}
-	log.Info("listening", "addr", ln.Addr().String())
-	errc := make(chan error, 1)
+	admin, err := net.Listen("tcp", cfg.AdminAddr)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("API_ADMIN_ADDR: %w", err)
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "admin_addr", admin.Addr().String())
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.ServeAdmin(admin) }()
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
