@@ -28,6 +28,7 @@ import (
 type Stack struct {
 	T        testing.TB
 	URL      string // http://127.0.0.1:port
+	AdminURL string // the admin address (/metrics): http://127.0.0.1:port
 	Deps     *server.Deps
 	Server   *server.Server
 	KeyDir   string
@@ -101,7 +102,13 @@ func Start(t testing.TB, env map[string]string) *Stack {
 		t.Fatal(err)
 	}
 	go func() { _ = srv.Serve(ln) }()
-	s := &Stack{T: t, URL: "http://" + ln.Addr().String(), Deps: deps, Server: srv, KeyDir: keyDir,
+	admin, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.ServeAdmin(admin) }()
+	s := &Stack{T: t, URL: "http://" + ln.Addr().String(), AdminURL: "http://" + admin.Addr().String(),
+		Deps: deps, Server: srv, KeyDir: keyDir,
 		DBURL: dbURL, RedisURL: redisURL, Client: &http.Client{Timeout: 30 * time.Second}, Log: logs}
 	t.Cleanup(func() {
 		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
@@ -112,6 +119,21 @@ func Start(t testing.TB, env map[string]string) *Stack {
 		deps.Close()
 	})
 	return s
+}
+
+// Admin GETs path on the admin address and returns the status and body.
+func (s *Stack) Admin(t testing.TB, path string) (int, string) {
+	t.Helper()
+	r, err := s.Client.Get(s.AdminURL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.StatusCode, string(b)
 }
 
 // Response is a finished request.

@@ -60,7 +60,7 @@ func LoadConfig(e *config.Env) Config {
 		ICE: ICEConfig{
 			STUN:          e.List("STUN_URLS", nil),
 			TURN:          e.List("TURN_URLS", nil),
-			Secret:        e.String("TURN_SECRET", ""),
+			Secret:        e.Secret("TURN_SECRET", ""),
 			CredentialTTL: e.Duration("TURN_CREDENTIAL_TTL", 12*time.Hour, time.Minute, 7*24*time.Hour),
 		},
 	}

@@ -43,13 +43,18 @@ const warnEvery = 10 * time.Second
 
 // NewPublisher returns a Publisher appending through sink and marking in
 // db, giving each Publish call at most timeout. Run must be running for
-// marks to be written. Metrics go to reg when it is not nil.
+// marks to be written. Metrics go to reg when it is not nil, under the
+// process's prefix (the caller wraps reg: chatterly_api_events_published_total
+// in the api, chatterly_worker_… in the worker).
 func NewPublisher(sink Sink, db *pgxpool.Pool, log *slog.Logger, timeout time.Duration, reg prometheus.Registerer) *Publisher {
 	p := &Publisher{sink: sink, st: store{db}, log: log, timeout: timeout, marks: make(chan mark, markBuffer),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "chatterly_events_published_total",
+			Name: "events_published_total",
 			Help: "Conversation events offered to the stream right after commit, by outcome (appended, duplicate, parked, failed).",
 		}, []string{"outcome"})}
+	for _, o := range []string{"appended", "duplicate", "parked", "failed"} {
+		p.outcomes.WithLabelValues(o) // every outcome's series exists from the start, at 0
+	}
 	if reg != nil {
 		reg.MustRegister(p.outcomes)
 	}

@@ -22,9 +22,8 @@ type Hook func(ctx context.Context, e Event) error
 // conversation, so a duplicate is a no-op and an event parked behind a
 // missing predecessor is released when the relay appends that predecessor.
 //
-// Any number of relays may run at once (today one per api process; the
-// worker takes it over with the calls issue): the guard makes a second
-// append of a seq a no-op.
+// Any number of relays may run at once (the worker runs one): the guard
+// makes a second append of a seq a no-op.
 type Relay struct {
 	guard    *Guard
 	st       store
@@ -50,12 +49,14 @@ type RelayConfig struct {
 }
 
 // NewRelay returns a Relay appending through guard and reading db (the
-// primary). hooks run before each republished event.
+// primary). hooks run before each republished event. Its counter goes to
+// reg, when not nil, under the process's prefix (the caller wraps reg:
+// chatterly_worker_events_relayed_total).
 func NewRelay(guard *Guard, db *pgxpool.Pool, log *slog.Logger, now func() time.Time, cfg RelayConfig, reg prometheus.Registerer, hooks ...Hook) *Relay {
 	r := &Relay{guard: guard, st: store{db}, log: log, now: now, grace: cfg.Grace, interval: cfg.Interval,
 		batch: cfg.Batch, hooks: hooks,
 		relayed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "chatterly_events_relayed_total",
+			Name: "events_relayed_total",
 			Help: "Unmarked conversation events the relay offered to the stream again.",
 		})}
 	if r.batch <= 0 {

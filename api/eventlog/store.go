@@ -120,6 +120,18 @@ SELECT e.conversation_id, e.seq, e.type, e.envelope::text
 	return collectEvents(rows)
 }
 
+// backlog counts the outbox and returns the id of its oldest event (0
+// when it is empty). The outbox holds only events not yet known to be on
+// their stream, so it stays small and this reads it whole.
+func (s store) backlog(ctx context.Context) (n int64, oldest id.ID, err error) {
+	var first int64
+	err = s.db.QueryRow(ctx, `SELECT count(*), coalesce(min(event_id), 0) FROM event_outbox`).Scan(&n, &first)
+	if err != nil {
+		return 0, 0, fmt.Errorf("eventlog: outbox backlog: %w", err)
+	}
+	return n, id.ID(first), nil
+}
+
 // between returns c's events with lo < seq < hi, published or not, in seq
 // order: the relay fills a gap in the stream with them.
 func (s store) between(ctx context.Context, c id.ID, lo, hi int64) ([]Event, error) {

@@ -92,7 +92,7 @@ func NewRouter(cfg Config) *Router {
 		Name: "chatterly_api_requests_total", Help: "HTTP requests by route, method and status.",
 	}, []string{"route", "method", "status"})
 	r.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "chatterly_api_request_seconds", Help: "HTTP request latency by route, method and status.",
+		Name: "chatterly_api_request_duration_seconds", Help: "HTTP request latency by route, method and status.",
 		Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	}, []string{"route", "method", "status"})
 	if cfg.Metrics != nil {
@@ -108,6 +108,11 @@ func (r *Router) Handle(method, pattern string, h Handler, opts ...RouteOption) 
 		o(rt)
 	}
 	r.routes = append(r.routes, rt)
+	// The route's series exist from the start, at 0 (a dashboard's rate
+	// and latency panels and the 5xx alert name them on an idle process);
+	// other statuses appear when they first happen.
+	r.requests.WithLabelValues(pattern, method, "200")
+	r.latency.WithLabelValues(pattern, method, "200")
 }
 
 // Routes lists "METHOD pattern" for every route (the OpenAPI test uses it).

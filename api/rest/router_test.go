@@ -266,13 +266,18 @@ func TestMetrics(t *testing.T) {
 	require.NoError(t, err)
 	counts := map[string]float64{}
 	hist := map[string]uint64{}
+	zeros := 0 // the series every route has from the start
 	for _, f := range fams {
 		for _, m := range f.GetMetric() {
 			key := labels(m)
 			switch f.GetName() {
 			case "chatterly_api_requests_total":
-				counts[key] = m.GetCounter().GetValue()
-			case "chatterly_api_request_seconds":
+				if v := m.GetCounter().GetValue(); v > 0 {
+					counts[key] = v
+				} else {
+					zeros++
+				}
+			case "chatterly_api_request_duration_seconds":
 				hist[key] = m.GetHistogram().GetSampleCount()
 			}
 		}
@@ -283,6 +288,7 @@ func TestMetrics(t *testing.T) {
 		"GET unmatched 404": 1,
 	}
 	require.Equal(t, want, counts)
+	require.NotZero(t, zeros, "every route's series exists at 0 before its first request")
 	for k, n := range want {
 		require.EqualValues(t, n, hist[k], "latency histogram for %s", k)
 	}

@@ -11,8 +11,13 @@ import (
 // Config is the api's configuration.
 type Config struct {
 	config.Common
-	// Addr is where the api listens (API_ADDR).
+	// Addr is where the api serves REST, /healthz and /readyz (API_ADDR).
 	Addr string
+	// AdminAddr serves /metrics and, with Pprof (API_PPROF=1), Go's
+	// profiles under /debug/pprof/ (API_ADMIN_ADDR): kept off API_ADDR,
+	// which faces clients, as the edge's and the worker's are.
+	AdminAddr string
+	Pprof     bool
 	// NodeID, when not -1, fixes the id generator's node (NODE_ID); otherwise
 	// one is drawn from a Postgres sequence at start.
 	NodeID int
@@ -68,6 +73,8 @@ func LoadConfig(e *config.Env) (Config, error) {
 	c := Config{
 		Common:          config.LoadCommon(e),
 		Addr:            e.Addr("API_ADDR", "127.0.0.1:8080"),
+		AdminAddr:       e.Addr("API_ADMIN_ADDR", "127.0.0.1:8090"),
+		Pprof:           e.Bool("API_PPROF", false),
 		NodeID:          e.Int("NODE_ID", -1, -1, 1023),
 		MaxBodyBytes:    e.Int("API_MAX_BODY_BYTES", 1<<20, 1<<10, 64<<20),
 		DBMaxConns:      e.Int("DATABASE_MAX_CONNS", 32, 2, 1000),

@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/chatterly/chatterly/api/dbstats"
 	"github.com/chatterly/chatterly/api/dial"
 	"github.com/chatterly/chatterly/shared/id"
+	"github.com/chatterly/chatterly/shared/metrics"
 	"github.com/chatterly/chatterly/shared/rkey"
 	"github.com/chatterly/chatterly/shared/token"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -38,8 +40,13 @@ type Deps struct {
 	Now func() time.Time
 }
 
+// MetricsPrefix starts the name of every series the api exports but the
+// runtime's, the process's and chatterly_build_info.
+const MetricsPrefix = "chatterly_api_"
+
 // Open connects to Postgres and Redis, loads keys and draws a node id.
-// Close releases what it opened.
+// Close releases what it opened. The pools' and the Redis clients'
+// statistics are registered on reg.
 func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Registry) (*Deps, error) {
 	d := &Deps{Cfg: cfg, Log: log, Metrics: reg, Now: time.Now,
 		Keys: rkey.New(cfg.KeyPrefix, cfg.StreamShards)}
@@ -54,10 +61,18 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Reg
 			return nil, fmt.Errorf("DATABASE_REPLICA_URL: %w", err)
 		}
 	}
-	if d.Redis, d.Streams, err = dial.Redis(cfg.Common, log); err != nil {
+	pools := map[string]*pgxpool.Pool{"primary": d.DB}
+	if d.Replica != d.DB {
+		pools["replica"] = d.Replica
+	}
+	prom := d.Registerer()
+	prom.MustRegister(dbstats.New(pools))
+	rdb, streams, err := dial.Redis(cfg.Common, log)
+	if err != nil {
 		d.Close()
 		return nil, err
 	}
+	d.Redis, d.Streams = metrics.NewRedisStats(prom).Instrument(rdb, streams)
 	if d.IDs, err = dial.IDs(ctx, d.DB, cfg.NodeID); err != nil {
 		d.Close()
 		return nil, err
@@ -83,6 +98,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Reg
 	}
 	d.Checker = &token.Checker{Verifier: v, Denylist: token.NewDenylist(d.Redis, d.Keys)}
 	return d, nil
+}
+
+// Registerer is where the api's components register their series: d.Metrics
+// with MetricsPrefix before every name.
+func (d *Deps) Registerer() prometheus.Registerer {
+	return prometheus.WrapRegistererWithPrefix(MetricsPrefix, d.Metrics)
 }
 
 // Close releases connections.

@@ -21,7 +21,6 @@ import (
 var inputs = map[string]struct{ query, body []string }{
 	"GET /healthz":                               {},
 	"GET /readyz":                                {},
-	"GET /metrics":                               {},
 	"POST /auth/register":                        {body: []string{"email", "username", "password", "display_name"}},
 	"POST /auth/login":                           {body: []string{"login", "password"}},
 	"POST /auth/refresh":                         {body: []string{"refresh_token"}},

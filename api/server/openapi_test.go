@@ -134,14 +134,14 @@ func TestOpenAPIOperationsAreComplete(t *testing.T) {
 }
 
 // Every operation that reaches Postgres or Redis — every one but the
-// liveness and metrics endpoints, since the token check alone reads the
+// liveness endpoint, since the token check alone reads the
 // denylist — can answer 503 unavailable with Retry-After when they do not
 // answer (TestRedisOutageIsUnavailableWithinTwoSeconds,
 // TestPostgresOutageIsUnavailableNever500), so each documents it.
 func TestOpenAPIDocumentsUnavailable(t *testing.T) {
 	t.Parallel()
 	s := readSpec(t)
-	noDependency := map[string]bool{"GET /healthz": true, "GET /metrics": true}
+	noDependency := map[string]bool{"GET /healthz": true}
 	for op, body := range s.ops {
 		if noDependency[op] {
 			require.NotContains(t, body, `"503":`, op)

@@ -19,6 +19,8 @@ type Server struct {
 	deps   *Deps
 	router *rest.Router
 	http   *fasthttp.Server
+	// admin serves API_ADMIN_ADDR: /metrics, and pprof when enabled.
+	admin *fasthttp.Server
 	// stopLoops stops the components' background loops (the publisher's
 	// marker loop) once requests have drained.
 	stopLoops func()
@@ -52,20 +54,38 @@ func New(ctx context.Context, d *Deps) (*Server, error) {
 		NoDefaultDate:      true,
 		CloseOnShutdown:    true,
 	}
+	s.admin = &fasthttp.Server{
+		Handler:         metrics.AdminHandler(d.Metrics, d.Cfg.Pprof, nil),
+		Name:            "chatterly-api-admin",
+		Concurrency:     16,
+		ReadTimeout:     5 * time.Second,
+		WriteTimeout:    time.Minute, // a CPU profile takes 30 s by default
+		NoDefaultDate:   true,
+		CloseOnShutdown: true,
+	}
 	return s, nil
 }
 
 // Router returns the router (tests list its routes).
 func (s *Server) Router() *rest.Router { return s.router }
 
-// Serve serves on ln until Shutdown.
+// Serve serves the REST API, /healthz and /readyz on ln (API_ADDR) until
+// Shutdown.
 func (s *Server) Serve(ln net.Listener) error { return s.http.Serve(ln) }
 
+// ServeAdmin serves /metrics, and Go's profiles under /debug/pprof/ when
+// API_PPROF is set, on ln (API_ADMIN_ADDR) until Shutdown.
+func (s *Server) ServeAdmin(ln net.Listener) error { return s.admin.Serve(ln) }
+
 // Shutdown stops accepting, waits for requests in flight (bounded by ctx),
-// then stops the components' background loops.
+// then stops the components' background loops and the admin address,
+// which stays up to the end so a scrape sees the drain.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.ShutdownWithContext(ctx)
 	s.stopLoops()
+	if aerr := s.admin.ShutdownWithContext(ctx); err == nil {
+		err = aerr
+	}
 	return err
 }
 
@@ -90,6 +110,4 @@ func (s *Server) health(r *rest.Router) {
 		}
 		return c.JSON(status, map[string]any{"ready": ok, "checks": checks})
 	}, rest.Public())
-	mh := metrics.FastHTTPHandler(s.deps.Metrics)
-	r.Handle("GET", "/metrics", func(c *rest.Ctx) error { mh(c.RC); return nil }, rest.Public())
 }

@@ -33,19 +33,32 @@ func TestHealthAndReadiness(t *testing.T) {
 	require.Equal(t, http.StatusOK, s.Do("GET", "/healthz", "", nil).Status)
 }
 
+// /metrics is on the admin address (API_ADMIN_ADDR), not on API_ADDR where
+// clients are; pprof is there only when API_PPROF is set.
 func TestMetricsEndpoint(t *testing.T) {
 	t.Parallel()
 	s := apitest.Start(t, nil)
 	s.Do("GET", "/healthz", "", nil)
 	s.Do("GET", "/me", "", nil)
-	r := s.Do("GET", "/metrics", "", nil)
-	require.Equal(t, http.StatusOK, r.Status)
-	body := string(r.Body)
+	require.Equal(t, http.StatusNotFound, s.Do("GET", "/metrics", "", nil).Status, "not on API_ADDR")
+	status, body := s.Admin(t, "/metrics")
+	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, body, `chatterly_api_requests_total{method="GET",route="/healthz",status="200"} 1`)
 	require.Contains(t, body, `chatterly_api_requests_total{method="GET",route="/me",status="401"} 1`)
-	require.Regexp(t, regexp.MustCompile(`chatterly_api_request_seconds_bucket\{method="GET",route="/me",status="401",le="[0-9.]+"\} 1`), body)
+	require.Regexp(t, regexp.MustCompile(`chatterly_api_request_duration_seconds_bucket\{method="GET",route="/me",status="401",le="[0-9.]+"\} 1`), body)
 	require.Contains(t, body, "go_goroutines", "the runtime collectors are registered")
 	require.Contains(t, body, "process_resident_memory_bytes")
+	require.Contains(t, body, `chatterly_api_db_pool_max_connections{pool="primary"} 32`)
+	require.Contains(t, body, `chatterly_api_redis_commands_total{client="redis"}`)
+	require.Contains(t, body, `chatterly_api_events_published_total{outcome="appended"} 0`)
+	require.Contains(t, body, "chatterly_build_info{")
+	status, _ = s.Admin(t, "/debug/pprof/")
+	require.Equal(t, http.StatusNotFound, status, "no profiles unless API_PPROF is set")
+
+	p := apitest.Start(t, map[string]string{"API_PPROF": "1"})
+	status, body = p.Admin(t, "/debug/pprof/")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, "goroutine")
 }
 
 // public are the only routes a caller may use without a token.
@@ -55,7 +68,6 @@ var public = map[string]bool{
 	"POST /auth/refresh":  true,
 	"GET /healthz":        true,
 	"GET /readyz":         true,
-	"GET /metrics":        true,
 }
 
 // Every route but the public ones refuses a caller without a token, or

@@ -66,7 +66,7 @@ func buildServices(d *Deps) (*services, error) {
 	limits.Conversations.Max, limits.Messages.Max = c.ConversationsPerMin, c.MessagesPerMin
 	limits.Reactions.Max, limits.UserSearch.Max = c.ReactionsPerMin, c.UserSearchPerMin
 	pub := eventlog.NewPublisher(eventlog.NewGuard(d.Streams, d.Keys, d.Cfg.StreamMaxLen, d.DB),
-		d.DB, d.Log, c.PublishTimeout, d.Metrics)
+		d.DB, d.Log, c.PublishTimeout, d.Registerer())
 	env := &conversation.Env{
 		DB: d.DB, Replica: d.Replica, Keys: d.Keys, IDs: d.IDs, Now: now, Log: d.Log,
 		Outbox:    eventlog.NewOutbox(d.IDs, now),

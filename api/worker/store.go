@@ -70,3 +70,24 @@ func (s store) dropPartition(ctx context.Context, name string) error {
 	}
 	return nil
 }
+
+// jobCounts counts River's jobs by kind and state. River deletes finished
+// jobs after a day (completed) or a week (cancelled, discarded), so the
+// table stays the size of a few days of calls.
+func (s store) jobCounts(ctx context.Context) (map[[2]string]int64, error) {
+	rows, err := s.db.Query(ctx, `SELECT kind, state::text, count(*) FROM river_job GROUP BY kind, state`)
+	if err != nil {
+		return nil, fmt.Errorf("count jobs: %w", err)
+	}
+	out := map[[2]string]int64{}
+	var kind, state string
+	var n int64
+	_, err = pgx.ForEachRow(rows, []any{&kind, &state, &n}, func() error {
+		out[[2]string{kind, state}] = n
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count jobs: %w", err)
+	}
+	return out, nil
+}

@@ -201,7 +201,7 @@ func TestHealthEndpoints(t *testing.T) {
 	require.JSONEq(t, `{"ready":true,"checks":{"postgres":"ok","redis":"ok"}}`, string(body))
 	code, body = httpGet(t, "http://"+r.Addr+"/metrics")
 	require.Equal(t, 200, code)
-	require.True(t, strings.Contains(string(body), "chatterly_events_relayed_total"), "the relay's metrics are served")
+	require.True(t, strings.Contains(string(body), "chatterly_worker_events_relayed_total"), "the relay's metrics are served")
 	code, _ = httpGet(t, "http://"+r.Addr+"/nope")
 	require.Equal(t, 404, code)
 }

@@ -18,11 +18,13 @@ import (
 	"time"
 
 	"github.com/chatterly/chatterly/api/call"
+	"github.com/chatterly/chatterly/api/dbstats"
 	"github.com/chatterly/chatterly/api/dial"
 	"github.com/chatterly/chatterly/api/eventlog"
 	"github.com/chatterly/chatterly/api/membership"
 	"github.com/chatterly/chatterly/shared/background"
 	"github.com/chatterly/chatterly/shared/event"
+	"github.com/chatterly/chatterly/shared/metrics"
 	"github.com/chatterly/chatterly/shared/rkey"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -51,19 +53,27 @@ type Worker struct {
 	http      *fasthttp.Server
 }
 
+// MetricsPrefix starts the name of every series the worker exports but the
+// runtime's, the process's and chatterly_build_info.
+const MetricsPrefix = "chatterly_worker_"
+
 // Open connects to Postgres and Redis and builds every component. now is
 // the clock of the jobs and the relay (time.Now but in tests). Close
 // releases what Open opened; Run does it too.
 func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Registry, now func() time.Time) (*Worker, error) {
 	w := &Worker{cfg: cfg, log: log, reg: reg}
+	prom := prometheus.WrapRegistererWithPrefix(MetricsPrefix, reg)
 	var err error
 	if w.db, err = dial.Postgres(ctx, cfg.DatabaseURL, cfg.DBMaxConns, cfg.PgBouncer, cfg.DependencyTimeout, log, "postgres"); err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
-	if w.rdb, w.streams, err = dial.Redis(cfg.Common, log); err != nil {
+	prom.MustRegister(dbstats.New(map[string]*pgxpool.Pool{"primary": w.db}))
+	rdb, streams, err := dial.Redis(cfg.Common, log)
+	if err != nil {
 		w.Close()
 		return nil, err
 	}
+	w.rdb, w.streams = metrics.NewRedisStats(prom).Instrument(rdb, streams)
 	ids, err := dial.IDs(ctx, w.db, w.cfg.NodeID)
 	if err != nil {
 		w.Close()
@@ -71,9 +81,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Reg
 	}
 	keys := rkey.New(cfg.KeyPrefix, cfg.StreamShards)
 	guard := eventlog.NewGuard(w.streams, keys, cfg.StreamMaxLen, w.db)
-	w.publisher = eventlog.NewPublisher(guard, w.db, log, 5*time.Second, reg)
+	w.publisher = eventlog.NewPublisher(guard, w.db, log, 5*time.Second, prom)
 	effects := call.NewEffects(w.rdb, keys, event.NewAppender(w.streams, keys, cfg.StreamMaxLen), w.db, now)
-	w.relay = eventlog.NewRelay(guard, w.db, log.With("component", "relay"), now, cfg.Relay, reg,
+	w.relay = eventlog.NewRelay(guard, w.db, log.With("component", "relay"), now, cfg.Relay, prom,
 		membership.New(w.rdb, keys, w.db).RelayHook(), effects.RelayHook())
 	w.calls = call.New(call.Deps{DB: w.db, IDs: ids, Outbox: eventlog.NewOutbox(ids, now), Publisher: w.publisher,
 		Effects: effects, RingTimeout: cfg.RingTimeout, Now: now, Log: log.With("component", "calls")})
@@ -81,6 +91,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Reg
 		w.Close()
 		return nil, err
 	}
+	prom.MustRegister(eventlog.NewBacklog(w.db, now), newJobStats(store{db: w.db}, []string{call.MissedKind,
+		PartitionsArgs{}.Kind(), RetentionArgs{}.Kind(), KeysArgs{}.Kind(), SessionsArgs{}.Kind()}))
 	if cfg.TimerPoll > 0 {
 		w.timer = NewRingTimer(w.jobs, w.calls.Miss, cfg.TimerPoll, cfg.TimerAhead, log.With("component", "ring_timer"))
 	}

@@ -285,14 +285,16 @@ func (s *Stack) startApp(ctx context.Context, built []string) error {
 	if err := s.run(ctx, "api", "keygen"); err != nil {
 		return err
 	}
-	// The api, then two per edge (WebSocket, admin), then the worker's admin.
-	ports, err := FreePorts(2 + 2*s.cfg.Edges)
+	// The api, then two per edge (WebSocket, admin), then the api's admin,
+	// then the worker's.
+	ports, err := FreePorts(3 + 2*s.cfg.Edges)
 	if err != nil {
 		return err
 	}
 	apiAddr := fmt.Sprintf("127.0.0.1:%d", ports[0])
 	s.APIURL = "http://" + apiAddr
-	s.API = proc.New("api", s.cfg.Dir, s.appEnv(map[string]string{"API_ADDR": apiAddr}), binary(s.BinDir, "api"))
+	s.API = proc.New("api", s.cfg.Dir, s.appEnv(map[string]string{"API_ADDR": apiAddr,
+		"API_ADMIN_ADDR": fmt.Sprintf("127.0.0.1:%d", ports[len(ports)-2])}), binary(s.BinDir, "api"))
 	if err := s.startAPI(ctx); err != nil {
 		return err
 	}

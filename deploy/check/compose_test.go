@@ -141,7 +141,8 @@ func TestCompose(t *testing.T) {
 	edgePort := port(t, *edge.Environment["EDGE_ADDR"])
 	require.Equal(t, port(t, settings["edge"]["EDGE_ADDR"].Default), edgePort)
 
-	// Prometheus scrapes each process where its /metrics is (the api's on API_ADDR today).
+	// Prometheus scrapes each process where its /metrics is: the api's
+	// admin address, the edge's admin address, the worker's address.
 	var prom struct {
 		ScrapeConfigs []struct {
 			JobName string `json:"job_name"`
@@ -151,7 +152,7 @@ func TestCompose(t *testing.T) {
 			} `json:"dns_sd_configs"`
 		} `json:"scrape_configs"`
 	}
-	b, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy/compose/prometheus/prometheus.yml"))
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy/observability/prometheus/prometheus.yml"))
 	require.NoError(t, err)
 	require.NoError(t, yaml.Unmarshal(b, &prom), "prometheus.yml")
 	jobs := map[string]string{}
@@ -160,7 +161,32 @@ func TestCompose(t *testing.T) {
 		require.Equal(t, []string{sc.JobName}, sc.DNSSD[0].Names, "job %s scrapes the service of its name", sc.JobName)
 		jobs[sc.JobName] = strconv.Itoa(sc.DNSSD[0].Port)
 	}
-	require.Equal(t, map[string]string{"api": addrs["api"], "edge": addrs["edge"], "worker": addrs["worker"]}, jobs)
+	api, err := p.GetService("api")
+	require.NoError(t, err)
+	require.NotNil(t, api.Environment["API_ADMIN_ADDR"], "api: API_ADMIN_ADDR (its default is loopback only)")
+	adminPort := port(t, *api.Environment["API_ADMIN_ADDR"])
+	require.Equal(t, port(t, settings["api"]["API_ADMIN_ADDR"].Default), adminPort, "api: the port of API_ADMIN_ADDR is its default's")
+	require.Equal(t, *api.Environment["API_ADMIN_ADDR"], dockerfileEnv(t, "api")["API_ADMIN_ADDR"], "api: API_ADMIN_ADDR as the image sets it")
+	require.Equal(t, map[string]string{"api": adminPort, "edge": addrs["edge"], "worker": addrs["worker"]}, jobs)
+
+	// Every file or folder a service mounts from the checkout exists (the
+	// secrets are made by secrets.sh), and Prometheus and Grafana get
+	// deploy/observability's configuration, rules and dashboard.
+	mounts := map[string]string{} // target -> source
+	for _, s := range p.Services {
+		for _, v := range s.Volumes {
+			if v.Type != types.VolumeTypeBind || strings.Contains(v.Source, "/deploy/compose/secrets") {
+				continue
+			}
+			_, err := os.Stat(v.Source)
+			require.NoError(t, err, "%s mounts %s", s.Name, v.Source)
+			mounts[s.Name+":"+v.Target] = v.Source
+		}
+	}
+	obs := filepath.Join(repoRoot(t), "deploy/observability")
+	require.Equal(t, filepath.Join(obs, "prometheus"), mounts["prometheus:/etc/prometheus"])
+	require.Equal(t, filepath.Join(obs, "grafana/provisioning"), mounts["grafana:/etc/grafana/provisioning"])
+	require.Equal(t, filepath.Join(obs, "grafana/dashboards"), mounts["grafana:/var/lib/grafana/dashboards"])
 
 	// The balancer forwards to the api's and the edge's listening ports.
 	nginx, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy/compose/lb/nginx.conf"))

@@ -17,7 +17,7 @@ import (
 // setting is one environment variable a process reads, found in its config
 // code: the call `e.<Kind>("NAME", default, ...)` on a config.Env.
 type setting struct {
-	Kind    string        // String, Int, Duration, Bool, URL, Addr, List
+	Kind    string        // String, Secret, Int, Duration, Bool, URL, Addr, List
 	Default string        // the default when it is a string literal
 	Dur     time.Duration // the default of a Duration, when it is a constant expression
 }
@@ -33,7 +33,7 @@ var configSources = map[string][]struct{ File, Func string }{
 }
 
 // envKinds are the config.Env methods that read a variable.
-var envKinds = map[string]bool{"String": true, "Int": true, "Duration": true, "Bool": true, "URL": true, "Addr": true, "List": true}
+var envKinds = map[string]bool{"String": true, "Secret": true, "Int": true, "Duration": true, "Bool": true, "URL": true, "Addr": true, "List": true}
 
 // processSettings scans the Go source of the checkout for the variables
 // each process reads, so the compose and Kubernetes checks cannot drift
@@ -142,7 +142,7 @@ func TestConfigSourcesComplete(t *testing.T) {
 			listed[s.File] = true
 		}
 	}
-	call := regexp.MustCompile(`\be\.(String|Int|Duration|Bool|URL|Addr|List)\("[A-Z]`)
+	call := regexp.MustCompile(`\be\.(String|Secret|Int|Duration|Bool|URL|Addr|List)\("[A-Z]`)
 	for _, dir := range []string{"api", "edge", "shared"} {
 		err := filepath.WalkDir(filepath.Join(root, dir), func(p string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() || filepath.Ext(p) != ".go" || regexp.MustCompile(`_test\.go$`).MatchString(p) {

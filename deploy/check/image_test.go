@@ -22,9 +22,10 @@ var buildLine = regexp.MustCompile(`sh deploy/docker/build\.sh (\S+) (\S+)`)
 // interpreter, no shared library needed, so it runs on distroless static
 // with no libc, built with -trimpath and without cgo (the binary's own
 // build information says so). It also checks that every ENTRYPOINT and
-// HEALTHCHECK names a binary the build stage made. (The VERSION stamp is
-// not checkable yet: no main reads main.version until --version exists;
-// -trimpath keeps -ldflags out of the build information.)
+// HEALTHCHECK names a binary the build stage made, that each process
+// binary's --version prints the VERSION it was built with, and that its
+// print-config lists exactly the variables the config code reads (the set
+// the compose and Kubernetes checks hold their environments to).
 func TestImageBinariesAreStatic(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
@@ -50,6 +51,7 @@ func TestImageBinariesAreStatic(t *testing.T) {
 		require.Contains(t, built, m[1], "%s of stage %s names a binary the build stage makes", in.Cmd, in.Stage)
 	}
 
+	settings := processSettings(t)
 	out := t.TempDir()
 	for bin, pkg := range built {
 		path := filepath.Join(out, filepath.Base(bin))
@@ -63,6 +65,28 @@ func TestImageBinariesAreStatic(t *testing.T) {
 		require.NoError(t, err)
 		require.Contains(t, string(info), "-trimpath=true", "%s: built with -trimpath", pkg)
 		require.Contains(t, string(info), "CGO_ENABLED=0", "%s: built without cgo", pkg)
+		proc, ok := strings.CutPrefix(filepath.Base(bin), "chatterly-")
+		if _, isProc := settings[proc]; !ok || !isProc {
+			continue // chatterly-probe
+		}
+		v, err := exec.Command(path, "--version").Output()
+		require.NoError(t, err, "%s --version", bin)
+		require.True(t, strings.HasPrefix(string(v), filepath.Base(bin)+" 0.0.0-check "), "%s --version: %s", bin, v)
+		pc := exec.Command(path, "print-config")
+		pc.Env = []string{"PATH=" + os.Getenv("PATH")}
+		b, err = pc.Output()
+		require.NoError(t, err, "%s print-config", bin)
+		printed := map[string]bool{}
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			name, _, ok := strings.Cut(line, "=")
+			require.True(t, ok, "%s print-config: NAME=value lines, not %q", bin, line)
+			printed[name] = true
+		}
+		scanned := map[string]bool{}
+		for name := range settings[proc] {
+			scanned[name] = true
+		}
+		require.Equal(t, scanned, printed, "%s print-config names the variables its config code reads", bin)
 	}
 }
 

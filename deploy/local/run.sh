@@ -189,6 +189,7 @@ if [ -f "$WEB_DIR/package.json" ]; then
   apps+=("$LAST_PID")
   log "web client on http://$WEB_ADDR (api $WEB_API_URL, cable $WEB_CABLE_URL)"
 fi
+log "metrics on http://${API_ADMIN_ADDR:-127.0.0.1:8090}/metrics (api), http://${EDGE_ADMIN_ADDR:-127.0.0.1:8091}/metrics (edge), http://${WORKER_ADDR:-127.0.0.1:8092}/metrics (worker)"
 log "running; Ctrl-C stops everything"
 
 # Any process ending unasked takes the whole stack down (README explains why).

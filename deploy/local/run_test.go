@@ -170,7 +170,7 @@ func (e *runEnv) start(t *testing.T) *stack {
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		"BIN=" + e.bin, "STACK_DIR=" + e.stackDir, "WEB_DIR=" + e.webDir,
 		"LOCAL_PG_PORT=" + port(), "LOCAL_REDIS_PORT=" + port(),
-		"API_ADDR=" + addr(), "EDGE_ADDR=" + addr(), "EDGE_ADMIN_ADDR=" + addr(),
+		"API_ADDR=" + addr(), "API_ADMIN_ADDR=" + addr(), "EDGE_ADDR=" + addr(), "EDGE_ADMIN_ADDR=" + addr(),
 		"WORKER_ADDR=" + addr(), "WEB_ADDR=" + s.web,
 		// The edge spreads its disconnects over this window even with no
 		// socket open; the default 5 s would only make the test slower.

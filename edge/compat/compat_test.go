@@ -59,7 +59,8 @@ func TestOfficialClient(t *testing.T) {
 	}
 	apiAddr := proctest.Addr(proctest.FreePort(t))
 	api := proctest.Start(t, with(map[string]string{"DATABASE_URL": pgtest.URL(t), "API_ADDR": apiAddr,
-		"NODE_ID": "1", "ARGON2_MEMORY_KIB": "8192"}), apiBin)
+		"API_ADMIN_ADDR": proctest.Addr(proctest.FreePort(t)),
+		"NODE_ID":        "1", "ARGON2_MEMORY_KIB": "8192"}), apiBin)
 	edgeEnv := with(map[string]string{"EDGE_ADDR": proctest.Addr(proctest.FreePort(t)),
 		"EDGE_ADMIN_ADDR": proctest.Addr(proctest.FreePort(t)), "EDGE_SHUTDOWN_WINDOW": "200ms"})
 	edge := startEdge(t, edgeBin, edgeEnv)

@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"strings"
 	"time"
 
 	sharedmetrics "github.com/chatterly/chatterly/shared/metrics"
 	"github.com/valyala/fasthttp"
-	"github.com/valyala/fasthttp/pprofhandler"
 )
 
 // serveAdmin serves /healthz (the process runs), /readyz (it consumes the
@@ -22,29 +20,22 @@ func (s *Server) serveAdmin() (*fasthttp.Server, net.Addr, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("EDGE_ADMIN_ADDR: %w", err)
 	}
-	mh := sharedmetrics.FastHTTPHandler(s.d.Metrics)
 	srv := &fasthttp.Server{
 		Name:         "chatterly-edge",
 		Concurrency:  16,
 		ReadTimeout:  5 * time.Second,
 		WriteTimeout: 10 * time.Second,
-		Handler: func(c *fasthttp.RequestCtx) {
+		Handler: sharedmetrics.AdminHandler(s.d.Metrics, s.cfg.Pprof, func(c *fasthttp.RequestCtx) {
 			switch string(c.Path()) {
 			case "/healthz":
 				c.SetContentType("application/json")
 				c.SetBodyString(`{"status":"ok"}`)
 			case "/readyz":
 				s.readyz(c)
-			case "/metrics":
-				mh(c)
 			default:
-				if s.cfg.Pprof && strings.HasPrefix(string(c.Path()), "/debug/pprof/") {
-					pprofhandler.PprofHandler(c)
-					return
-				}
 				c.SetStatusCode(fasthttp.StatusNotFound)
 			}
-		},
+		}),
 	}
 	go func() { _ = srv.Serve(ln) }()
 	return srv, ln.Addr(), nil

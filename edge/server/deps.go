@@ -11,6 +11,7 @@ import (
 	"github.com/chatterly/chatterly/edge/presence"
 	"github.com/chatterly/chatterly/edge/stream"
 	"github.com/chatterly/chatterly/shared/event"
+	sharedmetrics "github.com/chatterly/chatterly/shared/metrics"
 	"github.com/chatterly/chatterly/shared/outage"
 	"github.com/chatterly/chatterly/shared/rkey"
 	"github.com/chatterly/chatterly/shared/token"
@@ -54,6 +55,9 @@ func Open(cfg Config, log *slog.Logger, reg *prometheus.Registry) (*Deps, error)
 			return nil, fmt.Errorf("REDIS_STREAMS_URL: %w", err)
 		}
 	}
+	// Counted outside the outage tracking, so a command is counted once.
+	d.Redis, d.Streams = sharedmetrics.NewRedisStats(prometheus.WrapRegistererWithPrefix("chatterly_edge_", reg)).
+		Instrument(d.Redis, d.Streams)
 	pubs, err := token.LoadPublicKeys(cfg.JWTKeyDir)
 	if err != nil {
 		d.Close(context.Background())

@@ -73,6 +73,28 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
+// gauges registers the series read at each scrape: the socket cap, the
+// worker pool's queue and the hub's delivery backlog.
+func (m *metrics) gauges(reg prometheus.Registerer, maxSockets int, queued func() int, backlog func() int64) {
+	if reg == nil {
+		return
+	}
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "chatterly_edge_sockets_max",
+			Help: "The most sockets this process holds (EDGE_MAX_SOCKETS); past it handshakes are refused as at_capacity.",
+		}, func() float64 { return float64(maxSockets) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "chatterly_edge_work_queue_depth",
+			Help: "Blocking jobs (token checks, Redis reads and appends) waiting for the worker pool; EDGE_WORK_QUEUE bounds it, and when it is full clients are answered busy.",
+		}, func() float64 { return float64(queued()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "chatterly_edge_delivery_backlog",
+			Help: "Event deliveries read from the streams and not yet written, summed over the hub's shards; past EDGE_MAX_BACKLOG the stream readers wait.",
+		}, func() float64 { return float64(backlog()) }),
+	)
+}
+
 func (m *metrics) handshake(outcome string)    { m.handshakes.WithLabelValues(outcome).Inc() }
 func (m *metrics) disconnected(r cable.Reason) { m.disconnect.WithLabelValues(string(r)).Inc() }
 func (m *metrics) drop(reason string)          { m.dropped.WithLabelValues(reason).Inc() }

@@ -73,7 +73,17 @@ func New(cfg Config, d *Deps) *Server {
 	for _, o := range cfg.AllowedOrigins {
 		s.origins[o] = true
 	}
+	s.m.gauges(d.Metrics, cfg.MaxSockets, s.queued, d.Hub.Backlog)
 	return s
+}
+
+// queued is how many jobs wait for the worker pool. Only the admin
+// address reads it (the scrape), which Run starts after the pool.
+func (s *Server) queued() int {
+	if s.pool == nil {
+		return 0
+	}
+	return len(s.pool.jobs)
 }
 
 // Run serves until ctx ends, then shuts down gracefully: it refuses new

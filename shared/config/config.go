@@ -8,6 +8,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"strconv"
@@ -20,6 +21,19 @@ import (
 type Env struct {
 	Lookup func(string) (string, bool)
 	errs   []error
+	// read lists every variable read, with the value in effect, for
+	// print-config (Settings, Print).
+	read []Setting
+}
+
+// Setting is one variable a loader read and the value in effect: the
+// environment's, or the default.
+type Setting struct {
+	Name  string
+	Value string
+	// Secret values are masked when printed; so are the passwords
+	// inside URLs.
+	Secret bool
 }
 
 // FromOS returns an Env reading the process environment.
@@ -44,57 +58,76 @@ func (e *Env) fail(name, v, want string) {
 
 // String returns the variable or def.
 func (e *Env) String(name, def string) string {
-	if v, ok := e.raw(name); ok {
-		return v
+	v, ok := e.raw(name)
+	if !ok {
+		v = def
 	}
-	return def
+	e.note(name, v, false)
+	return v
+}
+
+// Secret is String for a value that must never be printed (TURN_SECRET):
+// print-config masks it.
+func (e *Env) Secret(name, def string) string {
+	v, ok := e.raw(name)
+	if !ok {
+		v = def
+	}
+	e.note(name, v, true)
+	return v
 }
 
 // Int returns the variable as an integer within [lo, hi], or def.
 func (e *Env) Int(name string, def, lo, hi int) int {
-	v, ok := e.raw(name)
-	if !ok {
-		return def
+	n := def
+	if v, ok := e.raw(name); ok {
+		if p, err := strconv.Atoi(v); err != nil || p < lo || p > hi {
+			e.fail(name, v, fmt.Sprintf("want a whole number from %d to %d", lo, hi))
+		} else {
+			n = p
+		}
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < lo || n > hi {
-		e.fail(name, v, fmt.Sprintf("want a whole number from %d to %d", lo, hi))
-		return def
-	}
+	e.note(name, strconv.Itoa(n), false)
 	return n
 }
 
 // Duration returns the variable as a Go duration ("15m", "30s") within
 // [lo, hi], or def.
 func (e *Env) Duration(name string, def, lo, hi time.Duration) time.Duration {
-	v, ok := e.raw(name)
-	if !ok {
-		return def
+	d := def
+	if v, ok := e.raw(name); ok {
+		if p, err := time.ParseDuration(v); err != nil || p < lo || p > hi {
+			e.fail(name, v, fmt.Sprintf("want a duration such as 30s or 15m, from %s to %s", lo, hi))
+		} else {
+			d = p
+		}
 	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < lo || d > hi {
-		e.fail(name, v, fmt.Sprintf("want a duration such as 30s or 15m, from %s to %s", lo, hi))
-		return def
-	}
+	e.note(name, d.String(), false)
 	return d
 }
 
 // Bool returns the variable as a boolean (1/0, true/false), or def.
 func (e *Env) Bool(name string, def bool) bool {
-	v, ok := e.raw(name)
-	if !ok {
-		return def
+	b := def
+	if v, ok := e.raw(name); ok {
+		if p, err := strconv.ParseBool(v); err != nil {
+			e.fail(name, v, "want 1, 0, true or false")
+		} else {
+			b = p
+		}
 	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		e.fail(name, v, "want 1, 0, true or false")
-		return def
-	}
+	e.note(name, strconv.FormatBool(b), false)
 	return b
 }
 
 // URL returns the variable, which must parse as a URL with one of schemes.
 func (e *Env) URL(name, def string, schemes ...string) string {
+	v := e.url(name, def, schemes)
+	e.note(name, v, false)
+	return v
+}
+
+func (e *Env) url(name, def string, schemes []string) string {
 	v, ok := e.raw(name)
 	if !ok {
 		return def
@@ -115,6 +148,12 @@ func (e *Env) URL(name, def string, schemes ...string) string {
 
 // Addr returns the variable as a host:port listen address.
 func (e *Env) Addr(name, def string) string {
+	v := e.addr(name, def)
+	e.note(name, v, false)
+	return v
+}
+
+func (e *Env) addr(name, def string) string {
 	v, ok := e.raw(name)
 	if !ok {
 		return def
@@ -133,16 +172,16 @@ func (e *Env) Addr(name, def string) string {
 
 // List returns the comma-separated variable, blanks dropped, or def.
 func (e *Env) List(name string, def []string) []string {
-	v, ok := e.raw(name)
-	if !ok {
-		return def
-	}
-	var out []string
-	for _, p := range strings.Split(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
+	out := def
+	if v, ok := e.raw(name); ok {
+		out = nil
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
 		}
 	}
+	e.note(name, strings.Join(out, ","), false)
 	return out
 }
 
@@ -159,6 +198,36 @@ func (e *Env) Err() error {
 		return nil
 	}
 	return fmt.Errorf("configuration: %w", errors.Join(e.errs...))
+}
+
+func (e *Env) note(name, value string, secret bool) {
+	for _, s := range e.read {
+		if s.Name == name {
+			return
+		}
+	}
+	e.read = append(e.read, Setting{Name: name, Value: value, Secret: secret})
+}
+
+// Settings returns every variable read so far, each once, in the order
+// first read.
+func (e *Env) Settings() []Setting { return append([]Setting(nil), e.read...) }
+
+// Print writes the variables read so far as NAME=value lines (a shell's
+// or an env file's form), each value as the process uses it: a secret
+// set is "(masked)", a password inside a URL "xxxxx". print-config runs
+// a process's loader on the environment and prints this.
+func (e *Env) Print(w io.Writer) error {
+	for _, s := range e.read {
+		v := redact(s.Value)
+		if s.Secret && s.Value != "" {
+			v = "(masked)"
+		}
+		if _, err := fmt.Fprintf(w, "%s=%s\n", s.Name, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // redact hides a password inside a URL so errors can be printed.

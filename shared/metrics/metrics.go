@@ -1,8 +1,9 @@
 // Package metrics builds each process's Prometheus registry, with the Go
-// runtime and process collectors, and serves it.
+// runtime and process collectors and the build information, and serves it.
 package metrics
 
 import (
+	"github.com/chatterly/chatterly/shared/buildinfo"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -10,12 +11,26 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 )
 
-// NewRegistry returns a registry with the runtime and process collectors.
-// Components register their own metrics on it; nothing uses the global one.
+// NewRegistry returns a registry with the runtime and process collectors
+// and chatterly_build_info. Components register their own metrics on it;
+// nothing uses the global one.
 func NewRegistry() *prometheus.Registry {
 	r := prometheus.NewRegistry()
-	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfo(buildinfo.Get()))
 	return r
+}
+
+// buildInfo is the gauge every process exports, always 1, whose labels say
+// which build it runs (the convention of Prometheus' own *_build_info).
+func buildInfo(bi buildinfo.Info) prometheus.Gauge {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "chatterly_build_info",
+		Help:        "Always 1; the labels are the build of this process: version (as --version prints it), VCS revision and Go version.",
+		ConstLabels: prometheus.Labels{"version": bi.Version, "revision": bi.Revision, "goversion": bi.GoVersion},
+	})
+	g.Set(1)
+	return g
 }
 
 // FastHTTPHandler serves r in the Prometheus text format.

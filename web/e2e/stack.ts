@@ -33,6 +33,9 @@ function env(stackDir: string): NodeJS.ProcessEnv {
     ALLOWED_ORIGINS: WEB_URL,
     WEB_ADDR,
     WEB_API_URL: API_URL,
+    // The suite's own network namespace: the processes' default ports.
+    API_ADDR: "127.0.0.1:8080",
+    API_ADMIN_ADDR: "127.0.0.1:8090",
     WEB_CABLE_URL: "ws://127.0.0.1:8081/cable",
     NEXT_TELEMETRY_DISABLED: "1",
     // Two people sign up per test and the scroll test seeds 2,000 messages.

@@ -1,6 +1,8 @@
 // Command chatterly-edge is the WebSocket edge: it holds the clients'
 // Action Cable connections and delivers the events of the Redis shard
-// streams to them. SIGINT or SIGTERM drains it gracefully.
+// streams to them. SIGINT or SIGTERM drains it gracefully. "print-config"
+// prints the configuration in effect; --help and --version answer without
+// reading the environment.
 package main
 
 import (
@@ -12,12 +14,30 @@ import (
 	"syscall"
 
 	"github.com/chatterly/chatterly/edge/server"
+	"github.com/chatterly/chatterly/shared/cmdline"
 	"github.com/chatterly/chatterly/shared/config"
 	"github.com/chatterly/chatterly/shared/logging"
 	"github.com/chatterly/chatterly/shared/metrics"
 )
 
+var program = cmdline.Program{
+	Name: "chatterly-edge",
+	Summary: "Chatterly's WebSocket edge (Action Cable protocol, docs/protocol.md). Run bare, it serves\n" +
+		"until SIGINT or SIGTERM, then drains its sockets over EDGE_SHUTDOWN_WINDOW.",
+	Commands: []cmdline.Command{
+		{Usage: "serve /cable on EDGE_ADDR; /healthz, /readyz and /metrics on EDGE_ADMIN_ADDR"},
+		cmdline.PrintConfig,
+	},
+}
+
 func main() {
+	cmd, _, done, code := program.Parse(os.Args[1:], os.Stdout, os.Stderr)
+	if done {
+		os.Exit(code)
+	}
+	if cmd == cmdline.PrintConfig.Name {
+		os.Exit(cmdline.PrintEffective(program.Name, server.LoadConfig, os.Stdout, os.Stderr))
+	}
 	cfg, err := server.LoadConfig(config.FromOS())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chatterly-edge:", err)
