@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chatterly/chatterly/api/dial"
+	"github.com/chatterly/chatterly/api/replica"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/rkey"
 	"github.com/chatterly/chatterly/shared/token"
@@ -21,10 +22,11 @@ import (
 type Deps struct {
 	Cfg Config
 	Log *slog.Logger
-	// DB is the primary; Replica serves reads that need not see the
-	// caller's own writes (it is DB when no replica is configured).
+	// DB is the primary; Replica routes the reads that may lag to the
+	// replica of DATABASE_REPLICA_URL (to DB when none is configured,
+	// or while the replica cannot serve them).
 	DB      *pgxpool.Pool
-	Replica *pgxpool.Pool
+	Replica *replica.Router
 	// Redis holds denylist, rate limits, caches, member sets; Streams
 	// carries the event streams (the same client unless configured apart).
 	Redis   rueidis.Client
@@ -47,14 +49,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Reg
 	if d.DB, err = dial.Postgres(ctx, cfg.DatabaseURL, cfg.DBMaxConns, cfg.PgBouncer, cfg.DependencyTimeout, log, "postgres"); err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
-	d.Replica = d.DB
-	if cfg.DatabaseReplicaURL != "" {
-		if d.Replica, err = dial.Postgres(ctx, cfg.DatabaseReplicaURL, cfg.DBMaxConns, cfg.PgBouncer, cfg.DependencyTimeout, log, "postgres_replica"); err != nil {
-			d.Close()
-			return nil, fmt.Errorf("DATABASE_REPLICA_URL: %w", err)
-		}
-	}
 	if d.Redis, d.Streams, err = dial.Redis(cfg.Common, log); err != nil {
+		d.Close()
+		return nil, err
+	}
+	if err := d.openReplica(ctx); err != nil {
 		d.Close()
 		return nil, err
 	}
@@ -85,6 +84,23 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Reg
 	return d, nil
 }
 
+// openReplica builds the router of the reads that may lag, with the
+// replica's pool when one is configured. Nothing connects to the replica
+// here: the api starts while it is down (the router's loop, started with
+// the server, finds out when it answers).
+func (d *Deps) openReplica(ctx context.Context) error {
+	var rp *pgxpool.Pool
+	if d.Cfg.DatabaseReplicaURL != "" {
+		var err error
+		if rp, err = dial.Replica(ctx, d.Cfg.DatabaseReplicaURL, d.Cfg.DBMaxConns, d.Cfg.PgBouncer, d.Cfg.DependencyTimeout, d.Log); err != nil {
+			return fmt.Errorf("DATABASE_REPLICA_URL: %w", err)
+		}
+	}
+	d.Replica = replica.New(replica.Config{Primary: d.DB, Replica: rp, Redis: d.Redis, Keys: d.Keys,
+		MaxLag: d.Cfg.DatabaseReplicaMaxLag, Log: d.Log, Metrics: d.Metrics})
+	return nil
+}
+
 // Close releases connections.
 func (d *Deps) Close() {
 	if d.Streams != nil && d.Streams != d.Redis {
@@ -93,7 +109,7 @@ func (d *Deps) Close() {
 	if d.Redis != nil {
 		d.Redis.Close()
 	}
-	if d.Replica != nil && d.Replica != d.DB {
+	if d.Replica != nil {
 		d.Replica.Close()
 	}
 	if d.DB != nil {

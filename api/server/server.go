@@ -20,7 +20,8 @@ type Server struct {
 	router *rest.Router
 	http   *fasthttp.Server
 	// stopLoops stops the components' background loops (the publisher's
-	// marker loop) once requests have drained.
+	// marker loop, the replica router's look at the replica) once requests
+	// have drained.
 	stopLoops func()
 }
 
@@ -35,11 +36,12 @@ func New(ctx context.Context, d *Deps) (*Server, error) {
 	r := rest.NewRouter(rest.Config{
 		Auth: d.Checker, AllowedOrigins: d.Cfg.AllowedOrigins, Log: d.Log, Metrics: d.Metrics, Base: ctx,
 		TrustedProxies: d.Cfg.TrustedProxies,
+		Writes:         d.Replica,
 	})
 	s := &Server{deps: d, router: r}
 	s.health(r)
 	svc.mount(r)
-	s.stopLoops = background.Start(ctx, svc.publisher.Run)
+	s.stopLoops = background.Start(ctx, svc.publisher.Run, d.Replica.Run)
 	s.http = &fasthttp.Server{
 		Handler:            r.Serve,
 		ErrorHandler:       rest.ServerErrorHandler,
