@@ -35,8 +35,8 @@ type Stack struct {
 	DBURL    string
 	RedisURL string
 	Client   *http.Client
-	// Log holds the api's log lines (error level, or debug with TEST_LOG);
-	// they also go to stderr.
+	// Log holds the api's log lines (error level, env's LOG_LEVEL when
+	// given, debug with TEST_LOG); they also go to stderr.
 	Log *proctest.Buffer
 }
 
@@ -47,8 +47,12 @@ type Stack struct {
 func Start(t testing.TB, env map[string]string) *Stack {
 	t.Helper()
 	dbURL := env["DATABASE_URL"]
+	procURL, bounce := dbURL, false
 	if dbURL == "" {
 		dbURL = pgtest.URL(t)
+		// With TEST_PGBOUNCER=1 the api's pools go through PgBouncer;
+		// DBURL stays the direct one, for the test's own connections.
+		procURL, bounce = pgtest.ProcessURL(t, dbURL)
 	}
 	redisURL := env["REDIS_URL"]
 	if redisURL == "" {
@@ -59,7 +63,7 @@ func Start(t testing.TB, env map[string]string) *Stack {
 		t.Fatal(err)
 	}
 	vars := map[string]string{
-		"DATABASE_URL":     dbURL,
+		"DATABASE_URL":     procURL,
 		"REDIS_URL":        redisURL,
 		"REDIS_KEY_PREFIX": redistest.Prefix(t),
 		"JWT_KEY_DIR":      keyDir,
@@ -72,6 +76,9 @@ func Start(t testing.TB, env map[string]string) *Stack {
 		// the production default (1s) themselves.
 		"DEPENDENCY_TIMEOUT": "5s",
 	}
+	if bounce {
+		vars["DATABASE_PGBOUNCER"] = "1"
+	}
 	for k, v := range env {
 		vars[k] = v
 	}
@@ -82,6 +89,8 @@ func Start(t testing.TB, env map[string]string) *Stack {
 	level := "error"
 	if os.Getenv("TEST_LOG") != "" {
 		level = "debug"
+	} else if l := env["LOG_LEVEL"]; l != "" {
+		level = l
 	}
 	logs := &proctest.Buffer{}
 	log := logging.New(io.MultiWriter(os.Stderr, logs), level, "api")

@@ -11,6 +11,7 @@ import (
 	"github.com/chatterly/chatterly/api/fault"
 	"github.com/chatterly/chatterly/api/membership"
 	"github.com/chatterly/chatterly/api/ratelimit"
+	"github.com/chatterly/chatterly/api/replica"
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/rkey"
@@ -22,10 +23,10 @@ import (
 // messages, reactions, read state) is built from. The api's wiring fills it
 // once; components keep a pointer.
 type Env struct {
-	// DB is the primary. Replica serves reads that need not see the
-	// caller's own writes (DB itself when no replica is configured).
+	// DB is the primary. Replica runs the reads that may lag: on the
+	// replica when it has what the reader wrote, else on DB.
 	DB      *pgxpool.Pool
-	Replica *pgxpool.Pool
+	Replica *replica.Router
 	Keys    rkey.Space
 	IDs     *id.Generator
 	Now     func() time.Time

@@ -11,6 +11,7 @@ import (
 	"github.com/chatterly/chatterly/api/eventlog"
 	"github.com/chatterly/chatterly/api/fault"
 	"github.com/chatterly/chatterly/shared/id"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Paging limits of the conversation, member and channel lists.
@@ -241,7 +242,11 @@ func (s *Service) Members(ctx context.Context, caller, c id.ID, cursor string, l
 		}
 	}
 	limit = clampLimit(limit)
-	out, err := members(ctx, s.env.Replica, c, after, limit)
+	var out []MemberJSON
+	err = s.env.Replica.Read(ctx, caller, func(db *pgxpool.Pool) (err error) {
+		out, err = members(ctx, db, c, after, limit)
+		return err
+	})
 	if err != nil {
 		return nil, nil, fault.Wrap(err, "list members")
 	}
@@ -268,7 +273,12 @@ func (s *Service) Channels(ctx context.Context, caller id.ID, query, cursor stri
 	if len(q) > maxName {
 		return nil, nil, fault.Invalid("query", "a channel name has at most 80 characters")
 	}
-	convs, member, err := channels(ctx, s.env.Replica, q, cursor, caller, limit)
+	var convs []Conversation
+	var member []bool
+	err := s.env.Replica.Read(ctx, caller, func(db *pgxpool.Pool) (err error) {
+		convs, member, err = channels(ctx, db, q, cursor, caller, limit)
+		return err
+	})
 	if err != nil {
 		return nil, nil, fault.Wrap(err, "browse channels")
 	}

@@ -31,20 +31,11 @@ const startTimeout = 15 * time.Second
 
 // Postgres opens a pool of at most maxConns connections on url and pings
 // it, so a wrong URL or an unreachable server fails at start. pgBouncer
-// turns off server-side prepared statements, which PgBouncer's transaction
-// pooling cannot keep. A call without a deadline waits at most
-// callTimeout; outages are logged to log as the dependency name.
+// configures it for PgBouncer's transaction pooling (PgBouncerMode). A
+// call without a deadline waits at most callTimeout; outages are logged to
+// log as the dependency name.
 func Postgres(ctx context.Context, url string, maxConns int, pgBouncer bool, callTimeout time.Duration, log *slog.Logger, name string) (*pgxpool.Pool, error) {
-	pc, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		return nil, err
-	}
-	pc.MaxConns = int32(maxConns)
-	pc.ConnConfig.Tracer = &pgGuard{timeout: callTimeout, outage: outage.New(log, name)}
-	if pgBouncer {
-		pc.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
-	}
-	p, err := pgxpool.NewWithConfig(ctx, pc)
+	p, err := pool(ctx, url, maxConns, pgBouncer, callTimeout, log, name)
 	if err != nil {
 		return nil, err
 	}
@@ -57,6 +48,42 @@ func Postgres(ctx context.Context, url string, maxConns int, pgBouncer bool, cal
 		return nil, err
 	}
 	return p, nil
+}
+
+// Replica opens the pool of a read replica like Postgres, but without
+// connecting: the api starts while its replica is down, and api/replica
+// keeps reads off it until it answers.
+func Replica(ctx context.Context, url string, maxConns int, pgBouncer bool, callTimeout time.Duration, log *slog.Logger) (*pgxpool.Pool, error) {
+	return pool(ctx, url, maxConns, pgBouncer, callTimeout, log, "postgres_replica")
+}
+
+// PgBouncerMode is how the pools behind PgBouncer's transaction pooling
+// (DATABASE_PGBOUNCER=1) run queries. Transaction pooling hands a client a
+// server connection for one transaction only, so a named prepared
+// statement (pgx's default mode caches them per connection) would be
+// missing, or another's, on the next server. CacheDescribe uses only the
+// unnamed statement, sending Parse, Bind and Execute in one round trip
+// once it knows a query's parameter and result types (asked once per
+// connection, also in one round trip): the server still types every
+// parameter, so values encode as in the default mode (QueryExecModeExec
+// would guess types from Go values, and its text encoding differs for
+// some). The server's describe may come from another server connection
+// than the execution; both see the same schema.
+const PgBouncerMode = pgx.QueryExecModeCacheDescribe
+
+// pool builds a pool without connecting: a server that is down now does
+// not fail it (its calls fail, and are tracked, until it is back).
+func pool(ctx context.Context, url string, maxConns int, pgBouncer bool, callTimeout time.Duration, log *slog.Logger, name string) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	pc.MaxConns = int32(maxConns)
+	pc.ConnConfig.Tracer = &pgGuard{timeout: callTimeout, outage: outage.New(log, name)}
+	if pgBouncer {
+		pc.ConnConfig.DefaultQueryExecMode = PgBouncerMode
+	}
+	return pgxpool.NewWithConfig(ctx, pc)
 }
 
 // Redis opens the client of REDIS_URL and the one that carries the event
@@ -108,9 +135,15 @@ func IDs(ctx context.Context, db *pgxpool.Pool, node int) (*id.Generator, error)
 
 // CheckSchema refuses a database with pending migrations: a process runs
 // only on the schema it was built for (`chatterly-api migrate` applies
-// them, River's included).
+// them, River's included). Its queries use the simple protocol, so the
+// check also passes through PgBouncer's transaction pooling.
 func CheckSchema(ctx context.Context, url string) error {
-	conn, err := pgx.Connect(ctx, url)
+	cc, err := pgx.ParseConfig(url)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	cc.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	conn, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
 		return fmt.Errorf("DATABASE_URL: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/chatterly/chatterly/api/conversation"
 	"github.com/chatterly/chatterly/api/fault"
 	"github.com/chatterly/chatterly/shared/id"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Paging limits of timelines and threads.
@@ -193,13 +194,18 @@ func (s *Service) List(ctx context.Context, caller, c id.ID, k Keyset) (Page, er
 		}
 		return renderPage(caller, ms, k.Limit), nil
 	}
-	// Pages of older messages may come from a replica; a page after a
-	// cursor is "what is new" and must see the caller's own writes.
-	q := s.env.Replica
+	// Pages of older messages may lag (a replica's, once it has what the
+	// caller wrote); a page after a cursor is "what is new" and is read
+	// from the primary.
+	var ms []Message
 	if k.After != 0 {
-		q = s.env.DB
+		ms, err = timeline(ctx, s.env.DB, c, 0, withOneMore(k))
+	} else {
+		err = s.env.Replica.Read(ctx, caller, func(db *pgxpool.Pool) (err error) {
+			ms, err = timeline(ctx, db, c, 0, withOneMore(k))
+			return err
+		})
 	}
-	ms, err := timeline(ctx, q, c, 0, withOneMore(k))
 	if err != nil {
 		return Page{}, fault.Wrap(err, "list messages")
 	}
@@ -315,7 +321,11 @@ func (s *Service) Previews(ctx context.Context, viewer id.ID, reqs []conversatio
 			return nil, err
 		}
 		if !reached {
-			if n, err = unread(ctx, s.env.Replica, reqs[i].Conversation, reqs[i].LastRead, viewer, unreadCap); err != nil {
+			err = s.env.Replica.Read(ctx, viewer, func(db *pgxpool.Pool) (err error) {
+				n, err = unread(ctx, db, reqs[i].Conversation, reqs[i].LastRead, viewer, unreadCap)
+				return err
+			})
+			if err != nil {
 				return nil, err
 			}
 		}

@@ -45,6 +45,13 @@ func URL(t testing.TB) string {
 	if templateErr != nil {
 		t.Fatalf("pgtest: template database: %v", templateErr)
 	}
+	return withDatabase(admin, newDatabase(t, admin, templateName))
+}
+
+// newDatabase clones template on the server of admin into a database of
+// t's own, dropped when the test ends, and returns its name.
+func newDatabase(t testing.TB, admin, template string) string {
+	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
@@ -52,7 +59,7 @@ func URL(t testing.TB) string {
 	}
 	defer conn.Close(ctx)
 	name := "chatterly_t_" + logging.NewRequestID()
-	if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, templateName)); err != nil {
+	if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, template)); err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
 	t.Cleanup(func() {
@@ -63,19 +70,14 @@ func URL(t testing.TB) string {
 		defer c.Close(context.Background())
 		_, _ = c.Exec(context.Background(), fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name))
 	})
-	return withDatabase(admin, name)
+	return name
 }
 
-// Pool creates a fresh migrated database and returns a pool on it, closed
-// when the test ends.
+// Pool creates a fresh migrated database and returns a pool on it as a
+// process under test opens it (ProcessPool), closed when the test ends.
 func Pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), URL(t))
-	if err != nil {
-		t.Fatalf("pgtest: %v", err)
-	}
-	t.Cleanup(pool.Close)
-	return pool
+	return ProcessPool(t, URL(t))
 }
 
 func withDatabase(admin, name string) string {

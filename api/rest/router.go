@@ -16,6 +16,7 @@ import (
 
 	"github.com/chatterly/chatterly/api/fault"
 	"github.com/chatterly/chatterly/shared/clientaddr"
+	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/logging"
 	"github.com/chatterly/chatterly/shared/token"
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +29,14 @@ type Handler func(c *Ctx) error
 // Authenticator checks a bearer token (signature, expiry, denylist).
 type Authenticator interface {
 	Check(ctx context.Context, raw string) (token.Claims, error)
+}
+
+// WriteObserver hears of every write request a signed-in user made that
+// succeeded (a 2xx answer to anything but GET, HEAD and OPTIONS), before
+// the answer is sent: api/replica marks the writer so their next reads
+// see the write. It cannot fail the request, which is done.
+type WriteObserver interface {
+	Wrote(ctx context.Context, writer id.ID) error
 }
 
 // DefaultMaxBody is the request body limit of a route that sets none.
@@ -61,6 +70,7 @@ type Router struct {
 	proxies clientaddr.Proxies
 	log     *slog.Logger
 	base    context.Context
+	writes  WriteObserver
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -77,11 +87,14 @@ type Config struct {
 	TrustedProxies clientaddr.Proxies
 	// Base is the parent of every request's context; cancel it to stop.
 	Base context.Context
+	// Writes, when set, hears of every successful write request.
+	Writes WriteObserver
 }
 
 // NewRouter returns an empty router.
 func NewRouter(cfg Config) *Router {
-	r := &Router{auth: cfg.Auth, log: cfg.Log, base: cfg.Base, origins: map[string]bool{}, proxies: cfg.TrustedProxies}
+	r := &Router{auth: cfg.Auth, log: cfg.Log, base: cfg.Base, origins: map[string]bool{}, proxies: cfg.TrustedProxies,
+		writes: cfg.Writes}
 	if r.base == nil {
 		r.base = context.Background()
 	}
@@ -224,6 +237,12 @@ func (r *Router) Serve(rc *fasthttp.RequestCtx) {
 		writeProblem(rc, fe, rid)
 	}
 	status := rc.Response.StatusCode()
+	if err == nil && status < 300 && r.writes != nil && c.Claims.UserID != 0 && isWrite(method) {
+		if werr := r.writes.Wrote(c.ctx, c.Claims.UserID); werr != nil {
+			// The dependency that failed logs its outage itself.
+			r.log.DebugContext(c.ctx, "write not marked for read-your-writes", "route", label, "err", werr)
+		}
+	}
 	d := time.Since(start)
 	code := strconv.Itoa(status)
 	r.requests.WithLabelValues(label, method, code).Inc()
@@ -231,6 +250,11 @@ func (r *Router) Serve(rc *fasthttp.RequestCtx) {
 	if r.log.Enabled(c.ctx, slog.LevelDebug) {
 		r.log.DebugContext(c.ctx, "request", "route", label, "method", method, "status", status, "duration_ms", float64(d.Microseconds())/1000)
 	}
+}
+
+// isWrite reports whether a request of method may change something.
+func isWrite(method string) bool {
+	return method != fasthttp.MethodGet && method != fasthttp.MethodHead && method != fasthttp.MethodOptions
 }
 
 func (r *Router) authenticate(c *Ctx) error {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/chatterly/chatterly/api/dbstats"
 	"github.com/chatterly/chatterly/api/dial"
+	"github.com/chatterly/chatterly/api/replica"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/metrics"
 	"github.com/chatterly/chatterly/shared/rkey"
@@ -23,10 +24,11 @@ import (
 type Deps struct {
 	Cfg Config
 	Log *slog.Logger
-	// DB is the primary; Replica serves reads that need not see the
-	// caller's own writes (it is DB when no replica is configured).
+	// DB is the primary; Replica routes the reads that may lag to the
+	// replica of DATABASE_REPLICA_URL (to DB when none is configured,
+	// or while the replica cannot serve them).
 	DB      *pgxpool.Pool
-	Replica *pgxpool.Pool
+	Replica *replica.Router
 	// Redis holds denylist, rate limits, caches, member sets; Streams
 	// carries the event streams (the same client unless configured apart).
 	Redis   rueidis.Client
@@ -54,25 +56,23 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Reg
 	if d.DB, err = dial.Postgres(ctx, cfg.DatabaseURL, cfg.DBMaxConns, cfg.PgBouncer, cfg.DependencyTimeout, log, "postgres"); err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
-	d.Replica = d.DB
-	if cfg.DatabaseReplicaURL != "" {
-		if d.Replica, err = dial.Postgres(ctx, cfg.DatabaseReplicaURL, cfg.DBMaxConns, cfg.PgBouncer, cfg.DependencyTimeout, log, "postgres_replica"); err != nil {
-			d.Close()
-			return nil, fmt.Errorf("DATABASE_REPLICA_URL: %w", err)
-		}
-	}
-	pools := map[string]*pgxpool.Pool{"primary": d.DB}
-	if d.Replica != d.DB {
-		pools["replica"] = d.Replica
-	}
-	prom := d.Registerer()
-	prom.MustRegister(dbstats.New(pools))
 	rdb, streams, err := dial.Redis(cfg.Common, log)
 	if err != nil {
 		d.Close()
 		return nil, err
 	}
+	prom := d.Registerer()
 	d.Redis, d.Streams = metrics.NewRedisStats(prom).Instrument(rdb, streams)
+	rp, err := d.openReplica(ctx)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	pools := map[string]*pgxpool.Pool{"primary": d.DB}
+	if rp != nil {
+		pools["replica"] = rp
+	}
+	prom.MustRegister(dbstats.New(pools))
 	if d.IDs, err = dial.IDs(ctx, d.DB, cfg.NodeID); err != nil {
 		d.Close()
 		return nil, err
@@ -106,6 +106,24 @@ func (d *Deps) Registerer() prometheus.Registerer {
 	return prometheus.WrapRegistererWithPrefix(MetricsPrefix, d.Metrics)
 }
 
+// openReplica builds the router of the reads that may lag, with the
+// replica's pool when one is configured (returned, for the pool
+// statistics). Nothing connects to the replica here: the api starts while
+// it is down (the router's loop, started with the server, finds out when it
+// answers).
+func (d *Deps) openReplica(ctx context.Context) (*pgxpool.Pool, error) {
+	var rp *pgxpool.Pool
+	if d.Cfg.DatabaseReplicaURL != "" {
+		var err error
+		if rp, err = dial.Replica(ctx, d.Cfg.DatabaseReplicaURL, d.Cfg.DBMaxConns, d.Cfg.PgBouncer, d.Cfg.DependencyTimeout, d.Log); err != nil {
+			return nil, fmt.Errorf("DATABASE_REPLICA_URL: %w", err)
+		}
+	}
+	d.Replica = replica.New(replica.Config{Primary: d.DB, Replica: rp, Redis: d.Redis, Keys: d.Keys,
+		MaxLag: d.Cfg.DatabaseReplicaMaxLag, Log: d.Log, Metrics: d.Metrics})
+	return rp, nil
+}
+
 // Close releases connections.
 func (d *Deps) Close() {
 	if d.Streams != nil && d.Streams != d.Redis {
@@ -114,7 +132,7 @@ func (d *Deps) Close() {
 	if d.Redis != nil {
 		d.Redis.Close()
 	}
-	if d.Replica != nil && d.Replica != d.DB {
+	if d.Replica != nil {
 		d.Replica.Close()
 	}
 	if d.DB != nil {

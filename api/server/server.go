@@ -22,7 +22,8 @@ type Server struct {
 	// admin serves API_ADMIN_ADDR: /metrics, and pprof when enabled.
 	admin *fasthttp.Server
 	// stopLoops stops the components' background loops (the publisher's
-	// marker loop) once requests have drained.
+	// marker loop, the replica router's look at the replica) once requests
+	// have drained.
 	stopLoops func()
 }
 
@@ -37,11 +38,12 @@ func New(ctx context.Context, d *Deps) (*Server, error) {
 	r := rest.NewRouter(rest.Config{
 		Auth: d.Checker, AllowedOrigins: d.Cfg.AllowedOrigins, Log: d.Log, Metrics: d.Metrics, Base: ctx,
 		TrustedProxies: d.Cfg.TrustedProxies,
+		Writes:         d.Replica,
 	})
 	s := &Server{deps: d, router: r}
 	s.health(r)
 	svc.mount(r)
-	s.stopLoops = background.Start(ctx, svc.publisher.Run)
+	s.stopLoops = background.Start(ctx, svc.publisher.Run, d.Replica.Run)
 	s.http = &fasthttp.Server{
 		Handler:            r.Serve,
 		ErrorHandler:       rest.ServerErrorHandler,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/chatterly/chatterly/api/fault"
 	"github.com/chatterly/chatterly/api/ratelimit"
+	"github.com/chatterly/chatterly/api/replica"
 	"github.com/chatterly/chatterly/api/rest"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -18,16 +19,17 @@ import (
 // message or call: GET /users/:id and GET /users?query= (prefix search on
 // username and display name). Any signed-in user may look anyone up; the
 // search is rate-limited per user, since it is how one would scrape the
-// directory. Reads go to the replica: a user's own account is not read
-// here.
+// directory. Its reads may lag (api/replica): they go to the replica
+// once it has what the caller wrote.
 type Directory struct {
-	db      *pgxpool.Pool
+	db      *replica.Router
 	limiter *ratelimit.Limiter
 	rule    ratelimit.Rule
 }
 
-// NewDirectory returns a Directory reading db, limiting searches by rule.
-func NewDirectory(db *pgxpool.Pool, limiter *ratelimit.Limiter, rule ratelimit.Rule) *Directory {
+// NewDirectory returns a Directory reading through db, limiting searches
+// by rule.
+func NewDirectory(db *replica.Router, limiter *ratelimit.Limiter, rule ratelimit.Rule) *Directory {
 	return &Directory{db: db, limiter: limiter, rule: rule}
 }
 
@@ -45,9 +47,14 @@ func (d *Directory) Mount(r *rest.Router) {
 	r.Handle("GET", "/users", d.search)
 }
 
-// Get returns user u's public resource.
-func (d *Directory) Get(ctx context.Context, u id.ID) (JSON, error) {
-	usr, ok, err := byID(ctx, d.db, u)
+// Get returns user u's public resource, read for caller.
+func (d *Directory) Get(ctx context.Context, caller, u id.ID) (JSON, error) {
+	var usr User
+	var ok bool
+	err := d.db.Read(ctx, caller, func(db *pgxpool.Pool) (err error) {
+		usr, ok, err = byID(ctx, db, u)
+		return err
+	})
 	if err != nil {
 		return JSON{}, fault.Wrap(err, "read user")
 	}
@@ -73,7 +80,11 @@ func (d *Directory) Search(ctx context.Context, caller id.ID, query, cursor stri
 	if err := d.limiter.Allow(ctx, d.rule, caller.String()); err != nil {
 		return nil, nil, err
 	}
-	us, err := search(ctx, d.db, q, cursor, limit)
+	var us []User
+	err := d.db.Read(ctx, caller, func(db *pgxpool.Pool) (err error) {
+		us, err = search(ctx, db, q, cursor, limit)
+		return err
+	})
 	if err != nil {
 		return nil, nil, fault.Wrap(err, "search users")
 	}
@@ -94,7 +105,7 @@ func (d *Directory) get(c *rest.Ctx) error {
 	if err != nil {
 		return err
 	}
-	j, err := d.Get(c.Context(), u)
+	j, err := d.Get(c.Context(), c.UserID(), u)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -43,10 +44,11 @@ type env struct {
 func newEnv(t *testing.T, ringTimeout time.Duration) *env {
 	t.Helper()
 	e := &env{dbURL: pgtest.URL(t)}
+	// The api's side and the worker reach the database as processes do:
+	// through PgBouncer with TEST_PGBOUNCER=1.
+	e.db = pgtest.ProcessPool(t, e.dbURL)
+	procURL, bounce := pgtest.ProcessURL(t, e.dbURL)
 	var err error
-	e.db, err = pgxpool.New(context.Background(), e.dbURL)
-	require.NoError(t, err)
-	t.Cleanup(e.db.Close)
 	e.rdb, e.keys = redistest.Client(t)
 	e.ids, err = id.NewGenerator(2)
 	require.NoError(t, err)
@@ -66,14 +68,15 @@ func newEnv(t *testing.T, ringTimeout time.Duration) *env {
 		Limiter: ratelimit.New(e.rdb, e.keys), Limits: call.DefaultLimits(),
 	})
 	e.vars = map[string]string{
-		"DATABASE_URL":      e.dbURL,
-		"REDIS_URL":         redistest.URL(t),
-		"REDIS_KEY_PREFIX":  e.keys.Prefix,
-		"STREAM_SHARDS":     "4",
-		"NODE_ID":           "3",
-		"WORKER_ADDR":       "127.0.0.1:0",
-		"CALL_RING_TIMEOUT": ringTimeout.String(),
-		"LOG_LEVEL":         "error",
+		"DATABASE_URL":       procURL,
+		"DATABASE_PGBOUNCER": strconv.FormatBool(bounce),
+		"REDIS_URL":          redistest.URL(t),
+		"REDIS_KEY_PREFIX":   e.keys.Prefix,
+		"STREAM_SHARDS":      "4",
+		"NODE_ID":            "3",
+		"WORKER_ADDR":        "127.0.0.1:0",
+		"CALL_RING_TIMEOUT":  ringTimeout.String(),
+		"LOG_LEVEL":          "error",
 	}
 	return e
 }

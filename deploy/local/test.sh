@@ -47,6 +47,24 @@ fi
 export STACK_DIR
 # shellcheck disable=SC2086
 go test -race -count=1 ${GO_TEST_FLAGS:-} ${TEST_PACKAGES:-./...}
+# The messaging, calls and worker suites once more with their processes'
+# pools through PgBouncer in transaction pooling mode (TEST_PGBOUNCER=1: each
+# test binary runs its own pgbouncer, installed with apt-get when missing).
+# Only when the whole suite runs. By default a part of them that covers
+# sends (idempotent retries, 50 concurrent senders, threads), calls (REST
+# lifecycle, racing moves, the missed-call job inserted in the call's
+# transaction) and River jobs worked by the worker (missed calls with and
+# without the timer, periodic partition upkeep, the outbox relay);
+# TEST_PGBOUNCER_RUN=. runs the three suites whole (about a minute more).
+pgbouncer_run='^(TestSendRetriedWithSameClientMsgIDMakesOneMessage|TestSeqHasNoGapsUnder50ConcurrentSenders|TestThreads'
+pgbouncer_run+='|TestACallOverREST|TestRacingMovesHaveExactlyOneWinner|TestCreateEnqueuesTheMissedCallJobInItsTransaction'
+pgbouncer_run+='|TestMissedEndToEndWithTheWorker|TestRiverAloneMissesTheCallWhenTheTimerIsOff'
+pgbouncer_run+='|TestPartitionUpkeepCreatesTheMonthsAheadWhenTheClockJumps|TestTheWorkerRelaysWhatWasCommittedButNeverPublished)$'
+if [ -z "${TEST_PACKAGES:-}" ]; then
+  # shellcheck disable=SC2086
+  TEST_PGBOUNCER=1 go test -race -count=1 ${GO_TEST_FLAGS:-} -run "${TEST_PGBOUNCER_RUN:-$pgbouncer_run}" \
+    ./api/message ./api/call ./api/worker
+fi
 # deploy/check is a module of its own (deployment-only dependencies, no race:
 # it runs tools, not product code); it runs when TEST_PACKAGES is unset.
 if [ -z "${TEST_PACKAGES:-}" ]; then (cd deploy/check && go test -count=1 ${GO_TEST_FLAGS:-} ./...); fi

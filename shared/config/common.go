@@ -15,6 +15,10 @@ type Common struct {
 	// DatabaseReplicaURL, when set, serves reads that need not see the
 	// caller's own writes (DATABASE_REPLICA_URL).
 	DatabaseReplicaURL string
+	// DatabaseReplicaMaxLag is the most the replica may lag behind the
+	// primary and still serve reads (DATABASE_REPLICA_MAX_LAG); past it
+	// they go to the primary until it has caught up.
+	DatabaseReplicaMaxLag time.Duration
 	// PgBouncer disables server-side prepared statements (DATABASE_PGBOUNCER=1).
 	PgBouncer bool
 	// RedisURL holds the denylist, presence, rate limits and caches (REDIS_URL).
@@ -77,6 +81,7 @@ func LoadCommon(e *Env) Common {
 	tp, err := clientaddr.ParseProxies(proxies)
 	e.Check(err == nil, "TRUSTED_PROXIES", strings.Join(proxies, ","), "want CIDRs or addresses, comma-separated")
 	c.TrustedProxies = tp
+	c.DatabaseReplicaMaxLag = e.Duration("DATABASE_REPLICA_MAX_LAG", 10*time.Second, time.Second, 10*time.Minute)
 	c.RedisStreamsURL = e.URL("REDIS_STREAMS_URL", c.RedisURL, "redis", "rediss", "unix")
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -46,17 +46,19 @@ func Start(t testing.TB, s *apitest.Stack, env map[string]string) *Worker {
 	return StartWith(t, vars, func() time.Time { return s.Deps.Now() })
 }
 
-// Vars are the variables of a worker beside s: its database, Redis, key
-// prefix, shards and ring timeout, and a node id of its own.
+// Vars are the variables of a worker beside s: its database (as the api
+// reaches it: through PgBouncer when the api does), Redis, key prefix,
+// shards and ring timeout, and a node id of its own.
 func Vars(s *apitest.Stack) map[string]string {
 	return map[string]string{
-		"DATABASE_URL":      s.DBURL,
-		"REDIS_URL":         s.Deps.Cfg.RedisURL,
-		"REDIS_STREAMS_URL": s.Deps.Cfg.RedisStreamsURL,
-		"REDIS_KEY_PREFIX":  s.Deps.Keys.Prefix,
-		"STREAM_SHARDS":     strconv.Itoa(s.Deps.Keys.Shards),
-		"CALL_RING_TIMEOUT": s.Deps.Cfg.Calls.RingTimeout.String(),
-		"NODE_ID":           "1023",
+		"DATABASE_URL":       s.Deps.Cfg.DatabaseURL,
+		"DATABASE_PGBOUNCER": strconv.FormatBool(s.Deps.Cfg.PgBouncer),
+		"REDIS_URL":          s.Deps.Cfg.RedisURL,
+		"REDIS_STREAMS_URL":  s.Deps.Cfg.RedisStreamsURL,
+		"REDIS_KEY_PREFIX":   s.Deps.Keys.Prefix,
+		"STREAM_SHARDS":      strconv.Itoa(s.Deps.Keys.Shards),
+		"CALL_RING_TIMEOUT":  s.Deps.Cfg.Calls.RingTimeout.String(),
+		"NODE_ID":            "1023",
 	}
 }
 
