@@ -94,6 +94,38 @@ func TestFleet(t *testing.T) {
 		require.Equal(t, "unauthorized", m.Reason, "%s", m.Raw)
 	})
 
+	// The edge's client-side cache of member sets lives on the cluster's
+	// nodes' connections: a member removed through an api node is refused
+	// at the next subscribe on an edge that had the set cached.
+	t.Run("a removed member is refused at once", func(t *testing.T) {
+		c := f.group(1, ann, bob)
+		ident := cable.Identifier("ConversationChannel", "id", c.String())
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		conn, err := cable.Dial(ctx, cable.Request{Addr: f.edges[1].addr, Token: bob.Token})
+		require.NoError(t, err)
+		defer conn.Close()
+		next := func(want string) {
+			t.Helper()
+			for {
+				m, err := conn.Next(10*time.Second, true)
+				require.NoError(t, err)
+				if m.Type == "" { // an event of the subscription
+					continue
+				}
+				require.Equal(t, want, m.Type, "%s", m.Raw)
+				return
+			}
+		}
+		next("welcome")
+		require.NoError(t, conn.Subscribe(ident))
+		next("confirm_subscription")
+		require.NoError(t, conn.Unsubscribe(ident))
+		f.must(0, "DELETE", "/conversations/"+c.String()+"/members/"+bob.ID.String(), ann.Token, nil, 204, nil)
+		require.NoError(t, conn.Subscribe(ident))
+		next("reject_subscription")
+	})
+
 	t.Run("a master killed mid-traffic loses nothing accepted", func(t *testing.T) {
 		masterKilled(t, f, sockets, convs, []user{ann, bob, cat})
 	})
@@ -273,13 +305,13 @@ func masterKilled(t *testing.T, f *fleet, sockets []*socket, convs []id.ID, user
 	}
 
 	// Recovery: from the kill until every socket had, live, a message
-	// accepted after the kill on a conversation whose stream was on the
+	// sent after the kill on a conversation whose stream was on the
 	// killed master.
 	var recovery time.Duration
 	for _, s := range sockets {
 		first := time.Time{}
 		for _, m := range accepted {
-			if !m.At.After(killed) || !contains(hit, m.Conv) {
+			if !m.Started.After(killed) || !contains(hit, m.Conv) {
 				continue
 			}
 			if at := s.liveAt(m.ID); !at.IsZero() && (first.IsZero() || at.Before(first)) {

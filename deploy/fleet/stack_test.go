@@ -246,7 +246,8 @@ func (f *fleet) lastSeq(u user, c id.ID) int64 {
 type sent struct {
 	ID   id.ID
 	Conv id.ID
-	At   time.Time
+	// Started is when its first attempt was sent.
+	Started time.Time
 }
 
 // send posts body to c as u through api with clientMsgID, retrying with the
@@ -255,7 +256,8 @@ type sent struct {
 // message, the statuses seen, and an error for any other answer.
 func (f *fleet) send(api int, u user, c id.ID, body, clientMsgID string, timeout time.Duration) (sent, []int, error) {
 	var statuses []int
-	deadline := time.Now().Add(timeout)
+	started := time.Now()
+	deadline := started.Add(timeout)
 	for {
 		status, b, err := f.call(api, "POST", "/conversations/"+c.String()+"/messages", u.Token,
 			map[string]any{"body": body, "client_msg_id": clientMsgID})
@@ -266,7 +268,7 @@ func (f *fleet) send(api int, u user, c id.ID, body, clientMsgID string, timeout
 			if err := json.Unmarshal(b, &m); err != nil {
 				return sent{}, statuses, err
 			}
-			return sent{ID: m.ID, Conv: c, At: time.Now()}, statuses, nil
+			return sent{ID: m.ID, Conv: c, Started: started}, statuses, nil
 		case err != nil || status == 503:
 			if time.Now().After(deadline) {
 				return sent{}, statuses, fmt.Errorf("send %s not accepted within %s: last status %d: %v %s", clientMsgID, timeout, status, err, b)
