@@ -84,9 +84,10 @@ func (n *ClusterNode) Running() bool {
 	}
 }
 
-// portRange is where cluster nodes take their ports (client and bus): the
-// loopback ports of this engineer's range, below the ephemeral range.
-const portLow, portHigh = 22100, 23000
+// portLow and portHigh bound the ports cluster nodes take (client and
+// bus): loopback ports below the ephemeral range, clear of the fixed ones
+// deploy/local's TestFleet gives make fleet (22500 and up).
+const portLow, portHigh = 22100, 22400
 
 // StartCluster starts masters × (1 + replicas) nodes in a temporary
 // folder, creates the cluster and waits until every node reports
