@@ -12,6 +12,7 @@ import (
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/rkey"
+	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/require"
 )
 
@@ -225,7 +226,8 @@ func twoAPINodes(t *testing.T, f *fleet, a, b user) {
 
 // masterKilled sends messages through both api nodes into convs while the
 // master holding the first conversation's shard stream is killed (SIGKILL)
-// and its replica takes over. Every message the api accepted reaches every
+// and its replica, paused just before so that it misses the last writes,
+// takes over. Every message the api accepted reaches every
 // socket, live or by after_seq once a later event shows the gap. The test
 // logs the failover and recovery times; they are figures, not asserted.
 func masterKilled(t *testing.T, f *fleet, sockets []*socket, convs []id.ID, users []user) {
@@ -280,11 +282,53 @@ func masterKilled(t *testing.T, f *fleet, sockets []*socket, convs []id.ID, user
 		}()
 	}
 
+	// The replica is paused and cut off first, so the master takes writes
+	// it never replicates: the promoted replica lacks the newest stream
+	// entries and guard marks, which the api had acknowledged (replication
+	// is asynchronous). What the clients saw live of them, and what they
+	// did not, must both come out whole.
+	replica, err := cluster.ReplicaOf(victim)
+	require.NoError(t, err)
 	time.Sleep(time.Second)
+	cluster.Pause(replica)
+	require.NoError(t, cluster.CutReplication(victim))
+	mu.Lock()
+	unreplicatedFrom := len(accepted)
+	mu.Unlock()
+	// Until the master has taken a few sends unreplicated on the stream
+	// watched (the first conversation's).
+	onHit := func() (n int) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range accepted[unreplicatedFrom:] {
+			if f.keys.ShardOf(rkey.ConversationTopic(m.Conv)) == f.keys.ShardOf(rkey.ConversationTopic(convs[0])) {
+				n++
+			}
+		}
+		return n
+	}
+	require.Eventually(t, func() bool { return onHit() >= 5 }, 20*time.Second, 10*time.Millisecond)
+	rdb := clusterClient(t)
+	stream := f.keys.Stream(f.keys.ShardOf(rkey.ConversationTopic(convs[0])))
+	ctx := context.Background()
+	before, err := rdb.Do(ctx, rdb.B().Xrange().Key(stream).Start("-").End("+").Build()).AsXRange()
+	require.NoError(t, err)
+	require.NotEmpty(t, before)
 	killed := time.Now()
 	cluster.Kill(victim)
+	mu.Lock()
+	unreplicated := len(accepted) - unreplicatedFrom
+	mu.Unlock()
+	cluster.Resume(replica)
 	require.NoError(t, cluster.WaitHealthy(30*time.Second), "the replica takes over")
 	failover := time.Since(killed)
+	var kept []rueidis.XRangeEntry
+	require.Eventually(t, func() bool {
+		kept, err = rdb.Do(ctx, rdb.B().Xrange().Key(stream).Start("-").End(before[len(before)-1].ID).Build()).AsXRange()
+		return err == nil
+	}, 10*time.Second, 50*time.Millisecond, "the promoted replica answers: %v", err)
+	lost := len(before) - len(kept)
+	require.Positive(t, lost, "the promoted replica lacks the entries it was not sent")
 	time.Sleep(time.Second)
 	close(stop)
 	wg.Wait()
@@ -321,9 +365,22 @@ func masterKilled(t *testing.T, f *fleet, sockets []*socket, convs []id.ID, user
 		require.False(t, first.IsZero(), "%s: live delivery on the failed-over shard resumed", s.name)
 		recovery = max(recovery, first.Sub(killed))
 	}
-	t.Logf("redis master :%d killed with %d messages accepted (%d sends retried, %d answers 503): "+
+	t.Logf("redis master :%d killed with %d messages accepted (%d while its replica was paused; %d sends retried, %d answers 503); "+
+		"the promoted replica lacked %d of the %d entries of the stream watched; "+
 		"failover (cluster_state ok, replica promoted) %s; live delivery on its shards resumed %s after the kill; loss 0",
-		victim.Port, len(accepted), retried, refused, failover.Round(time.Millisecond), recovery.Round(time.Millisecond))
+		victim.Port, len(accepted), unreplicated, retried, refused, lost, len(before),
+		failover.Round(time.Millisecond), recovery.Round(time.Millisecond))
+}
+
+// clusterClient is a client of the package's cluster, closed when the test
+// ends.
+func clusterClient(t *testing.T) rueidis.Client {
+	opt, err := rueidis.ParseURL(cluster.URL())
+	require.NoError(t, err)
+	c, err := rueidis.NewClient(opt)
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	return c
 }
 
 func contains(ids []id.ID, x id.ID) bool {

@@ -237,6 +237,62 @@ func (c *Cluster) Kill(node *ClusterNode) {
 	}
 }
 
+// Pause stops node's process (SIGSTOP): it answers nothing, replicates
+// nothing, and its connections stay open. Resume continues it.
+func (c *Cluster) Pause(node *ClusterNode) { _ = node.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Resume continues a paused node (SIGCONT).
+func (c *Cluster) Resume(node *ClusterNode) { _ = node.cmd.Process.Signal(syscall.SIGCONT) }
+
+// CutReplication closes master's connections to its replicas (CLIENT KILL
+// TYPE replica): what master takes until a replica reconnects (within a
+// second, unless it is paused) is not replicated.
+func (c *Cluster) CutReplication(master *ClusterNode) error {
+	_, err := cli(master.Port, "CLIENT", "KILL", "TYPE", "replica")
+	return err
+}
+
+// ReplicaOf returns a replica of master, as CLUSTER NODES on a running node
+// other than master tells.
+func (c *Cluster) ReplicaOf(master *ClusterNode) (*ClusterNode, error) {
+	var from *ClusterNode
+	byPort := map[int]*ClusterNode{}
+	for _, n := range c.Nodes() {
+		byPort[n.Port] = n
+		if from == nil && n != master && n.Running() {
+			from = n
+		}
+	}
+	if from == nil {
+		return nil, errors.New("redistest: no other node is running")
+	}
+	out, err := cli(from.Port, "CLUSTER", "NODES")
+	if err != nil {
+		return nil, err
+	}
+	port := func(f []string) int {
+		_, p, _ := net.SplitHostPort(strings.SplitN(f[1], "@", 2)[0])
+		n, _ := strconv.Atoi(p)
+		return n
+	}
+	var lines [][]string
+	masterID := ""
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) >= 8 {
+			lines = append(lines, f)
+			if port(f) == master.Port {
+				masterID = f[0]
+			}
+		}
+	}
+	for _, f := range lines {
+		if masterID != "" && f[3] == masterID && strings.Contains(f[2], "slave") && byPort[port(f)] != nil {
+			return byPort[port(f)], nil
+		}
+	}
+	return nil, fmt.Errorf("redistest: no replica of node %d", master.Port)
+}
+
 // Restart starts a killed node again on its ports and folder; it rejoins
 // the cluster from its nodes.conf (a master that was failed over comes
 // back as its successor's replica).
