@@ -252,42 +252,59 @@ func (c *Cluster) CutReplication(master *ClusterNode) error {
 	return err
 }
 
-// ReplicaOf returns a replica of master, as CLUSTER NODES on a running node
-// other than master tells.
-func (c *Cluster) ReplicaOf(master *ClusterNode) (*ClusterNode, error) {
+// nodeLine is one line of CLUSTER NODES: its fields and its node.
+type nodeLine struct {
+	f    []string
+	node *ClusterNode // nil for a node not of this cluster
+}
+
+// clusterNodes reads CLUSTER NODES from a running node other than except
+// (which may be nil).
+func (c *Cluster) clusterNodes(except *ClusterNode) ([]nodeLine, error) {
 	var from *ClusterNode
 	byPort := map[int]*ClusterNode{}
 	for _, n := range c.Nodes() {
 		byPort[n.Port] = n
-		if from == nil && n != master && n.Running() {
+		if from == nil && n != except && n.Running() {
 			from = n
 		}
 	}
 	if from == nil {
-		return nil, errors.New("redistest: no other node is running")
+		return nil, errors.New("redistest: no node is running")
 	}
 	out, err := cli(from.Port, "CLUSTER", "NODES")
 	if err != nil {
 		return nil, err
 	}
-	port := func(f []string) int {
-		_, p, _ := net.SplitHostPort(strings.SplitN(f[1], "@", 2)[0])
-		n, _ := strconv.Atoi(p)
-		return n
-	}
-	var lines [][]string
-	masterID := ""
+	var lines []nodeLine
 	for _, line := range strings.Split(out, "\n") {
-		if f := strings.Fields(line); len(f) >= 8 {
-			lines = append(lines, f)
-			if port(f) == master.Port {
-				masterID = f[0]
-			}
+		f := strings.Fields(line)
+		if len(f) < 8 {
+			continue
+		}
+		_, p, _ := net.SplitHostPort(strings.SplitN(f[1], "@", 2)[0])
+		port, _ := strconv.Atoi(p)
+		lines = append(lines, nodeLine{f: f, node: byPort[port]})
+	}
+	return lines, nil
+}
+
+// ReplicaOf returns a replica of master, as CLUSTER NODES on a running node
+// other than master tells.
+func (c *Cluster) ReplicaOf(master *ClusterNode) (*ClusterNode, error) {
+	lines, err := c.clusterNodes(master)
+	if err != nil {
+		return nil, err
+	}
+	masterID := ""
+	for _, l := range lines {
+		if l.node == master {
+			masterID = l.f[0]
 		}
 	}
-	for _, f := range lines {
-		if masterID != "" && f[3] == masterID && strings.Contains(f[2], "slave") && byPort[port(f)] != nil {
-			return byPort[port(f)], nil
+	for _, l := range lines {
+		if masterID != "" && l.f[3] == masterID && strings.Contains(l.f[2], "slave") && l.node != nil {
+			return l.node, nil
 		}
 	}
 	return nil, fmt.Errorf("redistest: no replica of node %d", master.Port)
@@ -331,32 +348,14 @@ func (s Shard) Serves(slot int) bool {
 // Masters reads CLUSTER NODES from a running node and returns the masters
 // that serve slots and are not failed, in port order.
 func (c *Cluster) Masters() ([]Shard, error) {
-	byPort := map[int]*ClusterNode{}
-	var from *ClusterNode
-	for _, n := range c.Nodes() {
-		byPort[n.Port] = n
-		if from == nil && n.Running() {
-			from = n
-		}
-	}
-	if from == nil {
-		return nil, errors.New("redistest: no node is running")
-	}
-	out, err := cli(from.Port, "CLUSTER", "NODES")
+	lines, err := c.clusterNodes(nil)
 	if err != nil {
 		return nil, err
 	}
 	var shards []Shard
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		if len(f) < 8 || !strings.Contains(f[2], "master") || strings.Contains(f[2], "fail") {
-			continue
-		}
-		hostPort := strings.SplitN(f[1], "@", 2)[0]
-		_, p, _ := net.SplitHostPort(hostPort)
-		port, _ := strconv.Atoi(p)
-		node := byPort[port]
-		if node == nil {
+	for _, l := range lines {
+		f, node := l.f, l.node
+		if node == nil || !strings.Contains(f[2], "master") || strings.Contains(f[2], "fail") {
 			continue
 		}
 		s := Shard{Master: node}
