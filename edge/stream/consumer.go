@@ -100,9 +100,10 @@ func slotOf(rdb rueidis.Client) func(key string) uint16 {
 // Plan splits streams into at least readers groups (at least one) such
 // that each group's streams share a slot (slot nil: any streams may share a
 // group). Streams are first grouped by slot, in order of first appearance;
-// while there are fewer groups than readers, the largest group is split
-// in two (alternate streams), so one Redis and readers n gives each reader
-// every n-th stream.
+// while there are fewer groups than readers, the largest group is dealt
+// round-robin into as many parts as are still wanted, so one Redis and
+// readers n gives each reader every n-th stream. A group is by slot, not
+// by node, so a reshard that moves slots between masters keeps it valid.
 func Plan(streams []string, slot func(string) uint16, readers int) [][]string {
 	var groups [][]string
 	if slot == nil {
