@@ -7,7 +7,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.6.1
 BIN ?= bin
 GO_BUILD_FLAGS ?= -trimpath
 
-.PHONY: all build run test lint migrate clean screenshots
+.PHONY: all build run fleet test lint migrate clean screenshots
 
 all: build
 
@@ -19,6 +19,11 @@ build:
 # SIGTERM at once and make returns while the stack is still draining).
 run: build
 	@BIN='$(BIN)' exec bash deploy/local/run.sh
+
+# make fleet: make run's multi-node topology (a Redis Cluster, 2 api, 3 edge,
+# the worker, the web client), stopped the same way (README).
+fleet: build
+	@BIN='$(BIN)' FLEET=1 exec bash deploy/local/run.sh
 
 test:
 	@bash deploy/local/test.sh

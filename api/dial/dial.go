@@ -115,7 +115,17 @@ func redisClient(url string, callTimeout time.Duration, log *slog.Logger, name s
 	if err != nil {
 		return nil, err
 	}
+	logClusterMode(log, name, c)
 	return outage.TrackRedis(c, outage.New(log, name), callTimeout), nil
+}
+
+// logClusterMode says so when url named a node of a Redis Cluster: the
+// client found the cluster itself (rueidis asks the node for its slots) and
+// sends each key to its slot's master.
+func logClusterMode(log *slog.Logger, name string, c rueidis.Client) {
+	if c.Mode() == rueidis.ClientModeCluster {
+		log.Info("redis cluster detected", "dependency", name, "nodes", len(c.Nodes()))
+	}
 }
 
 // IDs returns the id generator of a process: on node when node is 0 or

@@ -14,6 +14,9 @@ _hash=$(printf %s "$CHECKOUT" | cksum | cut -d' ' -f1)
 STACK_DIR=${STACK_DIR:-/var/tmp/chatterly-$(printf %s "$CHECKOUT" | sha1sum | cut -c1-12)}
 LOCAL_PG_PORT=${LOCAL_PG_PORT:-$((20000 + (_hash % 4000) * 2))}
 LOCAL_REDIS_PORT=${LOCAL_REDIS_PORT:-$((LOCAL_PG_PORT + 1))}
+# make fleet's Redis Cluster: 6 nodes from here, their bus ports 6 above
+# (12 ports, all below 32768, clear of the ports above).
+FLEET_REDIS_PORT=${FLEET_REDIS_PORT:-$((28000 + (_hash % 390) * 12))}
 PG_DATA="$STACK_DIR/pg"
 REDIS_DATA="$STACK_DIR/redis"
 LOCAL_DATABASE_URL="postgres://postgres@127.0.0.1:$LOCAL_PG_PORT/chatterly?sslmode=disable"
@@ -93,6 +96,8 @@ pg_argv() {
 
 pg_up() { pg_isready -q -U postgres -h 127.0.0.1 -p "$LOCAL_PG_PORT" >/dev/null 2>&1; }
 redis_up() { redis-cli -p "$LOCAL_REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
+# redis_port_up PORT: the Redis on PORT answers.
+redis_port_up() { redis-cli -p "$1" ping 2>/dev/null | grep -q PONG; }
 
 # wait_for NAME SECONDS CHECK...: polls CHECK until it succeeds.
 wait_for() {

@@ -21,6 +21,10 @@
 # When a process ends without being asked to, the whole stack stops (README,
 # "make run"): the log says which process, with its status, and make run
 # exits non-zero.
+#
+# make fleet (FLEET=1) runs the multi-node topology the same way: a Redis
+# Cluster of 6 nodes (3 masters with a replica each) instead of one Redis,
+# 2 api, 3 edge, the worker and the web client (see fleet_ports).
 source "$(dirname "$0")/lib.sh"
 cd "$CHECKOUT"
 
@@ -29,6 +33,8 @@ STOP_GRACE=2 # seconds; see stop_all
 declare -A name_of=() # pid → process name, for every process started below
 apps=()               # api, edge, worker, web: stopped first
 svcs=()               # postgres and redis: stopped last
+cluster_pids=()       # make fleet's Redis Cluster nodes (among svcs)
+FLEET=${FLEET:-0}
 prefixers=()          # log prefixers, waited for at the very end
 stopping=0
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/chatterly-run.XXXXXX")
@@ -115,6 +121,7 @@ stop_all() {
   # SIGINT is Postgres' fast shutdown (it may already be in its smart one).
   [ -z "${PG_PID:-}" ] || kill -INT "$PG_PID" 2>/dev/null || true
   [ -z "${REDIS_PID:-}" ] || kill -TERM "$REDIS_PID" 2>/dev/null || true
+  for p in "${cluster_pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${svcs[@]}"; do reap "$p"; done
   for p in "${prefixers[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$RUN_DIR"
@@ -144,6 +151,85 @@ start() {
   log "$name started (pid $LAST_PID)"
 }
 
+# start_redis_cluster (make fleet): 6 redis-server nodes on
+# FLEET_REDIS_PORT.. (cluster bus ports 6 above each, all below 32768), data
+# and nodes.conf in $STACK_DIR/cluster/<port>. The first time, redis-cli
+# makes them a cluster of 3 masters with a replica each; later starts find
+# it in nodes.conf. REDIS_URL names the first node: the processes find the
+# others themselves.
+start_redis_cluster() {
+  local i port dir nodes=()
+  for i in 0 1 2 3 4 5; do
+    port=$((FLEET_REDIS_PORT + i))
+    dir="$STACK_DIR/cluster/$port"
+    mkdir -p "$dir"
+    start "redis-$((i + 1))" redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" \
+      --cluster-enabled yes --cluster-port $((port + 6)) --cluster-config-file "$dir/nodes.conf" \
+      --cluster-node-timeout 2000 --save '' --appendonly yes --appendfsync everysec \
+      --loglevel warning --daemonize no
+    svcs+=("$LAST_PID"); cluster_pids+=("$LAST_PID")
+    nodes+=("127.0.0.1:$port")
+    wait_for "redis-$((i + 1))" 15 redis_port_up "$port"
+  done
+  if redis-cli -p "$FLEET_REDIS_PORT" cluster info | grep -q '^cluster_known_nodes:1\b'; then
+    log "creating the Redis Cluster: ${nodes[*]}"
+    redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes 2>&1 | sed -u 's/^/[redis-cli] /'
+  fi
+  wait_for "redis cluster" 30 cluster_ok
+  export REDIS_URL="redis://127.0.0.1:$FLEET_REDIS_PORT/0"
+  log "redis cluster on 127.0.0.1:$FLEET_REDIS_PORT-$((FLEET_REDIS_PORT + 5)), data in $STACK_DIR/cluster"
+}
+
+# cluster_ok: every node of make fleet's cluster says cluster_state:ok.
+cluster_ok() {
+  local i
+  for i in 0 1 2 3 4 5; do
+    redis-cli -p $((FLEET_REDIS_PORT + i)) cluster info 2>/dev/null | grep -q '^cluster_state:ok' || return 1
+  done
+}
+
+# fleet_postgres: make fleet's Postgres beyond the primary, for issue 14's
+# streaming replica and PgBouncer; today it adds nothing. It runs once the
+# primary is up and migrated (migrations and keygen connect directly) and
+# before any api, edge or worker starts: it may start services with
+# `start NAME CMD...` (adding $LAST_PID to svcs) and export what those
+# processes read: DATABASE_REPLICA_URL, and DATABASE_URL through PgBouncer
+# with DATABASE_PGBOUNCER=1.
+fleet_postgres() { :; }
+
+# fleet_ports (make fleet): the processes' addresses, from FLEET_PORT (8080):
+# api i on FLEET_PORT + 100(i-1) (8080, 8180), edge i on FLEET_PORT + 1 +
+# 100(i-1) (8081, 8181, 8281) with its admin 10 above (8091...), the worker
+# on FLEET_PORT + 12 (8092).
+fleet_ports() {
+  local base=${FLEET_PORT:-8080} i
+  FLEET_API_ADDRS=() FLEET_EDGE_ADDRS=() FLEET_EDGE_ADMIN_ADDRS=()
+  for i in 0 1; do FLEET_API_ADDRS+=("127.0.0.1:$((base + 100 * i))"); done
+  for i in 0 1 2; do
+    FLEET_EDGE_ADDRS+=("127.0.0.1:$((base + 1 + 100 * i))")
+    FLEET_EDGE_ADMIN_ADDRS+=("127.0.0.1:$((base + 11 + 100 * i))")
+  done
+  FLEET_WORKER_ADDR="127.0.0.1:$((base + 12))"
+}
+
+# start_fleet: 2 api, 3 edge and the worker, each its own address, then the
+# URLs people use.
+start_fleet() {
+  local i
+  for i in 0 1; do
+    start "api-$((i + 1))" env API_ADDR="${FLEET_API_ADDRS[$i]}" "$BIN/chatterly-api"; apps+=("$LAST_PID")
+  done
+  for i in 0 1 2; do
+    start "edge-$((i + 1))" env EDGE_ADDR="${FLEET_EDGE_ADDRS[$i]}" EDGE_ADMIN_ADDR="${FLEET_EDGE_ADMIN_ADDRS[$i]}" \
+      "$BIN/chatterly-edge"; apps+=("$LAST_PID")
+  done
+  start worker "$BIN/chatterly-worker"; apps+=("$LAST_PID")
+  log "fleet: api http://${FLEET_API_ADDRS[0]} http://${FLEET_API_ADDRS[1]}"
+  log "fleet: cable ws://${FLEET_EDGE_ADDRS[0]}/cable ws://${FLEET_EDGE_ADDRS[1]}/cable ws://${FLEET_EDGE_ADDRS[2]}/cable"
+  log "fleet: edge admin http://${FLEET_EDGE_ADMIN_ADDRS[0]} http://${FLEET_EDGE_ADMIN_ADDRS[1]} http://${FLEET_EDGE_ADMIN_ADDRS[2]}, worker http://$FLEET_WORKER_ADDR"
+  log "fleet: redis cluster $REDIS_URL (6 nodes), postgres $DATABASE_URL"
+}
+
 if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ]; then
   ensure_binaries
   mkdir -p "$STACK_DIR"
@@ -161,7 +247,9 @@ if [ -z "${DATABASE_URL:-}" ]; then
   export DATABASE_URL="$LOCAL_DATABASE_URL"
   log "postgres on 127.0.0.1:$LOCAL_PG_PORT, data in $PG_DATA"
 fi
-if [ -z "${REDIS_URL:-}" ]; then
+if [ -z "${REDIS_URL:-}" ] && [ "$FLEET" = 1 ]; then
+  start_redis_cluster
+elif [ -z "${REDIS_URL:-}" ]; then
   mkdir -p "$REDIS_DATA"
   start redis redis-server --port "$LOCAL_REDIS_PORT" --bind 127.0.0.1 --dir "$REDIS_DATA" \
     --save '' --appendonly yes --appendfsync everysec --loglevel warning --daemonize no
@@ -176,14 +264,23 @@ export JWT_DEV_KEYS="${JWT_DEV_KEYS:-1}"
 "$BIN/chatterly-api" migrate 2>&1 | sed -u 's/^/[migrate] /'
 "$BIN/chatterly-api" keygen 2>&1 | sed -u 's/^/[keygen] /'
 
+if [ "$FLEET" = 1 ]; then
+  fleet_postgres
+  fleet_ports
+  export API_ADDR=${FLEET_API_ADDRS[0]} EDGE_ADDR=${FLEET_EDGE_ADDRS[0]} WORKER_ADDR=$FLEET_WORKER_ADDR
+fi
 if [ -f "$WEB_DIR/package.json" ]; then
   web_env
 fi
-for p in api edge worker; do
-  if [ -x "$BIN/chatterly-$p" ]; then
-    start "$p" "$BIN/chatterly-$p"; apps+=("$LAST_PID")
-  fi
-done
+if [ "$FLEET" = 1 ]; then
+  start_fleet
+else
+  for p in api edge worker; do
+    if [ -x "$BIN/chatterly-$p" ]; then
+      start "$p" "$BIN/chatterly-$p"; apps+=("$LAST_PID")
+    fi
+  done
+fi
 if [ -f "$WEB_DIR/package.json" ]; then
   start web env -C "$WEB_DIR" PATH="$WEB_DIR/node_modules/.bin:$PATH" bash -c "$(web_script start)"
   apps+=("$LAST_PID")
@@ -204,6 +301,7 @@ apps=($(without "$done_pid" "${apps[@]}"))
 svcs=($(without "$done_pid" "${svcs[@]}"))
 [ "${PG_PID:-}" != "$done_pid" ] || PG_PID=
 [ "${REDIS_PID:-}" != "$done_pid" ] || REDIS_PID=
+cluster_pids=($(without "$done_pid" "${cluster_pids[@]}"))
 stop_all
 [ "$code" -ne 0 ] || code=1
 exit "$code"

@@ -81,9 +81,9 @@ type runEnv struct {
 }
 
 func newRunEnv(t *testing.T) *runEnv {
+	proctest.BuildAll(t, "github.com/chatterly/chatterly/api/cmd/chatterly-api",
+		"github.com/chatterly/chatterly/edge/cmd/chatterly-edge", "github.com/chatterly/chatterly/api/cmd/chatterly-worker")
 	api := proctest.Build(t, "github.com/chatterly/chatterly/api/cmd/chatterly-api")
-	proctest.Build(t, "github.com/chatterly/chatterly/edge/cmd/chatterly-edge")
-	proctest.Build(t, "github.com/chatterly/chatterly/api/cmd/chatterly-worker")
 	// Postgres runs as the postgres user when the test runs as root: the
 	// data folder must be reachable by it, which t.TempDir's 0700 parents
 	// are not.
@@ -159,7 +159,9 @@ type stack struct {
 	web  string
 }
 
-func (e *runEnv) start(t *testing.T) *stack {
+// start runs run.sh with the test's data folder, ports and web fixture,
+// and extra variables ("NAME=value") over them.
+func (e *runEnv) start(t *testing.T, extra ...string) *stack {
 	script, err := filepath.Abs("run.sh")
 	require.NoError(t, err)
 	port := func() string { return strconv.Itoa(proctest.FreePort(t)) }
@@ -176,6 +178,7 @@ func (e *runEnv) start(t *testing.T) *stack {
 		// socket open; the default 5 s would only make the test slower.
 		"EDGE_SHUTDOWN_WINDOW=200ms",
 	}
+	s.cmd.Env = append(s.cmd.Env, extra...)
 	s.cmd.Stdout = s.out
 	s.cmd.Stderr = s.out
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // as a shell starts a job
@@ -242,12 +245,18 @@ func (s *stack) requireDrained(t *testing.T, names ...string) {
 	s.out.forbid(t, "SIGPIPE")
 }
 
-// requireCleanServices checks that Postgres shut down cleanly, Redis
-// exited, run.sh finished its stop, and no process of the group is left.
-func (s *stack) requireCleanServices(t *testing.T) {
+// requireCleanServices checks that Postgres shut down cleanly, Redis (or
+// the Redis processes named) exited, run.sh finished its stop, and no
+// process of the group is left.
+func (s *stack) requireCleanServices(t *testing.T, redis ...string) {
+	if len(redis) == 0 {
+		redis = []string{"redis"}
+	}
 	s.out.require(t, "[postgres] LOG:  database system is shut down")
 	s.out.require(t, "[stack] postgres exited with status 0")
-	s.out.require(t, "[stack] redis exited with status 0")
+	for _, r := range redis {
+		s.out.require(t, "[stack] "+r+" exited with status 0")
+	}
 	s.out.require(t, "[stack] stopped")
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -128,8 +128,11 @@ type Config struct {
 	// than Go's 100 keeps resident memory near the live sockets' size for
 	// a few percent of CPU.
 	GCPercent int
-	// StreamReaders is how many XREAD loops share the shard streams
-	// (EDGE_STREAM_READERS; 1 for one Redis, STREAM_SHARDS for a cluster).
+	// StreamReaders is the least number of XREAD loops sharing the shard
+	// streams (EDGE_STREAM_READERS): one Redis is read in one XREAD unless
+	// this asks for more; a Redis Cluster is detected and each hash slot's
+	// streams (each shard's) are read in their own, whatever this says
+	// (stream.Plan).
 	StreamReaders int
 	// MaxBacklog bounds the event deliveries read and not yet written
 	// (EDGE_MAX_BACKLOG); past it the stream readers wait.

@@ -44,12 +44,16 @@ func Open(cfg Config, log *slog.Logger, reg *prometheus.Registry) (*Deps, error)
 	var err error
 	// Every call reports to an outage tracker, which logs an outage once
 	// when it starts and once when it ends, with its duration.
-	if d.Redis, err = openRedis(cfg.RedisURL, cfg.StreamReaders+1, cfg.RedisCacheBytes, outage.New(log, "redis")); err != nil {
+	// Blocking XREADs take a connection each from a node's blocking pool:
+	// on a Redis Cluster there is one reader per shard, on one Redis
+	// StreamReaders at most.
+	blocking := max(cfg.StreamReaders, cfg.StreamShards) + 1
+	if d.Redis, err = openRedis(cfg.RedisURL, blocking, cfg.RedisCacheBytes, outage.New(log, "redis")); err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
 	d.Streams = d.Redis
 	if cfg.RedisStreamsURL != cfg.RedisURL {
-		if d.Streams, err = openRedis(cfg.RedisStreamsURL, cfg.StreamReaders+1, cfg.RedisCacheBytes,
+		if d.Streams, err = openRedis(cfg.RedisStreamsURL, blocking, cfg.RedisCacheBytes,
 			outage.New(log, "redis_streams")); err != nil {
 			d.Close(context.Background())
 			return nil, fmt.Errorf("REDIS_STREAMS_URL: %w", err)

@@ -35,9 +35,13 @@ type Sink interface {
 
 // Config tunes a Consumer.
 type Config struct {
-	// Readers is how many XREAD loops share the shard streams. One reads
-	// them all in a single command; a Redis Cluster, whose shard streams
-	// live on different nodes, needs one per shard.
+	// Readers is the least number of XREAD loops sharing the shard
+	// streams (EDGE_STREAM_READERS; 0 or 1: as few as possible). One XREAD
+	// may only name keys of one hash slot on a Redis Cluster, so there the
+	// streams are grouped by slot and each group gets a reader of its own
+	// (with the shard streams' hash tags, one per shard); on one Redis they
+	// form one group, read in a single command. More readers than groups
+	// split the largest groups.
 	Readers int
 	// Count bounds the entries one XREAD returns per stream.
 	Count int
@@ -57,17 +61,13 @@ type Consumer struct {
 	cfg  Config
 	m    *metrics
 
+	// plan is each reader's streams.
+	plan    [][]string
 	healthy []atomic.Bool
 }
 
 // New returns a Consumer publishing to sink.
 func New(rdb rueidis.Client, keys rkey.Space, sink Sink, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Consumer {
-	if cfg.Readers < 1 {
-		cfg.Readers = 1
-	}
-	if cfg.Readers > keys.Shards {
-		cfg.Readers = keys.Shards
-	}
 	if cfg.Count < 1 {
 		cfg.Count = 1000
 	}
@@ -77,8 +77,69 @@ func New(rdb rueidis.Client, keys rkey.Space, sink Sink, cfg Config, log *slog.L
 	if cfg.MaxBacklog <= 0 {
 		cfg.MaxBacklog = 20_000
 	}
+	plan := Plan(keys.Streams(), slotOf(rdb), cfg.Readers)
 	return &Consumer{rdb: rdb, keys: keys, sink: sink, log: log, cfg: cfg, m: newMetrics(reg),
-		healthy: make([]atomic.Bool, cfg.Readers)}
+		plan: plan, healthy: make([]atomic.Bool, len(plan))}
+}
+
+// Readers is how many XREAD loops Run runs.
+func (c *Consumer) Readers() int { return len(c.plan) }
+
+// slotOf returns how rdb places keys: by hash slot on a Redis Cluster,
+// all in one place (nil) otherwise.
+func slotOf(rdb rueidis.Client) func(key string) uint16 {
+	if rdb.Mode() != rueidis.ClientModeCluster {
+		return nil
+	}
+	return func(key string) uint16 {
+		cmd := rdb.B().Xlen().Key(key).Build()
+		return cmd.Slot()
+	}
+}
+
+// Plan splits streams into at least readers groups (at least one) such
+// that each group's streams share a slot (slot nil: any streams may share a
+// group). Streams are first grouped by slot, in order of first appearance;
+// while there are fewer groups than readers, the largest group is dealt
+// round-robin into as many parts as are still wanted, so one Redis and
+// readers n gives each reader every n-th stream. A group is by slot, not
+// by node, so a reshard that moves slots between masters keeps it valid.
+func Plan(streams []string, slot func(string) uint16, readers int) [][]string {
+	var groups [][]string
+	if slot == nil {
+		groups = [][]string{append([]string(nil), streams...)}
+	} else {
+		at := map[uint16]int{}
+		for _, s := range streams {
+			k := slot(s)
+			i, ok := at[k]
+			if !ok {
+				i = len(groups)
+				at[k] = i
+				groups = append(groups, nil)
+			}
+			groups[i] = append(groups[i], s)
+		}
+	}
+	for len(groups) < readers {
+		big := 0
+		for i, g := range groups {
+			if len(g) > len(groups[big]) {
+				big = i
+			}
+		}
+		g := groups[big]
+		if len(g) < 2 {
+			break
+		}
+		parts := min(len(g), readers-len(groups)+1)
+		split := make([][]string, parts)
+		for j, s := range g {
+			split[j%parts] = append(split[j%parts], s)
+		}
+		groups = append(append(groups[:big:big], split...), groups[big+1:]...)
+	}
+	return groups
 }
 
 // Ready reports whether every reader's last XREAD succeeded.
@@ -94,17 +155,15 @@ func (c *Consumer) Ready() bool {
 // Run consumes until ctx ends. It returns nil on cancellation; Redis
 // errors are retried, never returned.
 func (c *Consumer) Run(ctx context.Context) error {
+	c.log.Info("reading shard streams", "readers", len(c.plan), "shards", c.keys.Shards,
+		"cluster", c.rdb.Mode() == rueidis.ClientModeCluster)
 	var wg sync.WaitGroup
-	for r := 0; r < c.cfg.Readers; r++ {
-		var streams []string
-		for s := r; s < c.keys.Shards; s += c.cfg.Readers {
-			streams = append(streams, c.keys.Stream(s))
-		}
+	for r, streams := range c.plan {
 		wg.Add(1)
-		go func(r int) {
+		go func() {
 			defer wg.Done()
 			c.read(ctx, r, streams)
-		}(r)
+		}()
 	}
 	wg.Wait()
 	return nil

@@ -36,13 +36,7 @@ func Build(t testing.TB, pkg string) string {
 	if p, ok := built[pkg]; ok {
 		return p
 	}
-	if dir == "" {
-		d, err := os.MkdirTemp("", "chatterly-proctest")
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir = d
-	}
+	makeDir(t)
 	out := filepath.Join(dir, filepath.Base(pkg))
 	cmd := exec.Command("go", "build", "-o", out, pkg)
 	if b, err := cmd.CombinedOutput(); err != nil {
@@ -50,6 +44,44 @@ func Build(t testing.TB, pkg string) string {
 	}
 	built[pkg] = out
 	return out
+}
+
+// BuildAll compiles several command packages in one go build, which links
+// them in parallel (a test that runs several binaries starts sooner), and
+// remembers them for Build.
+func BuildAll(t testing.TB, pkgs ...string) {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	var todo []string
+	for _, pkg := range pkgs {
+		if _, ok := built[pkg]; !ok {
+			todo = append(todo, pkg)
+		}
+	}
+	if len(todo) == 0 {
+		return
+	}
+	makeDir(t)
+	cmd := exec.Command("go", append([]string{"build", "-o", dir + "/"}, todo...)...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %v: %v\n%s", todo, err, b)
+	}
+	for _, pkg := range todo {
+		built[pkg] = filepath.Join(dir, filepath.Base(pkg))
+	}
+}
+
+// makeDir makes the folder of the built binaries once; buildMu is held.
+func makeDir(t testing.TB) {
+	if dir != "" {
+		return
+	}
+	d, err := os.MkdirTemp("", "chatterly-proctest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir = d
 }
 
 // Cleanup removes the built binaries; Main calls it after the tests.

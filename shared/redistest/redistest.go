@@ -49,20 +49,24 @@ func Client(t testing.TB) (rueidis.Client, rkey.Space) {
 	return c, keys
 }
 
-// Flush deletes every key starting with prefix.
+// Flush deletes every key starting with prefix: on a Redis Cluster, on
+// every node (the keys are scanned node by node and deleted through c,
+// which sends each to its master).
 func Flush(c rueidis.Client, prefix string) {
 	ctx := context.Background()
-	var cursor uint64
-	for {
-		e, err := c.Do(ctx, c.B().Scan().Cursor(cursor).Match(prefix+"*").Count(1000).Build()).AsScanEntry()
-		if err != nil {
-			return
-		}
-		for _, k := range e.Elements {
-			c.Do(ctx, c.B().Unlink().Key(k).Build())
-		}
-		if cursor = e.Cursor; cursor == 0 {
-			return
+	for _, node := range c.Nodes() {
+		var cursor uint64
+		for {
+			e, err := node.Do(ctx, node.B().Scan().Cursor(cursor).Match(prefix+"*").Count(1000).Build()).AsScanEntry()
+			if err != nil {
+				break
+			}
+			for _, k := range e.Elements {
+				c.Do(ctx, c.B().Unlink().Key(k).Build())
+			}
+			if cursor = e.Cursor; cursor == 0 {
+				break
+			}
 		}
 	}
 }
