@@ -11,9 +11,11 @@ import (
 	"github.com/chatterly/chatterly/api/eventlog"
 	"github.com/chatterly/chatterly/api/membership"
 	"github.com/chatterly/chatterly/api/message"
+	"github.com/chatterly/chatterly/api/pin"
 	"github.com/chatterly/chatterly/api/ratelimit"
 	"github.com/chatterly/chatterly/api/reaction"
 	"github.com/chatterly/chatterly/api/readstate"
+	"github.com/chatterly/chatterly/api/saved"
 	"github.com/chatterly/chatterly/api/user"
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
@@ -30,6 +32,8 @@ type services struct {
 	conversations *conversation.Service
 	messages      *message.Service
 	reactions     *reaction.Service
+	pins          *pin.Service
+	saved         *saved.Service
 	readState     *readstate.Service
 	users         *user.Directory
 	calls         *call.Service
@@ -39,7 +43,7 @@ type services struct {
 }
 
 // buildServices builds the components in dependency order. The messaging
-// components (conversations, messages, reactions, read state) share one
+// components (conversations, messages, reactions, pins, read state) share one
 // conversation.Env: one outbox, one publisher, one cache. Calls publish
 // through that same outbox and publisher (call events are events of the
 // DM's log) and find or create DMs through the conversation service. The
@@ -82,6 +86,8 @@ func buildServices(d *Deps) (*services, error) {
 	s.messages = message.New(env)
 	s.conversations = conversation.New(env, s.messages)
 	s.reactions = reaction.New(env, s.messages, reaction.Caps{PerMessage: c.ReactionsPerMessage, PerUser: c.ReactionsPerUser})
+	s.pins = pin.New(env, s.messages)
+	s.saved = saved.New(env, s.messages)
 	s.readState = readstate.New(env, s.messages)
 	s.users = user.NewDirectory(d.Replica, limiter, limits.UserSearch)
 

@@ -24,6 +24,8 @@ const (
 	MemberJoined        = "member.joined"
 	MemberLeft          = "member.left"
 	ConversationUpdated = "conversation.updated"
+	PinAdded            = "pin.added"
+	PinRemoved          = "pin.removed"
 	ReadUpdated         = "read.updated"
 	Typing              = "typing"
 	Presence            = "presence"
