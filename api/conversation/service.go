@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/chatterly/chatterly/api/block"
 	"github.com/chatterly/chatterly/api/cache"
 	"github.com/chatterly/chatterly/api/eventlog"
 	"github.com/chatterly/chatterly/api/fault"
@@ -57,6 +58,13 @@ func (s *Service) Create(ctx context.Context, caller id.ID, in CreateInput) (Con
 			return Conversation{}, false, fault.Invalid("member_ids", "a DM needs exactly one other user in member_ids")
 		}
 		conv.DMUsers = []id.ID{min(caller, others[0]), max(caller, others[0])}
+		// A person who blocks the caller is, to the caller, no such user
+		// (api/block), even when their DM exists.
+		if blocked, err := block.Exists(ctx, s.env.DB, others[0], caller); err != nil {
+			return Conversation{}, false, fault.Wrap(err, "create conversation")
+		} else if blocked {
+			return Conversation{}, false, noSuchUser("member_ids")
+		}
 		if c, ok, err := dmWith(ctx, s.env.DB, caller, others[0]); err != nil {
 			return Conversation{}, false, fault.Wrap(err, "create conversation")
 		} else if ok {
@@ -88,11 +96,11 @@ func (s *Service) Create(ctx context.Context, caller id.ID, in CreateInput) (Con
 			created = false // a DM created concurrently by the other side
 			return err
 		}
-		ms, err := addMembers(ctx, tx, conv.ID, []id.ID{caller}, creatorRole, conv.CreatedAt, "member_ids")
+		ms, err := addMembers(ctx, tx, conv.ID, caller, []id.ID{caller}, creatorRole, conv.CreatedAt, "member_ids")
 		if err != nil {
 			return err
 		}
-		more, err := addMembers(ctx, tx, conv.ID, others, Member, conv.CreatedAt, "member_ids")
+		more, err := addMembers(ctx, tx, conv.ID, caller, others, Member, conv.CreatedAt, "member_ids")
 		if err != nil {
 			return err
 		}
@@ -217,7 +225,7 @@ func (s *Service) add(ctx context.Context, caller, c, target id.ID, role Role, a
 		if a.Kind == DM {
 			return errDMFixed
 		}
-		ms, err := addMembers(ctx, tx, c, []id.ID{target}, role, s.env.Now(), "user_id")
+		ms, err := addMembers(ctx, tx, c, caller, []id.ID{target}, role, s.env.Now(), "user_id")
 		if errors.Is(err, errNoSuchUser) {
 			// The user named in the path or body is the resource sought.
 			return &fault.Error{Code: fault.NotFound, Field: "user_id", Message: "no such user"}

@@ -14,5 +14,6 @@ func (s *services) mount(r *rest.Router) {
 	s.saved.Mount(r)
 	s.readState.Mount(r)
 	s.users.Mount(r)
+	s.blocks.Mount(r)
 	s.calls.Mount(r)
 }

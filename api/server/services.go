@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/chatterly/chatterly/api/auth"
+	"github.com/chatterly/chatterly/api/block"
 	"github.com/chatterly/chatterly/api/cache"
 	"github.com/chatterly/chatterly/api/call"
 	"github.com/chatterly/chatterly/api/conversation"
@@ -36,6 +37,7 @@ type services struct {
 	saved         *saved.Service
 	readState     *readstate.Service
 	users         *user.Directory
+	blocks        *block.Service
 	calls         *call.Service
 	// publisher appends the events of conversations' logs to the streams;
 	// its marker loop runs for as long as the server (Server.New starts it).
@@ -90,6 +92,7 @@ func buildServices(d *Deps) (*services, error) {
 	s.saved = saved.New(env, s.messages)
 	s.readState = readstate.New(env, s.messages)
 	s.users = user.NewDirectory(d.Replica, limiter, limits.UserSearch)
+	s.blocks = block.New(d.DB, limiter, limits.Blocks, now)
 
 	s.auth = auth.New(auth.Deps{
 		DB: d.DB, IDs: d.IDs, Issuer: d.Issuer, Denylist: d.Checker.Denylist,
