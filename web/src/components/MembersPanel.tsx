@@ -2,12 +2,14 @@
 import { useEffect } from "react";
 import { useStore } from "zustand";
 import type { ID } from "@/lib/types";
-import { conversationStore } from "@/state/stores";
+import { conversationStore, personalStore } from "@/state/stores";
 
 /** The conversation's members and their roles. */
 export function MembersPanel({ conversationId, onClose }: { conversationId: ID; onClose: () => void }) {
   const members = useStore(conversationStore, (s) => s.members[conversationId]);
   const users = useStore(conversationStore, (s) => s.users);
+  const me = useStore(conversationStore, (s) => s.me);
+  const blockedIds = useStore(personalStore, (s) => s.blockedIds);
   useEffect(() => {
     void conversationStore.getState().loadMembers(conversationId);
   }, [conversationId]);
@@ -30,6 +32,16 @@ export function MembersPanel({ conversationId, onClose }: { conversationId: ID; 
                 {u && <span className="text-slate-500"> @{u.username}</span>}
               </span>
               <span className="rounded bg-slate-100 px-1.5 text-xs text-slate-600">{m.role}</span>
+              {u && m.user_id !== me && (
+                <button
+                  type="button"
+                  aria-label={`${blockedIds[m.user_id] ? "Unblock" : "Block"} ${u.username}`}
+                  onClick={() => void personalStore.getState().toggleBlock(u)}
+                  className="rounded border border-slate-300 px-1.5 text-xs hover:bg-slate-50"
+                >
+                  {blockedIds[m.user_id] ? "Unblock" : "Block"}
+                </button>
+              )}
             </li>
           );
         })}
