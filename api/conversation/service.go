@@ -134,17 +134,19 @@ func deref(s *string) string {
 }
 
 // memberEffects records one member event per membership and returns what
-// must follow the commit: the member set, each member's cached list, the
-// conversation's cached resource (its member count), the events.
+// must follow the commit: the member set (joined, left), each member's
+// cached list, the conversation's cached resource (its member count), the
+// events.
 func (s *Service) memberEffects(ctx context.Context, tx pgx.Tx, c id.ID, typ string, ms []Membership) (Effects, error) {
 	fx := Effects{Conversation: c, Invalidate: []cache.Ref{ConversationRef(c)}}
 	specs := make([]eventlog.Spec, len(ms))
 	for i, m := range ms {
 		specs[i] = eventlog.Spec{Conversation: c, Type: typ, Data: RenderMember(m)}
 		fx.Invalidate = append(fx.Invalidate, MemberOfRef(m.UserID))
-		if typ == event.MemberJoined {
+		switch typ {
+		case event.MemberJoined:
 			fx.Joined = append(fx.Joined, m.UserID)
-		} else {
+		case event.MemberLeft:
 			fx.Left = append(fx.Left, m.UserID)
 		}
 	}
@@ -289,6 +291,16 @@ func (s *Service) remove(ctx context.Context, caller, c, target id.ID, allow fun
 		if !ok {
 			return fault.New(fault.NotFound, "no such member")
 		}
+		// The owner leaves last: with others still in, they hand
+		// ownership over first (CanChangeRole), so a conversation with
+		// members always has its owner.
+		if m.Role == Owner {
+			if n, err := memberCount(ctx, tx, c); err != nil {
+				return err
+			} else if n > 1 {
+				return errOwnerStays
+			}
+		}
 		if m, _, err = removeMember(ctx, tx, c, target); err != nil {
 			return err
 		}
@@ -300,4 +312,66 @@ func (s *Service) remove(ctx context.Context, caller, c, target id.ID, allow fun
 	}
 	s.env.Apply(ctx, fx)
 	return nil
+}
+
+// ChangeRole makes target's role in c to, on behalf of caller, by the rules
+// of CanChangeRole. to Owner hands ownership over: target becomes the owner
+// and caller an admin, both in one transaction with their member.updated
+// events. A member who has the role already is answered as they are,
+// with no event.
+func (s *Service) ChangeRole(ctx context.Context, caller, c, target id.ID, to Role) (Membership, error) {
+	if to != Owner && to != Admin && to != Member {
+		return Membership{}, fault.Invalid("role", "role must be owner, admin or member")
+	}
+	var m Membership
+	var fx Effects
+	changed := false
+	err := s.env.InTx(ctx, "change role", func(tx pgx.Tx) error {
+		a, err := lockAccess(ctx, tx, c, caller)
+		if err != nil {
+			return err
+		}
+		// Who is a member is asked only of callers who see the conversation.
+		if err := CanSee(a); err != nil {
+			return err
+		}
+		var ok bool
+		if m, ok, err = loadMembership(ctx, tx, c, target); err != nil {
+			return err
+		}
+		if err := CanChangeRole(a, m.Role); err != nil {
+			return err
+		}
+		if !ok {
+			return fault.New(fault.NotFound, "no such member")
+		}
+		if m.Role == to {
+			return nil
+		}
+		ms := []Membership{m}
+		ms[0].Role = to
+		if to == Owner {
+			me, _, err := loadMembership(ctx, tx, c, caller)
+			if err != nil {
+				return err
+			}
+			me.Role = Admin
+			ms = append(ms, me)
+		}
+		for _, x := range ms {
+			if err := setRole(ctx, tx, c, x.UserID, x.Role); err != nil {
+				return err
+			}
+		}
+		m, changed = ms[0], true
+		fx, err = s.memberEffects(ctx, tx, c, event.MemberUpdated, ms)
+		return err
+	})
+	if err != nil {
+		return Membership{}, err
+	}
+	if changed {
+		s.env.Apply(ctx, fx)
+	}
+	return m, nil
 }

@@ -228,6 +228,24 @@ RETURNING role, joined_at`, int64(c), int64(u)).Scan(&role, &m.JoinedAt)
 	return m, true, nil
 }
 
+// setRole sets u's role in c.
+func setRole(ctx context.Context, tx pgx.Tx, c, u id.ID, role Role) error {
+	if _, err := tx.Exec(ctx, `UPDATE memberships SET role = $3 WHERE conversation_id = $1 AND user_id = $2`,
+		int64(c), int64(u), string(role)); err != nil {
+		return fmt.Errorf("conversation: set role: %w", err)
+	}
+	return nil
+}
+
+// memberCount is how many members c has.
+func memberCount(ctx context.Context, tx pgx.Tx, c id.ID) (int, error) {
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM memberships WHERE conversation_id = $1`, int64(c)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("conversation: member count: %w", err)
+	}
+	return n, nil
+}
+
 // update sets c's name and topic (nil leaves one as it is) and returns c.
 func update(ctx context.Context, tx pgx.Tx, c id.ID, name, topic *string, at time.Time) (Conversation, error) {
 	conv, err := scanConversation(tx.QueryRow(ctx, `

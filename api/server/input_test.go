@@ -40,6 +40,7 @@ var inputs = map[string]struct{ query, body []string }{
 	"GET /conversations/:id/members":             {query: []string{"cursor", "limit"}},
 	"POST /conversations/:id/members":            {body: []string{"user_id", "role"}},
 	"DELETE /conversations/:id/members/:user_id": {},
+	"PATCH /conversations/:id/members/:user_id":  {body: []string{"role"}},
 	"GET /conversations/:id/events":              {query: []string{"after_seq", "limit"}},
 	"GET /channels":                              {query: []string{"query", "cursor", "limit"}},
 	"POST /conversations/:id/messages":           {body: []string{"body", "parent_id", "client_msg_id"}},

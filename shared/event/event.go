@@ -23,6 +23,7 @@ const (
 	ReactionRemoved     = "reaction.removed"
 	MemberJoined        = "member.joined"
 	MemberLeft          = "member.left"
+	MemberUpdated       = "member.updated"
 	ConversationUpdated = "conversation.updated"
 	PinAdded            = "pin.added"
 	PinRemoved          = "pin.removed"

@@ -4,7 +4,7 @@
 // a block that collapses the blocked person's messages for the blocker.
 import { composer, expect, messageRow, openConversation, openDm, rowAction, send, sendSeen, sharedGroup, shot, sidebarLink, test, unique } from "./fixtures";
 
-test("group and DM: messages both ways in real time, typing, presence, unread counts, blocking", async ({ people }) => {
+test("group and DM: messages both ways in real time, typing, presence, unread counts, roles, blocking", async ({ people }) => {
   const ann = await people("ann");
   const bo = await people("bo");
   // A group: ann creates it with bo; bo sees it appear and opens it.
@@ -46,12 +46,19 @@ test("group and DM: messages both ways in real time, typing, presence, unread co
   await expect(sidebarLink(bo.page, group)).toBeVisible();
   await expect(sidebarLink(bo.page, group).getByTestId("unread-count")).toHaveCount(0);
 
-  // ann blocks bo: his messages in the group collapse on her screen (only
+  // Then ann blocks bo: his messages in the group collapse on her screen (only
   // hers), one is shown on request; her blocked people list him until she
   // unblocks him.
   await openConversation(ann, group);
   await ann.page.getByRole("button", { name: "Members", exact: true }).click();
   const members = ann.page.getByRole("complementary", { name: "Members" });
+  // ann owns the group: she makes bo an admin; bo's open members list follows.
+  await bo.page.getByRole("button", { name: "Members", exact: true }).click();
+  const boRole = bo.page.getByRole("complementary", { name: "Members" }).getByRole("listitem").filter({ hasText: bo.username }).getByTestId("member-role");
+  await expect(boRole).toHaveText("member");
+  await members.getByRole("button", { name: `Make ${bo.username} admin` }).click();
+  await expect(members.getByRole("listitem").filter({ hasText: bo.username }).getByTestId("member-role")).toHaveText("admin");
+  await expect(boRole).toHaveText("admin");
   await members.getByRole("button", { name: `Block ${bo.username}` }).click();
   await expect(members.getByRole("button", { name: `Unblock ${bo.username}` })).toBeVisible();
   const blockedText = `after the block ${unique("b")}`;

@@ -100,7 +100,7 @@ export class FakeServer {
       leaveConversation: notImplemented, joinChannel: notImplemented, createConversation: notImplemented, callHistory: notImplemented,
       addMember: notImplemented, searchUsers: notImplemented, browseChannels: notImplemented,
       listPins: async () => ({ items: structuredClone(this.pins), next_cursor: null }),
-      pinMessage: notImplemented, unpinMessage: notImplemented,
+      pinMessage: notImplemented, unpinMessage: notImplemented, changeMemberRole: notImplemented,
     };
     return api;
   }

@@ -7,7 +7,7 @@
 import axios, { AxiosError, type AxiosRequestConfig, type InternalAxiosRequestConfig } from "axios";
 import type {
   Block, Call, CallHistoryEntry, ChannelListing, Conversation, Envelope, ID, Media, Member, Message, Page, Problem,
-  Pin, ReactionChange, ReadState, SavedMessage, Session, User,
+  Pin, ReactionChange, ReadState, Role, SavedMessage, Session, User,
 } from "./types";
 
 /** What the api client needs from whoever holds the session (authStore). */
@@ -136,6 +136,8 @@ export const browseChannels = (query: string, cursor?: string) =>
 export const joinChannel = (id: ID) => post<Member>(`/conversations/${id}/join`);
 export const leaveConversation = async (id: ID) => void (await http.delete(`/conversations/${id}/membership`));
 export const addMember = (id: ID, userId: ID) => post<Member>(`/conversations/${id}/members`, { user_id: userId });
+export const changeMemberRole = async (id: ID, userId: ID, role: Role) =>
+  (await http.patch<Member>(`/conversations/${id}/members/${userId}`, { role })).data;
 export const listMembers = (id: ID, cursor?: string) =>
   get<Page<Member>>(`/conversations/${id}/members`, { cursor, limit: 100 });
 

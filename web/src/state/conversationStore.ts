@@ -9,7 +9,7 @@
 // counts.
 import { createStore } from "zustand/vanilla";
 import type * as Api from "@/lib/api";
-import type { Call, ChannelListing, Conversation, Envelope, ID, Member, Message, Pin, ReactionChange, User } from "@/lib/types";
+import type { Call, ChannelListing, Conversation, Envelope, ID, Member, Message, Pin, ReactionChange, Role, User } from "@/lib/types";
 import {
   addPending, cmpId, emptyList, hasClientMsg, mergePage, replaceIfPresent, setPending, setReaction,
   updateMessage, upsert, type MessageList,
@@ -22,7 +22,7 @@ export type ConversationApi = Pick<
   | "listConversations" | "getConversation" | "listMessages" | "replayEvents" | "sendMessage" | "editMessage"
   | "deleteMessage" | "listReplies" | "addReaction" | "removeReaction" | "markRead" | "listMembers" | "getUser"
   | "leaveConversation" | "joinChannel" | "createConversation" | "addMember" | "searchUsers" | "browseChannels" | "callHistory" | "problemOf" | "errorText"
-  | "listPins" | "pinMessage" | "unpinMessage"
+  | "listPins" | "pinMessage" | "unpinMessage" | "changeMemberRole"
 >;
 
 export interface Timeline extends MessageList {
@@ -75,6 +75,8 @@ export interface ConversationActions {
   openThread(rootId: ID | null): Promise<void>;
   loadMembers(id: ID): Promise<void>;
   loadPins(id: ID): Promise<void>;
+  /** The owner changes a member's role (owner hands ownership over); an error's text, or null. */
+  changeRole(conversationId: ID, userId: ID, role: Role): Promise<string | null>;
   /** Pins the message, or unpins it when pinned; an error's text, or null. */
   togglePin(conversationId: ID, messageId: ID): Promise<string | null>;
   ensureUsers(ids: ID[]): void;
@@ -244,6 +246,10 @@ export function createConversationStore(api: ConversationApi) {
           if (env.type === "member.joined") get().ensureUsers([mb.user_id]);
           return;
         }
+        case "member.updated": {
+          roleChanged(cid, env.data as Member);
+          return;
+        }
         case "conversation.updated": {
           const c = env.data as Conversation;
           set((s) => {
@@ -271,6 +277,17 @@ export function createConversationStore(api: ConversationApi) {
           if (env.type.startsWith("call.")) get().upsertCall(env.data as Call);
       }
     };
+
+    /** Follows a member's new role: the members list, and one's own role in the conversation. */
+    const roleChanged = (cid: ID, mb: Member) =>
+      set((s) => {
+        const out: Partial<ConversationState> = {};
+        const list = s.members[cid];
+        if (list) out.members = { ...s.members, [cid]: list.map((x) => (x.user_id === mb.user_id ? { ...x, role: mb.role } : x)) };
+        const conv = s.conversations[cid];
+        if (conv && mb.user_id === s.me) out.conversations = { ...s.conversations, [cid]: { ...conv, role: mb.role } };
+        return out;
+      });
 
     /** A message of the conversation's timeline or of an open thread. */
     const findMessage = (cid: ID, mid: ID): Message | undefined =>
@@ -674,6 +691,18 @@ export function createConversationStore(api: ConversationApi) {
           get().ensureUsers(page.items.flatMap((p) => [p.pinned_by, ...(p.message?.user_id ? [p.message.user_id] : [])]));
         } catch {
           // The pins panel shows what it has.
+        }
+      },
+
+      async changeRole(conversationId, userId, role) {
+        try {
+          const m = await api.changeMemberRole(conversationId, userId, role);
+          roleChanged(conversationId, m);
+          // A handover made the owner an admin; its event brings that too.
+          if (role === "owner" && get().me) roleChanged(conversationId, { user_id: get().me!, role: "admin" });
+          return null;
+        } catch (err) {
+          return api.errorText(err);
         }
       },
 
