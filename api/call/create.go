@@ -3,6 +3,7 @@ package call
 import (
 	"context"
 
+	"github.com/chatterly/chatterly/api/block"
 	"github.com/chatterly/chatterly/api/eventlog"
 	"github.com/chatterly/chatterly/api/fault"
 	"github.com/chatterly/chatterly/shared/id"
@@ -49,12 +50,7 @@ func (s *Service) Create(ctx context.Context, caller id.ID, req NewCall) (Call, 
 			return err
 		}
 		if busy != 0 {
-			who := "the callee is"
-			if busy == caller {
-				who = "you are"
-			}
-			return &fault.Error{Code: fault.Busy, Message: who + " already in a call",
-				Extra: map[string]any{"user_id": busy.String()}}
+			return busyError(busy, caller)
 		}
 		if err := st.insert(ctx, c); err != nil {
 			return err
@@ -76,6 +72,32 @@ func (s *Service) Create(ctx context.Context, caller id.ID, req NewCall) (Call, 
 		"caller_id", caller.String(), "callee_id", callee.String())
 	s.announce(ctx, c, ev)
 	return c, nil
+}
+
+// busyError is the 409 busy for a call when user busy (the caller or the
+// callee) is in a live call.
+func busyError(busy, caller id.ID) error {
+	who := "the callee is"
+	if busy == caller {
+		who = "you are"
+	}
+	return &fault.Error{Code: fault.Busy, Message: who + " already in a call",
+		Extra: map[string]any{"user_id": busy.String()}}
+}
+
+// reachable refuses a call from caller to a callee who blocks them with
+// the callee's busy, word for word: the caller cannot tell a block from a
+// person on another call (api/block). It is asked after the limits are
+// spent, as a call to a busy callee spends them.
+func (s *Service) reachable(ctx context.Context, caller, callee id.ID) error {
+	blocked, err := block.Exists(ctx, s.DB, callee, caller)
+	if err != nil {
+		return fault.Wrap(err, "create call")
+	}
+	if blocked {
+		return busyError(callee, caller)
+	}
+	return nil
 }
 
 // allowPair counts a call attempt from caller to callee. Like the
@@ -102,6 +124,9 @@ func (s *Service) target(ctx context.Context, caller id.ID, req NewCall) (conv, 
 			return 0, 0, &fault.Error{Code: fault.NotFound, Field: "callee_id", Message: "no such user"}
 		}
 		if err := s.allowPair(ctx, caller, req.CalleeID); err != nil {
+			return 0, 0, err
+		}
+		if err := s.reachable(ctx, caller, req.CalleeID); err != nil {
 			return 0, 0, err
 		}
 		conv, err := s.DMs.FindOrCreateDM(ctx, caller, req.CalleeID)
@@ -135,7 +160,10 @@ func (s *Service) target(ctx context.Context, caller id.ID, req NewCall) (conv, 
 				callee = m
 			}
 		}
-		return req.ConversationID, callee, s.allowPair(ctx, caller, callee)
+		if err := s.allowPair(ctx, caller, callee); err != nil {
+			return 0, 0, err
+		}
+		return req.ConversationID, callee, s.reachable(ctx, caller, callee)
 	default:
 		return 0, 0, fault.Invalid("callee_id", "give callee_id or conversation_id")
 	}

@@ -82,24 +82,19 @@ func (s *Service) moveHandler(move func(ctx context.Context, by, call id.ID) (Ca
 }
 
 // history: GET /calls?conversation_id=&limit=&before= → a DM's calls,
-// newest first, to its members.
+// newest first, to its members; without conversation_id, the caller's own
+// calls across their DMs (recent).
 func (s *Service) history(c *rest.Ctx) error {
+	limit, before, err := historyPage(c)
+	if err != nil {
+		return err
+	}
+	if c.Query("conversation_id") == "" {
+		return s.recent(c, limit, before)
+	}
 	conv, err := id.Parse(c.Query("conversation_id"))
 	if err != nil {
-		return fault.Invalid("conversation_id", "conversation_id is required: the id of a conversation")
-	}
-	limit := DefaultHistory
-	if v := c.Query("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 {
-			return fault.Invalid("limit", "limit must be a whole number from 1")
-		}
-		limit = min(limit, MaxHistory)
-	}
-	var before id.ID
-	if v := c.Query("before"); v != "" {
-		if before, err = id.Parse(v); err != nil {
-			return fault.Invalid("before", "before must be the next_cursor of an earlier page")
-		}
+		return fault.Invalid("conversation_id", "conversation_id must be the id of a conversation")
 	}
 	ctx := c.Context()
 	ok, err := s.st.isMember(ctx, conv, c.UserID())
@@ -115,16 +110,59 @@ func (s *Service) history(c *rest.Ctx) error {
 		return fault.Wrap(err, "call history")
 	}
 	page := listJSON{}
-	if len(calls) > limit {
-		calls = calls[:limit]
-		cur := calls[limit-1].ID.String()
-		page.NextCursor = &cur
-	}
+	calls, page.NextCursor = cut(calls, limit, func(cl Call) id.ID { return cl.ID })
 	page.Items = make([]JSON, len(calls))
 	for i, cl := range calls {
 		page.Items[i] = Render(cl)
 	}
 	return c.JSON(fasthttp.StatusOK, page)
+}
+
+// recent: GET /calls?limit=&before= → the caller's calls in every DM,
+// newest first, each with its direction, the other person and its
+// duration. Only the caller's own calls are ever read.
+func (s *Service) recent(c *rest.Ctx, limit int, before id.ID) error {
+	me := c.UserID()
+	calls, err := s.st.recent(c.Context(), me, before, limit+1)
+	if err != nil {
+		return fault.Wrap(err, "call history")
+	}
+	page := historyJSON{}
+	calls, page.NextCursor = cut(calls, limit, func(t Taken) id.ID { return t.ID })
+	page.Items = make([]HistoryJSON, len(calls))
+	for i, t := range calls {
+		page.Items[i] = RenderFor(t, me)
+	}
+	return c.JSON(fasthttp.StatusOK, page)
+}
+
+// historyPage reads the limit (DefaultHistory when absent, clamped to
+// MaxHistory) and the before cursor (0 when absent) of a history page.
+func historyPage(c *rest.Ctx) (limit int, before id.ID, err error) {
+	limit = DefaultHistory
+	if v := c.Query("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 {
+			return 0, 0, fault.Invalid("limit", "limit must be a whole number from 1")
+		}
+		limit = min(limit, MaxHistory)
+	}
+	if v := c.Query("before"); v != "" {
+		if before, err = id.Parse(v); err != nil {
+			return 0, 0, fault.Invalid("before", "before must be the next_cursor of an earlier page")
+		}
+	}
+	return limit, before, nil
+}
+
+// cut keeps the first limit of rows, read with one more than limit, and
+// returns the cursor of the next page when there was one more.
+func cut[T any](rows []T, limit int, idOf func(T) id.ID) ([]T, *string) {
+	if len(rows) <= limit {
+		return rows, nil
+	}
+	rows = rows[:limit]
+	cur := idOf(rows[limit-1]).String()
+	return rows, &cur
 }
 
 // iceServers: GET /calls/ice-servers → {"ice_servers": [RTCIceServer…]}.

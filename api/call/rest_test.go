@@ -201,8 +201,87 @@ func TestCallHistoryIsKeysetPaged(t *testing.T) {
 	require.Equal(t, ids, got, "newest first, each call once")
 	r := s.Do("GET", "/calls?conversation_id="+conv.String(), carl.Token, nil)
 	require.Equal(t, http.StatusNotFound, r.Status, "not a member of the DM")
-	r = s.Do("GET", "/calls", carl.Token, nil)
+	r = s.Do("GET", "/calls?conversation_id=nope", carl.Token, nil)
 	require.Equal(t, "validation_failed", r.Code())
+}
+
+// history is GET /calls without a conversation: a person's calls across DMs.
+type history struct {
+	Items []struct {
+		call.JSON
+		Direction       string             `json:"direction"`
+		Peer            struct{ ID id.ID } `json:"peer"`
+		DurationSeconds *int64             `json:"duration_seconds"`
+	} `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// GET /calls without conversation_id is the caller's own history across
+// every DM: newest first, each with its direction, the other person and
+// how long it lasted; nobody else's calls, keyset-paged.
+func TestCallHistoryAcrossDMs(t *testing.T) {
+	t.Parallel()
+	s := apitest.Start(t, nil)
+	ann, bob, carl, dan := convtest.NewUser(t, s, "ann"), convtest.NewUser(t, s, "bob"),
+		convtest.NewUser(t, s, "carl"), convtest.NewUser(t, s, "dan")
+	start := func(from, to convtest.User) call.JSON {
+		t.Helper()
+		return callOf(t, post(s, from, "/calls", map[string]any{"callee_id": to.ID.String(), "media": "audio"}), http.StatusCreated)
+	}
+	talked := start(ann, bob)
+	callOf(t, post(s, bob, "/calls/"+talked.ID.String()+"/accept", nil), http.StatusOK)
+	callOf(t, post(s, bob, "/calls/"+talked.ID.String()+"/end", nil), http.StatusOK)
+	// It lasted 75 s: the answer is moved back rather than the test waiting.
+	_, err := s.Deps.DB.Exec(context.Background(),
+		`UPDATE call_sessions SET accepted_at = ended_at - interval '75 seconds' WHERE id = $1`, int64(talked.ID))
+	require.NoError(t, err)
+	declined := start(carl, ann)
+	callOf(t, post(s, ann, "/calls/"+declined.ID.String()+"/decline", nil), http.StatusOK)
+	live := start(ann, carl)
+
+	h := convtest.Get[history](t, s, ann, "/calls")
+	require.Nil(t, h.NextCursor)
+	require.Len(t, h.Items, 3)
+	got := h.Items
+	require.Equal(t, []id.ID{live.ID, declined.ID, talked.ID}, []id.ID{got[0].ID, got[1].ID, got[2].ID}, "newest first")
+	require.Equal(t, []string{"outgoing", "incoming", "outgoing"}, []string{got[0].Direction, got[1].Direction, got[2].Direction})
+	require.Equal(t, []id.ID{carl.ID, carl.ID, bob.ID}, []id.ID{got[0].Peer.ID, got[1].Peer.ID, got[2].Peer.ID})
+	require.Equal(t, []call.Status{call.Calling, call.Declined, call.Ended}, []call.Status{got[0].Status, got[1].Status, got[2].Status})
+	require.Nil(t, got[0].DurationSeconds, "not over")
+	require.Nil(t, got[1].DurationSeconds, "never answered")
+	require.NotNil(t, got[2].DurationSeconds)
+	require.EqualValues(t, 75, *got[2].DurationSeconds)
+	require.Equal(t, talked.ConversationID, got[2].ConversationID)
+
+	// The other side of each call sees it the other way round.
+	b := convtest.Get[history](t, s, bob, "/calls")
+	require.Len(t, b.Items, 1)
+	require.Equal(t, "incoming", b.Items[0].Direction)
+	require.Equal(t, ann.ID, b.Items[0].Peer.ID)
+	require.EqualValues(t, 75, *b.Items[0].DurationSeconds)
+	require.Len(t, convtest.Get[history](t, s, carl, "/calls").Items, 2)
+	// Someone who took part in none of them sees none of them.
+	r := s.Do("GET", "/calls", dan.Token, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.JSONEq(t, `{"items":[],"next_cursor":null}`, string(r.Body))
+
+	// Pages of one, each call once, newest first.
+	var paged []id.ID
+	q := "/calls?limit=1"
+	for {
+		p := convtest.Get[history](t, s, ann, q)
+		require.LessOrEqual(t, len(p.Items), 1)
+		for _, c := range p.Items {
+			paged = append(paged, c.ID)
+		}
+		if p.NextCursor == nil {
+			break
+		}
+		q = "/calls?limit=1&before=" + *p.NextCursor
+	}
+	require.Equal(t, []id.ID{live.ID, declined.ID, talked.ID}, paged)
+	require.Equal(t, "validation_failed", s.Do("GET", "/calls?before=x", ann.Token, nil).Code())
+	require.Equal(t, "validation_failed", s.Do("GET", "/calls?limit=0", ann.Token, nil).Code())
 }
 
 func TestICEServersOverREST(t *testing.T) {

@@ -3,6 +3,7 @@ package call
 import (
 	"time"
 
+	"github.com/chatterly/chatterly/api/user"
 	"github.com/chatterly/chatterly/shared/id"
 )
 
@@ -39,6 +40,44 @@ func Render(c Call) JSON {
 // listJSON is one page of a DM's call history, newest first.
 type listJSON struct {
 	Items []JSON `json:"items"`
+	// NextCursor is the before= of the next (older) page; nil on the last.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// Directions of a call, as one participant sees it.
+const (
+	Outgoing = "outgoing"
+	Incoming = "incoming"
+)
+
+// HistoryJSON is one entry of a person's call history (GET /calls without
+// a conversation): the call resource and the viewer's own fields, which
+// events never carry — the direction they took it in, the other
+// participant, and how long it lasted: whole seconds from the answer to the
+// end, null for a call that was never answered or is not over.
+type HistoryJSON struct {
+	JSON
+	Direction       string    `json:"direction"`
+	Peer            user.JSON `json:"peer"`
+	DurationSeconds *int64    `json:"duration_seconds"`
+}
+
+// RenderFor is t as its participant viewer sees it in their history.
+func RenderFor(t Taken, viewer id.ID) HistoryJSON {
+	h := HistoryJSON{JSON: Render(t.Call), Direction: Incoming, Peer: user.Render(t.Peer)}
+	if t.CallerID == viewer {
+		h.Direction = Outgoing
+	}
+	if t.Status == Ended && t.AcceptedAt != nil && t.EndedAt != nil {
+		d := int64(t.EndedAt.Sub(*t.AcceptedAt) / time.Second)
+		h.DurationSeconds = &d
+	}
+	return h
+}
+
+// historyJSON is one page of a person's call history, newest first.
+type historyJSON struct {
+	Items []HistoryJSON `json:"items"`
 	// NextCursor is the before= of the next (older) page; nil on the last.
 	NextCursor *string `json:"next_cursor"`
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/chatterly/chatterly/api/user"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -30,10 +31,13 @@ var errNoCall = errors.New("call: no such call")
 const columns = `id, conversation_id, caller_id, callee_id, media, status, created_at,
   ringing_at, accepted_at, declined_at, missed_at, ended_at, ended_by`
 
-func scan(row pgx.Row) (Call, error) {
+// scan reads columns from row, followed by any extra destinations the
+// query selected after them.
+func scan(row pgx.Row, extra ...any) (Call, error) {
 	var c Call
-	err := row.Scan(&c.ID, &c.ConversationID, &c.CallerID, &c.CalleeID, &c.Media, &c.Status, &c.CreatedAt,
-		&c.RingingAt, &c.AcceptedAt, &c.DeclinedAt, &c.MissedAt, &c.EndedAt, &c.EndedBy)
+	dest := append([]any{&c.ID, &c.ConversationID, &c.CallerID, &c.CalleeID, &c.Media, &c.Status, &c.CreatedAt,
+		&c.RingingAt, &c.AcceptedAt, &c.DeclinedAt, &c.MissedAt, &c.EndedAt, &c.EndedBy}, extra...)
+	err := row.Scan(dest...)
 	return c, err
 }
 
@@ -206,4 +210,48 @@ func (s store) history(ctx context.Context, c id.ID, before id.ID, limit int) ([
 		return nil, fmt.Errorf("call: history: %w", err)
 	}
 	return calls, nil
+}
+
+// noBound is the keyset's "before" when the client gave none: above every id.
+const noBound = id.ID(1<<63 - 1)
+
+// Taken is one call of a person's history with the other participant.
+type Taken struct {
+	Call
+	Peer user.User
+}
+
+// recent returns up to limit calls u took part in (as caller or callee, in
+// any DM) older than before, newest first, each with the other
+// participant. Each side is a keyset scan of its own index
+// (call_sessions_caller, call_sessions_callee) stopped at limit; the merge
+// keeps the newest limit of the two.
+func (s store) recent(ctx context.Context, u, before id.ID, limit int) ([]Taken, error) {
+	if before == 0 {
+		before = noBound
+	}
+	rows, err := s.q.Query(ctx, `
+WITH c AS (
+  SELECT `+columns+` FROM (
+    (SELECT * FROM call_sessions WHERE caller_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3)
+    UNION ALL
+    (SELECT * FROM call_sessions WHERE callee_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3)) x
+  ORDER BY id DESC LIMIT $3)
+SELECT c.*, `+user.ColumnsOf("p")+`
+  FROM c JOIN users p ON p.id = CASE WHEN c.caller_id = $1 THEN c.callee_id ELSE c.caller_id END
+ ORDER BY c.id DESC`, int64(u), int64(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("call: recent: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Taken, error) {
+		var t Taken
+		var err error
+		p := &t.Peer
+		t.Call, err = scan(r, &p.ID, &p.Email, &p.Username, &p.DisplayName, &p.CreatedAt)
+		return t, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("call: recent: %w", err)
+	}
+	return out, nil
 }

@@ -48,6 +48,11 @@ type Limits struct {
 	Messages      ratelimit.Rule
 	Reactions     ratelimit.Rule
 	UserSearch    ratelimit.Rule
+	// Pins counts pins and unpins; Saves a person's saves and unsaves of
+	// messages; Blocks their blocks and unblocks.
+	Pins   ratelimit.Rule
+	Saves  ratelimit.Rule
+	Blocks ratelimit.Rule
 }
 
 // DefaultLimits are limits a busy person never meets, per user per minute.
@@ -57,6 +62,9 @@ func DefaultLimits() Limits {
 		Messages:      ratelimit.Rule{Name: "messages", Max: 300, Window: time.Minute},
 		Reactions:     ratelimit.Rule{Name: "reactions", Max: 300, Window: time.Minute},
 		UserSearch:    ratelimit.Rule{Name: "user_search", Max: 120, Window: time.Minute},
+		Pins:          ratelimit.Rule{Name: "pins", Max: 60, Window: time.Minute},
+		Saves:         ratelimit.Rule{Name: "saves", Max: 120, Window: time.Minute},
+		Blocks:        ratelimit.Rule{Name: "blocks", Max: 30, Window: time.Minute},
 	}
 }
 

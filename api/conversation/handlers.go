@@ -24,6 +24,7 @@ func (s *Service) Mount(r *rest.Router) {
 	r.Handle("DELETE", "/conversations/:id/membership", s.leave)
 	r.Handle("GET", "/conversations/:id/members", s.members)
 	r.Handle("POST", "/conversations/:id/members", s.addMember, rest.MaxBody(bodyLimit))
+	r.Handle("PATCH", "/conversations/:id/members/:user_id", s.changeRole, rest.MaxBody(bodyLimit))
 	r.Handle("DELETE", "/conversations/:id/members/:user_id", s.removeMember)
 	r.Handle("GET", "/conversations/:id/events", s.events)
 	r.Handle("GET", "/channels", s.channels)
@@ -207,12 +208,18 @@ func (s *Service) addMember(c *rest.Ctx) error {
 	return rest.Created(c, created, RenderMember(m))
 }
 
-func (s *Service) removeMember(c *rest.Ctx) error {
+// idAndUser reads the :id and :user_id path parameters of a member route.
+func idAndUser(c *rest.Ctx) (id.ID, id.ID, error) {
 	cid, err := c.IDParam("id")
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	uid, err := c.IDParam("user_id")
+	return cid, uid, err
+}
+
+func (s *Service) removeMember(c *rest.Ctx) error {
+	cid, uid, err := idAndUser(c)
 	if err != nil {
 		return err
 	}
@@ -220,6 +227,28 @@ func (s *Service) removeMember(c *rest.Ctx) error {
 		return err
 	}
 	return c.NoContent()
+}
+
+type changeRoleRequest struct {
+	Role Role `json:"role"`
+}
+
+// changeRole: PATCH /conversations/:id/members/:user_id {role} → 200 the
+// membership after the change.
+func (s *Service) changeRole(c *rest.Ctx) error {
+	cid, uid, err := idAndUser(c)
+	if err != nil {
+		return err
+	}
+	var req changeRoleRequest
+	if err := c.Decode(&req); err != nil {
+		return err
+	}
+	m, err := s.ChangeRole(c.Context(), c.UserID(), cid, uid, req.Role)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fasthttp.StatusOK, RenderMember(m))
 }
 
 func (s *Service) events(c *rest.Ctx) error {

@@ -15,6 +15,8 @@ var (
 	errOwnerOnly    = fault.New(fault.Forbidden, "only the owner may do that")
 	errCannotRemove = fault.New(fault.Forbidden, "that member cannot be removed by you")
 	errNoMembership = fault.New(fault.NotFound, "you are not a member of this conversation")
+	errOwnRole      = fault.New(fault.Forbidden, "the owner's role changes only by making another member the owner")
+	errOwnerStays   = fault.New(fault.Forbidden, "the owner cannot leave while others remain: make another member the owner first")
 )
 
 // CanSee: members see every conversation; anyone sees a channel.
@@ -97,6 +99,27 @@ func CanRemoveMember(a Access, target Role) error {
 		return nil
 	}
 	return errCannotRemove
+}
+
+// CanChangeRole: the rules of roles. A channel or group has one owner;
+// admins and the owner manage it (settings, members). Only the owner
+// changes roles: they make a member an admin or an admin a member, or hand
+// ownership to another member, becoming an admin themself. Nobody changes
+// the owner's role but by that handover, so an admin never demotes the
+// owner (nor another admin: admins change no roles). target is the role
+// of the member to change ("" for a user who is not a member: the owner
+// may ask, and hears not_found from the service).
+func CanChangeRole(a Access, target Role) error {
+	if err := CanUpdate(a); err != nil {
+		return err
+	}
+	if a.Role != Owner {
+		return errOwnerOnly
+	}
+	if target == Owner {
+		return errOwnRole
+	}
+	return nil
 }
 
 // CanListMembers: whoever sees the conversation sees its members.

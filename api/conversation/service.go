@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/chatterly/chatterly/api/block"
 	"github.com/chatterly/chatterly/api/cache"
 	"github.com/chatterly/chatterly/api/eventlog"
 	"github.com/chatterly/chatterly/api/fault"
@@ -57,6 +58,13 @@ func (s *Service) Create(ctx context.Context, caller id.ID, in CreateInput) (Con
 			return Conversation{}, false, fault.Invalid("member_ids", "a DM needs exactly one other user in member_ids")
 		}
 		conv.DMUsers = []id.ID{min(caller, others[0]), max(caller, others[0])}
+		// A person who blocks the caller is, to the caller, no such user
+		// (api/block), even when their DM exists.
+		if blocked, err := block.Exists(ctx, s.env.DB, others[0], caller); err != nil {
+			return Conversation{}, false, fault.Wrap(err, "create conversation")
+		} else if blocked {
+			return Conversation{}, false, noSuchUser("member_ids")
+		}
 		if c, ok, err := dmWith(ctx, s.env.DB, caller, others[0]); err != nil {
 			return Conversation{}, false, fault.Wrap(err, "create conversation")
 		} else if ok {
@@ -88,11 +96,11 @@ func (s *Service) Create(ctx context.Context, caller id.ID, in CreateInput) (Con
 			created = false // a DM created concurrently by the other side
 			return err
 		}
-		ms, err := addMembers(ctx, tx, conv.ID, []id.ID{caller}, creatorRole, conv.CreatedAt, "member_ids")
+		ms, err := addMembers(ctx, tx, conv.ID, caller, []id.ID{caller}, creatorRole, conv.CreatedAt, "member_ids")
 		if err != nil {
 			return err
 		}
-		more, err := addMembers(ctx, tx, conv.ID, others, Member, conv.CreatedAt, "member_ids")
+		more, err := addMembers(ctx, tx, conv.ID, caller, others, Member, conv.CreatedAt, "member_ids")
 		if err != nil {
 			return err
 		}
@@ -126,17 +134,19 @@ func deref(s *string) string {
 }
 
 // memberEffects records one member event per membership and returns what
-// must follow the commit: the member set, each member's cached list, the
-// conversation's cached resource (its member count), the events.
+// must follow the commit: the member set (joined, left), each member's
+// cached list, the conversation's cached resource (its member count), the
+// events.
 func (s *Service) memberEffects(ctx context.Context, tx pgx.Tx, c id.ID, typ string, ms []Membership) (Effects, error) {
 	fx := Effects{Conversation: c, Invalidate: []cache.Ref{ConversationRef(c)}}
 	specs := make([]eventlog.Spec, len(ms))
 	for i, m := range ms {
 		specs[i] = eventlog.Spec{Conversation: c, Type: typ, Data: RenderMember(m)}
 		fx.Invalidate = append(fx.Invalidate, MemberOfRef(m.UserID))
-		if typ == event.MemberJoined {
+		switch typ {
+		case event.MemberJoined:
 			fx.Joined = append(fx.Joined, m.UserID)
-		} else {
+		case event.MemberLeft:
 			fx.Left = append(fx.Left, m.UserID)
 		}
 	}
@@ -217,7 +227,7 @@ func (s *Service) add(ctx context.Context, caller, c, target id.ID, role Role, a
 		if a.Kind == DM {
 			return errDMFixed
 		}
-		ms, err := addMembers(ctx, tx, c, []id.ID{target}, role, s.env.Now(), "user_id")
+		ms, err := addMembers(ctx, tx, c, caller, []id.ID{target}, role, s.env.Now(), "user_id")
 		if errors.Is(err, errNoSuchUser) {
 			// The user named in the path or body is the resource sought.
 			return &fault.Error{Code: fault.NotFound, Field: "user_id", Message: "no such user"}
@@ -281,6 +291,16 @@ func (s *Service) remove(ctx context.Context, caller, c, target id.ID, allow fun
 		if !ok {
 			return fault.New(fault.NotFound, "no such member")
 		}
+		// The owner leaves last: with others still in, they hand
+		// ownership over first (CanChangeRole), so a conversation with
+		// members always has its owner.
+		if m.Role == Owner {
+			if n, err := memberCount(ctx, tx, c); err != nil {
+				return err
+			} else if n > 1 {
+				return errOwnerStays
+			}
+		}
 		if m, _, err = removeMember(ctx, tx, c, target); err != nil {
 			return err
 		}
@@ -292,4 +312,66 @@ func (s *Service) remove(ctx context.Context, caller, c, target id.ID, allow fun
 	}
 	s.env.Apply(ctx, fx)
 	return nil
+}
+
+// ChangeRole makes target's role in c to, on behalf of caller, by the rules
+// of CanChangeRole. to Owner hands ownership over: target becomes the owner
+// and caller an admin, both in one transaction with their member.updated
+// events. A member who has the role already is answered as they are,
+// with no event.
+func (s *Service) ChangeRole(ctx context.Context, caller, c, target id.ID, to Role) (Membership, error) {
+	if to != Owner && to != Admin && to != Member {
+		return Membership{}, fault.Invalid("role", "role must be owner, admin or member")
+	}
+	var m Membership
+	var fx Effects
+	changed := false
+	err := s.env.InTx(ctx, "change role", func(tx pgx.Tx) error {
+		a, err := lockAccess(ctx, tx, c, caller)
+		if err != nil {
+			return err
+		}
+		// Who is a member is asked only of callers who see the conversation.
+		if err := CanSee(a); err != nil {
+			return err
+		}
+		var ok bool
+		if m, ok, err = loadMembership(ctx, tx, c, target); err != nil {
+			return err
+		}
+		if err := CanChangeRole(a, m.Role); err != nil {
+			return err
+		}
+		if !ok {
+			return fault.New(fault.NotFound, "no such member")
+		}
+		if m.Role == to {
+			return nil
+		}
+		ms := []Membership{m}
+		ms[0].Role = to
+		if to == Owner {
+			me, _, err := loadMembership(ctx, tx, c, caller)
+			if err != nil {
+				return err
+			}
+			me.Role = Admin
+			ms = append(ms, me)
+		}
+		for _, x := range ms {
+			if err := setRole(ctx, tx, c, x.UserID, x.Role); err != nil {
+				return err
+			}
+		}
+		m, changed = ms[0], true
+		fx, err = s.memberEffects(ctx, tx, c, event.MemberUpdated, ms)
+		return err
+	})
+	if err != nil {
+		return Membership{}, err
+	}
+	if changed {
+		s.env.Apply(ctx, fx)
+	}
+	return m, nil
 }

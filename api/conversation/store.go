@@ -153,20 +153,28 @@ func isUnique(err error, constraint string) bool {
 // exist.
 var errNoSuchUser = errors.New("conversation: no such user")
 
-// addMembers makes users members of c with role, skipping existing
-// members, and returns the new memberships. Users that do not exist are
-// a validation error on field (errors.Is errNoSuchUser).
-func addMembers(ctx context.Context, tx pgx.Tx, c id.ID, users []id.ID, role Role, at time.Time, field string) ([]Membership, error) {
+// noSuchUser is the validation error on field for a user that does not
+// exist, or blocks the one asking (errors.Is errNoSuchUser).
+func noSuchUser(field string) error {
+	return &fault.Error{Code: fault.Validation, Field: field, Message: "no such user", Err: errNoSuchUser}
+}
+
+// addMembers makes users members of c with role, on behalf of by, skipping
+// existing members, and returns the new memberships. Users that do not
+// exist, or that block by (api/block: to by they are not there), are
+// noSuchUser on field.
+func addMembers(ctx context.Context, tx pgx.Tx, c, by id.ID, users []id.ID, role Role, at time.Time, field string) ([]Membership, error) {
 	ids := make([]int64, len(users))
 	for i, u := range users {
 		ids[i] = int64(u)
 	}
 	var found int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM users WHERE id = ANY($1)`, ids).Scan(&found); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM users u WHERE u.id = ANY($1)
+  AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = u.id AND b.blocked_id = $2)`, ids, int64(by)).Scan(&found); err != nil {
 		return nil, fmt.Errorf("conversation: check users: %w", err)
 	}
 	if found != len(ids) {
-		return nil, &fault.Error{Code: fault.Validation, Field: field, Message: "no such user", Err: errNoSuchUser}
+		return nil, noSuchUser(field)
 	}
 	rows, err := tx.Query(ctx, `
 INSERT INTO memberships (conversation_id, user_id, role, joined_at)
@@ -218,6 +226,24 @@ RETURNING role, joined_at`, int64(c), int64(u)).Scan(&role, &m.JoinedAt)
 	}
 	m.Role = Role(role)
 	return m, true, nil
+}
+
+// setRole sets u's role in c.
+func setRole(ctx context.Context, tx pgx.Tx, c, u id.ID, role Role) error {
+	if _, err := tx.Exec(ctx, `UPDATE memberships SET role = $3 WHERE conversation_id = $1 AND user_id = $2`,
+		int64(c), int64(u), string(role)); err != nil {
+		return fmt.Errorf("conversation: set role: %w", err)
+	}
+	return nil
+}
+
+// memberCount is how many members c has.
+func memberCount(ctx context.Context, tx pgx.Tx, c id.ID) (int, error) {
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM memberships WHERE conversation_id = $1`, int64(c)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("conversation: member count: %w", err)
+	}
+	return n, nil
 }
 
 // update sets c's name and topic (nil leaves one as it is) and returns c.

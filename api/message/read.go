@@ -334,3 +334,22 @@ func (s *Service) Previews(ctx context.Context, viewer id.ID, reqs []conversatio
 	}
 	return out, nil
 }
+
+// Rendered reads the messages ids and renders each for viewer, as the
+// timeline would (a deleted one as its tombstone), by id; an id that names
+// no message is left out. It does not authorize: callers (pins, saved
+// messages) list only messages they have checked viewer may read.
+func (s *Service) Rendered(ctx context.Context, viewer id.ID, ids []id.ID) (map[id.ID]any, error) {
+	out := make(map[id.ID]any, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ms, err := loadMany(ctx, s.env.DB, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		out[m.ID] = For(m, viewer)
+	}
+	return out, nil
+}

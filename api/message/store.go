@@ -80,6 +80,19 @@ func load(ctx context.Context, q querier, m id.ID) (Message, error) {
 	return msg, nil
 }
 
+// loadMany reads the messages of ids that exist, in no particular order.
+func loadMany(ctx context.Context, q querier, ids []id.ID) ([]Message, error) {
+	keys := make([]int64, len(ids))
+	for i, m := range ids {
+		keys[i] = int64(m)
+	}
+	ms, err := collect(q.Query(ctx, `SELECT `+msgColumns+` FROM messages m WHERE m.id = ANY($1)`, keys))
+	if err != nil {
+		return nil, fmt.Errorf("message: load many: %w", err)
+	}
+	return ms, nil
+}
+
 // Keyset is a page request: ids strictly between After and Before (0 for
 // no bound), ascending or not, at most Limit.
 type Keyset struct {

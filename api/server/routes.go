@@ -10,7 +10,10 @@ func (s *services) mount(r *rest.Router) {
 	s.conversations.Mount(r)
 	s.messages.Mount(r)
 	s.reactions.Mount(r)
+	s.pins.Mount(r)
+	s.saved.Mount(r)
 	s.readState.Mount(r)
 	s.users.Mount(r)
+	s.blocks.Mount(r)
 	s.calls.Mount(r)
 }

@@ -5,15 +5,18 @@ import (
 	"time"
 
 	"github.com/chatterly/chatterly/api/auth"
+	"github.com/chatterly/chatterly/api/block"
 	"github.com/chatterly/chatterly/api/cache"
 	"github.com/chatterly/chatterly/api/call"
 	"github.com/chatterly/chatterly/api/conversation"
 	"github.com/chatterly/chatterly/api/eventlog"
 	"github.com/chatterly/chatterly/api/membership"
 	"github.com/chatterly/chatterly/api/message"
+	"github.com/chatterly/chatterly/api/pin"
 	"github.com/chatterly/chatterly/api/ratelimit"
 	"github.com/chatterly/chatterly/api/reaction"
 	"github.com/chatterly/chatterly/api/readstate"
+	"github.com/chatterly/chatterly/api/saved"
 	"github.com/chatterly/chatterly/api/user"
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
@@ -30,8 +33,11 @@ type services struct {
 	conversations *conversation.Service
 	messages      *message.Service
 	reactions     *reaction.Service
+	pins          *pin.Service
+	saved         *saved.Service
 	readState     *readstate.Service
 	users         *user.Directory
+	blocks        *block.Service
 	calls         *call.Service
 	// publisher appends the events of conversations' logs to the streams;
 	// its marker loop runs for as long as the server (Server.New starts it).
@@ -39,7 +45,7 @@ type services struct {
 }
 
 // buildServices builds the components in dependency order. The messaging
-// components (conversations, messages, reactions, read state) share one
+// components (conversations, messages, reactions, pins, read state) share one
 // conversation.Env: one outbox, one publisher, one cache. Calls publish
 // through that same outbox and publisher (call events are events of the
 // DM's log) and find or create DMs through the conversation service. The
@@ -82,8 +88,11 @@ func buildServices(d *Deps) (*services, error) {
 	s.messages = message.New(env)
 	s.conversations = conversation.New(env, s.messages)
 	s.reactions = reaction.New(env, s.messages, reaction.Caps{PerMessage: c.ReactionsPerMessage, PerUser: c.ReactionsPerUser})
+	s.pins = pin.New(env, s.messages)
+	s.saved = saved.New(env, s.messages)
 	s.readState = readstate.New(env, s.messages)
 	s.users = user.NewDirectory(d.Replica, limiter, limits.UserSearch)
+	s.blocks = block.New(d.DB, limiter, limits.Blocks, now)
 
 	s.auth = auth.New(auth.Deps{
 		DB: d.DB, IDs: d.IDs, Issuer: d.Issuer, Denylist: d.Checker.Denylist,

@@ -1,7 +1,8 @@
 // 1:1 calls in a DM with Chromium's fake camera and microphone: a video
 // call both sides reach ICE "connected" on and decode remote frames of,
-// then a declined call and a missed call (CALL_RING_TIMEOUT is 12 s in the
-// suite's stack), each ending on both screens.
+// then a declined call (found in both people's call history) and a missed
+// call (CALL_RING_TIMEOUT is 12 s in the suite's stack), each ending on both
+// screens.
 import type { Page } from "@playwright/test";
 import { expect, openConversation, openDm, type Person, shot, sidebarLink, test } from "./fixtures";
 
@@ -70,6 +71,17 @@ test("a declined call ends on both screens", async ({ people }) => {
   await expect(incoming(ivy.page)).toHaveCount(0);
   await expect(callRegion(hal.page)).toHaveCount(0);
   for (const p of [hal.page, ivy.page]) await expect(p.getByTestId("call-event").filter({ hasText: "declined" })).toBeVisible();
+
+  // Each one's call history lists it: the other person, which way, how it went.
+  for (const [p, peer, direction] of [[hal, ivy, "outgoing"], [ivy, hal, "incoming"]] as const) {
+    await p.page.getByRole("navigation", { name: "Your lists" }).getByRole("link", { name: "Call history" }).click();
+    const entry = p.page.getByRole("list", { name: "Calls" }).getByTestId("call-history-entry").first();
+    await expect(entry).toHaveAttribute("data-direction", direction);
+    await expect(entry).toHaveAttribute("data-status", "declined");
+    await expect(entry).toContainText(peer.display);
+  }
+  await hal.page.getByTestId("call-history-entry").first().getByRole("link", { name: "Open conversation" }).click();
+  await expect(hal.page.getByRole("heading", { level: 1, name: ivy.display })).toBeVisible();
 });
 
 test("a missed call ends on both screens", async ({ people }) => {

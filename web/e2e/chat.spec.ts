@@ -1,9 +1,10 @@
 // Two people chatting: a group and a DM, messages both ways in real time,
-// typing, presence, unread counts, a reaction, a thread reply, edit and
-// delete, each seen on the other person's screen.
+// typing, presence, unread counts, a reaction, a pin, a thread reply, edit
+// and delete, each seen on the other person's screen; a saved message, and
+// a block that collapses the blocked person's messages for the blocker.
 import { composer, expect, messageRow, openConversation, openDm, rowAction, send, sendSeen, sharedGroup, shot, sidebarLink, test, unique } from "./fixtures";
 
-test("group and DM: messages both ways in real time, typing, presence, unread counts", async ({ people }) => {
+test("group and DM: messages both ways in real time, typing, presence, unread counts, roles, blocking", async ({ people }) => {
   const ann = await people("ann");
   const bo = await people("bo");
   // A group: ann creates it with bo; bo sees it appear and opens it.
@@ -45,12 +46,41 @@ test("group and DM: messages both ways in real time, typing, presence, unread co
   await expect(sidebarLink(bo.page, group)).toBeVisible();
   await expect(sidebarLink(bo.page, group).getByTestId("unread-count")).toHaveCount(0);
 
+  // Then ann blocks bo: his messages in the group collapse on her screen (only
+  // hers), one is shown on request; her blocked people list him until she
+  // unblocks him.
+  await openConversation(ann, group);
+  await ann.page.getByRole("button", { name: "Members", exact: true }).click();
+  const members = ann.page.getByRole("complementary", { name: "Members" });
+  // ann owns the group: she makes bo an admin; bo's open members list follows.
+  await bo.page.getByRole("button", { name: "Members", exact: true }).click();
+  const boRole = bo.page.getByRole("complementary", { name: "Members" }).getByRole("listitem").filter({ hasText: bo.username }).getByTestId("member-role");
+  await expect(boRole).toHaveText("member");
+  await members.getByRole("button", { name: `Make ${bo.username} admin` }).click();
+  await expect(members.getByRole("listitem").filter({ hasText: bo.username }).getByTestId("member-role")).toHaveText("admin");
+  await expect(boRole).toHaveText("admin");
+  await members.getByRole("button", { name: `Block ${bo.username}` }).click();
+  await expect(members.getByRole("button", { name: `Unblock ${bo.username}` })).toBeVisible();
+  const blockedText = `after the block ${unique("b")}`;
+  await send(bo, blockedText);
+  await expect(messageRow(bo.page, blockedText)).toBeVisible();
+  const collapsed = ann.page.getByRole("log", { name: "Messages" }).getByTestId("blocked-message");
+  await expect(collapsed).toHaveCount(3); // his two greetings and this one
+  await expect(messageRow(ann.page, blockedText)).toHaveCount(0);
+  await collapsed.last().getByRole("button", { name: "Show" }).click();
+  await expect(messageRow(ann.page, blockedText)).toBeVisible();
+  await ann.page.getByRole("navigation", { name: "Your lists" }).getByRole("link", { name: "Blocked people" }).click();
+  const blockedList = ann.page.getByRole("list", { name: "Blocked people" });
+  await expect(blockedList.getByTestId("blocked-person")).toContainText(bo.username);
+  await blockedList.getByRole("button", { name: `Unblock ${bo.username}` }).click();
+  await expect(blockedList.getByTestId("blocked-person")).toHaveCount(0);
+
   // Presence offline: bo's browser goes away; ann's DM dot turns off.
   await bo.ctx.close();
   await expect(sidebarLink(ann.page, bo.display).getByTestId("presence")).toHaveAttribute("data-online", "false", { timeout: 30_000 });
 });
 
-test("a reaction, a thread reply, edit and delete are seen by the other", async ({ people }) => {
+test("a reaction, a pin, a thread reply, edit and delete are seen by the other; a saved message", async ({ people }) => {
   const cy = await people("cy");
   const di = await people("di");
   await sharedGroup(cy, di, "Design ");
@@ -67,6 +97,23 @@ test("a reaction, a thread reply, edit and delete are seen by the other", async 
   await expect(diChip).toContainText("1");
   await expect(cyChip).toHaveAttribute("aria-pressed", "false");
   await expect(cyChip).toContainText("1");
+
+  // di pins it for both: cy sees it pinned, and in the conversation's pinned list.
+  await rowAction(messageRow(di.page, text), "Pin message");
+  await expect(messageRow(cy.page, text).getByTestId("pinned-badge")).toBeVisible();
+  await cy.page.getByRole("button", { name: "Pinned", exact: true }).click();
+  const pinsPanel = cy.page.getByRole("complementary", { name: "Pinned messages" });
+  await expect(pinsPanel.getByTestId("pinned-message").filter({ hasText: text })).toBeVisible();
+  await pinsPanel.getByRole("button", { name: "Close pinned messages" }).click();
+  // cy saves it for herself: her saved messages list it and lead back to it.
+  await rowAction(messageRow(cy.page, text), "Save message");
+  await expect(messageRow(cy.page, text).getByTestId("saved-badge")).toBeVisible();
+  await expect(messageRow(di.page, text).getByTestId("saved-badge")).toHaveCount(0);
+  await cy.page.getByRole("navigation", { name: "Your lists" }).getByRole("link", { name: "Saved messages" }).click();
+  const saved = cy.page.getByRole("list", { name: "Saved messages" }).getByTestId("saved-message").filter({ hasText: text });
+  await expect(saved).toBeVisible();
+  await saved.getByRole("link", { name: "Open conversation" }).click();
+  await expect(messageRow(cy.page, text)).toBeVisible();
 
   // di replies in a thread: cy sees "1 reply" and the reply in the thread.
   await rowAction(messageRow(di.page, text), "Reply in thread");

@@ -4,7 +4,7 @@
 // against the documented behaviour. It is our own api's contract, not a
 // database or Redis stand-in.
 import type { ConversationApi } from "../src/state/conversationStore";
-import type { Conversation, Envelope, Message, Page, Problem, ReactionChange } from "../src/lib/types";
+import type { Conversation, Envelope, Message, Page, Pin, Problem, ReactionChange } from "../src/lib/types";
 
 export class ApiProblem extends Error {
   constructor(public problem: Problem) {
@@ -25,6 +25,8 @@ export class FakeServer {
   private nextId = 1000;
   private keys = new Map<string, Message>();
   calls: Record<string, number> = {};
+  /** The conversation's pins as GET /conversations/:id/pins lists them. */
+  pins: Pin[] = [];
 
   private count(name: string) {
     this.calls[name] = (this.calls[name] ?? 0) + 1;
@@ -97,6 +99,8 @@ export class FakeServer {
       getUser: async (id: string) => ({ id, username: `u${id}`, display_name: `User ${id}`, created_at: "2026-01-01T00:00:00.000Z" }),
       leaveConversation: notImplemented, joinChannel: notImplemented, createConversation: notImplemented, callHistory: notImplemented,
       addMember: notImplemented, searchUsers: notImplemented, browseChannels: notImplemented,
+      listPins: async () => ({ items: structuredClone(this.pins), next_cursor: null }),
+      pinMessage: notImplemented, unpinMessage: notImplemented, changeMemberRole: notImplemented,
     };
     return api;
   }

@@ -15,6 +15,8 @@ import { MessageRow, PendingRow } from "./MessageRow";
 import { Composer } from "./Composer";
 import { ThreadPanel } from "./ThreadPanel";
 import { MembersPanel } from "./MembersPanel";
+import { PinsPanel } from "./PinsPanel";
+import { duration } from "./CallHistory";
 
 type Row =
   | (VRow & { t: "day"; label: string })
@@ -37,7 +39,7 @@ export function ConversationView({ id }: { id: ID }) {
   const router = useRouter();
   const call = useCall();
   const openThreadId = useStore(conversationStore, (s) => s.openThreadId);
-  const [panel, setPanel] = useState<"members" | null>(null);
+  const [panel, setPanel] = useState<"members" | "pins" | null>(null);
   const [atBottom, setAtBottom] = useState(true);
   const tl = c.timeline;
 
@@ -139,6 +141,9 @@ export function ConversationView({ id }: { id: ID }) {
               </button>
             </>
           )}
+          <button type="button" aria-expanded={panel === "pins"} onClick={() => setPanel(panel === "pins" ? null : "pins")} className="rounded border border-slate-300 px-2 py-1 text-sm hover:bg-slate-50">
+            Pinned
+          </button>
           <button type="button" aria-expanded={panel === "members"} onClick={() => setPanel(panel === "members" ? null : "members")} className="rounded border border-slate-300 px-2 py-1 text-sm hover:bg-slate-50">
             Members
           </button>
@@ -158,6 +163,7 @@ export function ConversationView({ id }: { id: ID }) {
       </section>
       {openThreadId && <ThreadPanel conversationId={id} rootId={openThreadId} />}
       {panel === "members" && !openThreadId && <MembersPanel conversationId={id} onClose={() => setPanel(null)} />}
+      {panel === "pins" && !openThreadId && <PinsPanel conversationId={id} onClose={() => setPanel(null)} />}
     </div>
   );
 }
@@ -175,8 +181,7 @@ function CallRow({ c, me }: { c: Call; me: ID | null }) {
   if (c.status === "declined") text = `${kind} declined`;
   if (c.status === "missed") text = c.callee_id === me ? `You missed a ${kind.toLowerCase()}` : `${kind} missed`;
   if (c.status === "ended" && c.accepted_at && c.ended_at) {
-    const s = Math.max(0, Math.round((Date.parse(c.ended_at) - Date.parse(c.accepted_at)) / 1000));
-    text += ` · ${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+    text += ` · ${duration(Math.max(0, Math.round((Date.parse(c.ended_at) - Date.parse(c.accepted_at)) / 1000)))}`;
   }
   const at = c.ended_at ?? c.declined_at ?? c.missed_at ?? c.created_at;
   return (

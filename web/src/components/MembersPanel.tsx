@@ -1,13 +1,18 @@
 "use client";
-import { useEffect } from "react";
+import { useEffect, useState } from "react";
 import { useStore } from "zustand";
-import type { ID } from "@/lib/types";
-import { conversationStore } from "@/state/stores";
+import type { ID, Role } from "@/lib/types";
+import { conversationStore, personalStore } from "@/state/stores";
 
 /** The conversation's members and their roles. */
 export function MembersPanel({ conversationId, onClose }: { conversationId: ID; onClose: () => void }) {
   const members = useStore(conversationStore, (s) => s.members[conversationId]);
   const users = useStore(conversationStore, (s) => s.users);
+  const me = useStore(conversationStore, (s) => s.me);
+  const blockedIds = useStore(personalStore, (s) => s.blockedIds);
+  const owner = useStore(conversationStore, (s) => s.conversations[conversationId]?.role === "owner");
+  const [error, setError] = useState<string | null>(null);
+  const change = async (userId: ID, role: Role) => setError(await conversationStore.getState().changeRole(conversationId, userId, role));
   useEffect(() => {
     void conversationStore.getState().loadMembers(conversationId);
   }, [conversationId]);
@@ -29,11 +34,32 @@ export function MembersPanel({ conversationId, onClose }: { conversationId: ID; 
                 {u ? u.display_name || u.username : m.user_id}
                 {u && <span className="text-slate-500"> @{u.username}</span>}
               </span>
-              <span className="rounded bg-slate-100 px-1.5 text-xs text-slate-600">{m.role}</span>
+              <span data-testid="member-role" className="rounded bg-slate-100 px-1.5 text-xs text-slate-600">{m.role}</span>
+              {owner && u && m.user_id !== me && (
+                <>
+                  <button type="button" aria-label={`Make ${u.username} ${m.role === "admin" ? "member" : "admin"}`} onClick={() => void change(m.user_id, m.role === "admin" ? "member" : "admin")} className="rounded border border-slate-300 px-1.5 text-xs hover:bg-slate-50">
+                    {m.role === "admin" ? "Make member" : "Make admin"}
+                  </button>
+                  <button type="button" aria-label={`Make ${u.username} owner`} onClick={() => void change(m.user_id, "owner")} className="rounded border border-slate-300 px-1.5 text-xs hover:bg-slate-50">
+                    Make owner
+                  </button>
+                </>
+              )}
+              {u && m.user_id !== me && (
+                <button
+                  type="button"
+                  aria-label={`${blockedIds[m.user_id] ? "Unblock" : "Block"} ${u.username}`}
+                  onClick={() => void personalStore.getState().toggleBlock(u)}
+                  className="rounded border border-slate-300 px-1.5 text-xs hover:bg-slate-50"
+                >
+                  {blockedIds[m.user_id] ? "Unblock" : "Block"}
+                </button>
+              )}
             </li>
           );
         })}
       </ul>
+      {error && <p role="alert" className="px-4 pb-2 text-sm text-red-700">{error}</p>}
     </aside>
   );
 }

@@ -1,8 +1,9 @@
 "use client";
 import { useState } from "react";
+import { useStore } from "zustand";
 import type { ID, Message, User } from "@/lib/types";
 import type { PendingSend } from "@/state/messageList";
-import { conversationStore } from "@/state/stores";
+import { conversationStore, personalStore } from "@/state/stores";
 import { Dialog } from "./Dialogs";
 
 export const EMOJIS = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
@@ -32,6 +33,10 @@ export function MessageRow({ m, conversationId, users, me, inThread = false }: {
   const [editing, setEditing] = useState(false);
   const [confirm, setConfirm] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const pinned = useStore(conversationStore, (s) => !!s.pins[conversationId]?.some((p) => p.message_id === m.id));
+  const saved = useStore(personalStore, (s) => !!s.savedIds[m.id]);
+  const blocked = useStore(personalStore, (s) => !!m.user_id && !!s.blockedIds[m.user_id]);
+  const [shown, setShown] = useState(false);
   const st = conversationStore.getState();
   if (m.deleted_at) {
     return (
@@ -42,15 +47,33 @@ export function MessageRow({ m, conversationId, users, me, inThread = false }: {
       </article>
     );
   }
+  if (blocked && !shown) {
+    return (
+      <article data-message-id={m.id} data-testid="blocked-message" className="msg-row flex items-center gap-2 px-4 py-1 text-sm italic text-slate-400">
+        <time dateTime={m.created_at} className="text-xs not-italic">{timeOf(m.created_at)}</time>
+        Message from someone you blocked
+        <button type="button" onClick={() => setShown(true)} className="rounded px-1.5 text-xs not-italic text-indigo-700 hover:bg-slate-200">
+          Show
+        </button>
+      </article>
+    );
+  }
   const own = m.user_id === me;
   const save = async (body: string) => {
     const err = await st.edit(m.id, body);
     if (err) setError(err);
     else setEditing(false);
   };
+  const act = async (fn: () => Promise<string | null>) => setError(await fn());
   return (
     <article data-message-id={m.id} aria-label={`${nameOf(users, m.user_id)}: ${m.body ?? ""}`} className="msg-row group relative px-4 py-1 hover:bg-slate-50 focus-within:bg-slate-50">
       <Header name={nameOf(users, m.user_id)} at={m.created_at} />
+      {(pinned || saved) && (
+        <p className="flex gap-2 text-xs font-medium text-amber-700">
+          {pinned && <span data-testid="pinned-badge">Pinned</span>}
+          {saved && <span data-testid="saved-badge" className="text-indigo-700">Saved</span>}
+        </p>
+      )}
       {editing ? (
         <EditBox initial={m.body ?? ""} onSave={(b) => void save(b)} onCancel={() => setEditing(false)} />
       ) : (
@@ -88,6 +111,12 @@ export function MessageRow({ m, conversationId, users, me, inThread = false }: {
             Reply in thread
           </button>
         )}
+        <button type="button" className={actionBtn} onClick={() => void act(() => st.togglePin(conversationId, m.id))}>
+          {pinned ? "Unpin message" : "Pin message"}
+        </button>
+        <button type="button" className={actionBtn} onClick={() => void act(() => personalStore.getState().toggleSave(m))}>
+          {saved ? "Unsave message" : "Save message"}
+        </button>
         {own && (
           <button type="button" className={actionBtn} onClick={() => setEditing(true)}>
             Edit message

@@ -1,6 +1,6 @@
 "use client";
 import Link from "next/link";
-import { useRouter } from "next/navigation";
+import { usePathname, useRouter } from "next/navigation";
 import { useState } from "react";
 import { useStore } from "zustand";
 import { useConversationSubscriptions } from "@/hooks/useConversation";
@@ -25,11 +25,31 @@ export function Shell({ children }: { children: React.ReactNode }) {
           </Link>
           <AccountMenu open={menuOpen} setOpen={setMenuOpen} />
         </div>
+        <PersonalLinks />
         <Sidebar />
       </aside>
       <main className="flex min-h-0 min-w-0 flex-1 flex-col">{children}</main>
       <CallLayer />
     </div>
+  );
+}
+
+/** The person's own lists, which belong to no conversation. */
+function PersonalLinks() {
+  const path = usePathname();
+  const links = [
+    { href: "/calls", label: "Call history" },
+    { href: "/saved", label: "Saved messages" },
+    { href: "/blocked", label: "Blocked people" },
+  ];
+  return (
+    <nav aria-label="Your lists" className="flex flex-wrap gap-1 border-b border-slate-200 px-3 py-1">
+      {links.map((l) => (
+        <Link key={l.href} href={l.href} aria-current={path === l.href ? "page" : undefined} className={`rounded px-2 py-0.5 text-xs ${path === l.href ? "bg-indigo-100 font-semibold text-indigo-900" : "text-slate-700 hover:bg-slate-200"}`}>
+          {l.label}
+        </Link>
+      ))}
+    </nav>
   );
 }
 

@@ -11,7 +11,7 @@ import { configFromPage } from "@/lib/config";
 import * as api from "@/lib/api";
 import { setSignalChannel } from "@/lib/webrtc";
 import type { Envelope } from "@/lib/types";
-import { authStore, callStore, conversationStore } from "@/state/stores";
+import { authStore, callStore, conversationStore, personalStore } from "@/state/stores";
 import { handleUserEvent } from "./useCall";
 
 const holder = createStore<{ cable: Cable | null }>(() => ({ cable: null }));
@@ -30,7 +30,11 @@ export function useSessionRuntime(): void {
     const { cableUrl } = configFromPage();
     conversationStore.getState().reset(userId);
     callStore.getState().clear();
+    personalStore.getState().reset();
     void conversationStore.getState().loadList().catch(() => undefined);
+    // Message rows show whether they are saved, or their author blocked.
+    void personalStore.getState().loadSaved();
+    void personalStore.getState().loadBlocks();
 
     let stopped = false;
     let retry: ReturnType<typeof setTimeout> | undefined;
@@ -67,6 +71,7 @@ export function useSessionRuntime(): void {
       holder.setState({ cable: null });
       conversationStore.getState().reset(null);
       callStore.getState().clear();
+      personalStore.getState().reset();
     };
   }, [userId]);
 }

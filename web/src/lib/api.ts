@@ -6,8 +6,8 @@
 // cookie (Path=/auth); the access token itself is never stored by the browser.
 import axios, { AxiosError, type AxiosRequestConfig, type InternalAxiosRequestConfig } from "axios";
 import type {
-  Call, ChannelListing, Conversation, Envelope, ID, Media, Member, Message, Page, Problem,
-  ReactionChange, ReadState, Session, User,
+  Block, Call, CallHistoryEntry, ChannelListing, Conversation, Envelope, ID, Media, Member, Message, Page, Problem,
+  Pin, ReactionChange, ReadState, Role, SavedMessage, Session, User,
 } from "./types";
 
 /** What the api client needs from whoever holds the session (authStore). */
@@ -121,6 +121,10 @@ export const me = () => get<User>("/me");
 export const getUser = (id: ID) => get<User>(`/users/${id}`);
 export const searchUsers = (query: string) => get<Page<User>>("/users", { query, limit: 20 });
 
+export const listBlocks = (cursor?: string) => get<Page<Block>>("/me/blocks", { cursor, limit: 100 });
+export const blockUser = (id: ID) => post<Block>(`/me/blocks/${id}`);
+export const unblockUser = async (id: ID) => void (await http.delete(`/me/blocks/${id}`));
+
 // conversations
 export const listConversations = (cursor?: string) =>
   get<Page<Conversation>>("/conversations", { cursor, limit: 100 });
@@ -132,6 +136,8 @@ export const browseChannels = (query: string, cursor?: string) =>
 export const joinChannel = (id: ID) => post<Member>(`/conversations/${id}/join`);
 export const leaveConversation = async (id: ID) => void (await http.delete(`/conversations/${id}/membership`));
 export const addMember = (id: ID, userId: ID) => post<Member>(`/conversations/${id}/members`, { user_id: userId });
+export const changeMemberRole = async (id: ID, userId: ID, role: Role) =>
+  (await http.patch<Member>(`/conversations/${id}/members/${userId}`, { role })).data;
 export const listMembers = (id: ID, cursor?: string) =>
   get<Page<Member>>(`/conversations/${id}/members`, { cursor, limit: 100 });
 
@@ -146,6 +152,12 @@ export const listReplies = (id: ID, after?: ID) => get<Page<Message>>(`/messages
 export const addReaction = (id: ID, emoji: string) => post<ReactionChange>(`/messages/${id}/reactions`, { emoji });
 export const removeReaction = async (id: ID, emoji: string) =>
   void (await http.delete(`/messages/${id}/reactions/${enc(emoji)}`));
+export const listPins = (id: ID) => get<Page<Pin>>(`/conversations/${id}/pins`, { limit: 100 });
+export const pinMessage = (id: ID) => post<Pin>(`/messages/${id}/pin`);
+export const unpinMessage = async (id: ID) => void (await http.delete(`/messages/${id}/pin`));
+export const listSaved = (cursor?: string) => get<Page<SavedMessage>>("/me/saved", { cursor, limit: 50 });
+export const saveMessage = (id: ID) => post<SavedMessage>(`/me/saved/${id}`);
+export const unsaveMessage = async (id: ID) => void (await http.delete(`/me/saved/${id}`));
 export const markRead = (id: ID, messageId: ID) => post<ReadState>(`/conversations/${id}/read`, { message_id: messageId });
 export const replayEvents = (id: ID, afterSeq: number) =>
   get<Page<Envelope>>(`/conversations/${id}/events`, { after_seq: afterSeq, limit: 500 });
@@ -154,6 +166,7 @@ export const replayEvents = (id: ID, afterSeq: number) =>
 export const iceServers = () => get<{ ice_servers: RTCIceServer[] }>("/calls/ice-servers");
 export const startCall = (conversationId: ID, media: Media) => post<Call>("/calls", { conversation_id: conversationId, media });
 export const callHistory = (conversationId: ID) => get<Page<Call>>("/calls", { conversation_id: conversationId, limit: 50 });
+export const recentCalls = (before?: ID) => get<Page<CallHistoryEntry>>("/calls", { before, limit: 50 });
 export const ringCall = (id: ID) => post<Call>(`/calls/${id}/ring`);
 export const acceptCall = (id: ID) => post<Call>(`/calls/${id}/accept`);
 export const declineCall = (id: ID) => post<Call>(`/calls/${id}/decline`);

@@ -96,6 +96,38 @@ export interface Call {
   ended_by?: ID | null;
 }
 
+/** A pinned message; pin.added / pin.removed carry it without message. */
+export interface Pin {
+  conversation_id: ID;
+  message_id: ID;
+  pinned_by: ID;
+  pinned_at: string;
+  message?: Message;
+}
+
+/** One of the person's saved messages (GET /me/saved). */
+export interface SavedMessage {
+  message_id: ID;
+  conversation_id: ID;
+  saved_at: string;
+  message: Message;
+}
+
+/** A person one blocks (GET /me/blocks). */
+export interface Block {
+  user_id: ID;
+  created_at: string;
+  user: User;
+}
+
+/** A call in the person's own history (GET /calls without a conversation). */
+export interface CallHistoryEntry extends Call {
+  direction: "outgoing" | "incoming";
+  peer: User;
+  /** Whole seconds from the answer to the end; null when never answered or not over. */
+  duration_seconds: number | null;
+}
+
 export interface ReactionChange {
   message_id: ID;
   emoji: string;

@@ -9,11 +9,12 @@
 // counts.
 import { createStore } from "zustand/vanilla";
 import type * as Api from "@/lib/api";
-import type { Call, ChannelListing, Conversation, Envelope, ID, Member, Message, ReactionChange, User } from "@/lib/types";
+import type { Call, ChannelListing, Conversation, Envelope, ID, Member, Message, Pin, ReactionChange, Role, User } from "@/lib/types";
 import {
   addPending, cmpId, emptyList, hasClientMsg, mergePage, replaceIfPresent, setPending, setReaction,
   updateMessage, upsert, type MessageList,
 } from "./messageList";
+import { addPin, dropPin, pinnedMessageChanged } from "./pins";
 
 /** The slice of lib/api the store uses (injected, so the store runs in unit tests). */
 export type ConversationApi = Pick<
@@ -21,6 +22,7 @@ export type ConversationApi = Pick<
   | "listConversations" | "getConversation" | "listMessages" | "replayEvents" | "sendMessage" | "editMessage"
   | "deleteMessage" | "listReplies" | "addReaction" | "removeReaction" | "markRead" | "listMembers" | "getUser"
   | "leaveConversation" | "joinChannel" | "createConversation" | "addMember" | "searchUsers" | "browseChannels" | "callHistory" | "problemOf" | "errorText"
+  | "listPins" | "pinMessage" | "unpinMessage" | "changeMemberRole"
 >;
 
 export interface Timeline extends MessageList {
@@ -49,6 +51,8 @@ export interface ConversationState {
   presence: Record<ID, boolean>;
   users: Record<ID, User>;
   members: Record<ID, Member[]>;
+  /** conversation → its pinned messages, newest pin first (once loaded). */
+  pins: Record<ID, Pin[]>;
 }
 
 export interface ConversationActions {
@@ -70,6 +74,11 @@ export interface ConversationActions {
   readUpdated(conversationId: ID, lastReadId: ID): void;
   openThread(rootId: ID | null): Promise<void>;
   loadMembers(id: ID): Promise<void>;
+  loadPins(id: ID): Promise<void>;
+  /** The owner changes a member's role (owner hands ownership over); an error's text, or null. */
+  changeRole(conversationId: ID, userId: ID, role: Role): Promise<string | null>;
+  /** Pins the message, or unpins it when pinned; an error's text, or null. */
+  togglePin(conversationId: ID, messageId: ID): Promise<string | null>;
   ensureUsers(ids: ID[]): void;
   setPresence(users: { id: ID; online: boolean }[]): void;
   typingSeen(conversationId: ID, userId: ID): void;
@@ -100,7 +109,7 @@ interface SyncState {
 const TYPING_TTL_MS = 4000;
 const initial = (me: ID | null): ConversationState => ({
   me, conversations: {}, listLoaded: false, activeId: null, timelines: {}, threads: {}, openThreadId: null,
-  typing: {}, presence: {}, users: {}, members: {},
+  typing: {}, presence: {}, users: {}, members: {}, pins: {},
 });
 
 const newTimeline = (): Timeline => ({ ...emptyList(), loaded: false, olderCursor: null, loadingOlder: false, calls: {} });
@@ -202,6 +211,8 @@ export function createConversationStore(api: ConversationApi) {
             if (env.type === "message.deleted" && s.threads[m.id]) {
               // A deleted root keeps its thread; the panel shows its tombstone.
             }
+            const pins = s.pins[cid];
+            if (pins) out.pins = { ...s.pins, [cid]: pinnedMessageChanged(pins, m) };
             return out;
           });
           return;
@@ -235,6 +246,10 @@ export function createConversationStore(api: ConversationApi) {
           if (env.type === "member.joined") get().ensureUsers([mb.user_id]);
           return;
         }
+        case "member.updated": {
+          roleChanged(cid, env.data as Member);
+          return;
+        }
         case "conversation.updated": {
           const c = env.data as Conversation;
           set((s) => {
@@ -244,10 +259,39 @@ export function createConversationStore(api: ConversationApi) {
           });
           return;
         }
+        case "pin.added":
+        case "pin.removed": {
+          const p = env.data as Pin;
+          const pins = get().pins[cid];
+          if (!pins) return; // read in full when the conversation opens
+          if (env.type === "pin.removed") {
+            set((s) => ({ pins: { ...s.pins, [cid]: dropPin(s.pins[cid] ?? [], p.message_id) } }));
+            return;
+          }
+          const m = findMessage(cid, p.message_id);
+          if (m) set((s) => ({ pins: { ...s.pins, [cid]: addPin(s.pins[cid] ?? [], { ...p, message: m }) } }));
+          else void get().loadPins(cid); // a message not loaded here: the list brings it
+          return;
+        }
         default:
           if (env.type.startsWith("call.")) get().upsertCall(env.data as Call);
       }
     };
+
+    /** Follows a member's new role: the members list, and one's own role in the conversation. */
+    const roleChanged = (cid: ID, mb: Member) =>
+      set((s) => {
+        const out: Partial<ConversationState> = {};
+        const list = s.members[cid];
+        if (list) out.members = { ...s.members, [cid]: list.map((x) => (x.user_id === mb.user_id ? { ...x, role: mb.role } : x)) };
+        const conv = s.conversations[cid];
+        if (conv && mb.user_id === s.me) out.conversations = { ...s.conversations, [cid]: { ...conv, role: mb.role } };
+        return out;
+      });
+
+    /** A message of the conversation's timeline or of an open thread. */
+    const findMessage = (cid: ID, mid: ID): Message | undefined =>
+      get().timelines[cid]?.byId[mid] ?? Object.values(get().threads).find((t) => t.byId[mid])?.byId[mid];
 
     const applyReaction = (cid: ID, rc: ReactionChange, added: boolean) => {
       const mine = rc.user_id === get().me ? added : undefined;
@@ -425,6 +469,7 @@ export function createConversationStore(api: ConversationApi) {
         if (tl?.loaded) return;
         try {
           await get().reload(id);
+          void get().loadPins(id);
           const conv = get().conversations[id];
           if (conv?.kind === "dm") {
             const h = await api.callHistory(id);
@@ -549,7 +594,7 @@ export function createConversationStore(api: ConversationApi) {
 
       async react(conversationId, messageId, emoji) {
         const s = get();
-        const m = s.timelines[conversationId]?.byId[messageId] ?? Object.values(s.threads).find((t) => t.byId[messageId])?.byId[messageId];
+        const m = findMessage(conversationId, messageId);
         const mine = m?.reactions.find((r) => r.emoji === emoji)?.me === true;
         try {
           if (mine) {
@@ -636,6 +681,45 @@ export function createConversationStore(api: ConversationApi) {
           });
         } catch {
           // The panel shows what it has.
+        }
+      },
+
+      async loadPins(id) {
+        try {
+          const page = await api.listPins(id);
+          set((s) => ({ pins: { ...s.pins, [id]: page.items } }));
+          get().ensureUsers(page.items.flatMap((p) => [p.pinned_by, ...(p.message?.user_id ? [p.message.user_id] : [])]));
+        } catch {
+          // The pins panel shows what it has.
+        }
+      },
+
+      async changeRole(conversationId, userId, role) {
+        try {
+          const m = await api.changeMemberRole(conversationId, userId, role);
+          roleChanged(conversationId, m);
+          // A handover made the owner an admin; its event brings that too.
+          if (role === "owner" && get().me) roleChanged(conversationId, { user_id: get().me!, role: "admin" });
+          return null;
+        } catch (err) {
+          return api.errorText(err);
+        }
+      },
+
+      async togglePin(conversationId, messageId) {
+        const pinned = get().pins[conversationId]?.some((p) => p.message_id === messageId);
+        try {
+          if (pinned) {
+            await api.unpinMessage(messageId);
+            set((s) => ({ pins: { ...s.pins, [conversationId]: dropPin(s.pins[conversationId] ?? [], messageId) } }));
+          } else {
+            const p = await api.pinMessage(messageId);
+            const m = findMessage(conversationId, messageId);
+            if (m) set((s) => ({ pins: { ...s.pins, [conversationId]: addPin(s.pins[conversationId] ?? [], { ...p, message: m }) } }));
+          }
+          return null;
+        } catch (err) {
+          return api.errorText(err);
         }
       },
 

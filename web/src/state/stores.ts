@@ -3,7 +3,9 @@
 import * as api from "@/lib/api";
 import { createConversationStore } from "./conversationStore";
 import { createCallStore } from "./callStore";
+import { createPersonalStore } from "./personalStore";
 
 export { authStore } from "./authStore";
 export const conversationStore = createConversationStore(api);
 export const callStore = createCallStore();
+export const personalStore = createPersonalStore(api);

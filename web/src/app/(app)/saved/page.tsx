@@ -1,0 +1,6 @@
+"use client";
+import { SavedMessages } from "@/components/SavedMessages";
+
+export default function SavedPage() {
+  return <SavedMessages />;
+}
