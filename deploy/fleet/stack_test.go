@@ -98,8 +98,9 @@ func startFleet(t *testing.T) *fleet {
 	}
 	for i := 0; i < 2; i++ {
 		p := proctest.Start(t, with(map[string]string{
-			"REDIS_URL": nodes[i*len(nodes)/2].URL,
-			"API_ADDR":  "127.0.0.1:0",
+			"REDIS_URL":      nodes[i*len(nodes)/2].URL,
+			"API_ADDR":       "127.0.0.1:0",
+			"API_ADMIN_ADDR": "127.0.0.1:0",
 			// A busy shared machine is slow, not down; a failover still
 			// answers 503 within this.
 			"DEPENDENCY_TIMEOUT":     "2s",

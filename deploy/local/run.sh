@@ -199,12 +199,16 @@ fleet_postgres() { :; }
 
 # fleet_ports (make fleet): the processes' addresses, from FLEET_PORT (8080):
 # api i on FLEET_PORT + 100(i-1) (8080, 8180), edge i on FLEET_PORT + 1 +
-# 100(i-1) (8081, 8181, 8281) with its admin 10 above (8091...), the worker
-# on FLEET_PORT + 12 (8092).
+# 100(i-1) (8081, 8181, 8281); each api's and edge's admin address (metrics)
+# 10 above its own (8090, 8190; 8091, 8191, 8291); the worker on
+# FLEET_PORT + 12 (8092).
 fleet_ports() {
   local base=${FLEET_PORT:-8080} i
-  FLEET_API_ADDRS=() FLEET_EDGE_ADDRS=() FLEET_EDGE_ADMIN_ADDRS=()
-  for i in 0 1; do FLEET_API_ADDRS+=("127.0.0.1:$((base + 100 * i))"); done
+  FLEET_API_ADDRS=() FLEET_API_ADMIN_ADDRS=() FLEET_EDGE_ADDRS=() FLEET_EDGE_ADMIN_ADDRS=()
+  for i in 0 1; do
+    FLEET_API_ADDRS+=("127.0.0.1:$((base + 100 * i))")
+    FLEET_API_ADMIN_ADDRS+=("127.0.0.1:$((base + 10 + 100 * i))")
+  done
   for i in 0 1 2; do
     FLEET_EDGE_ADDRS+=("127.0.0.1:$((base + 1 + 100 * i))")
     FLEET_EDGE_ADMIN_ADDRS+=("127.0.0.1:$((base + 11 + 100 * i))")
@@ -217,7 +221,8 @@ fleet_ports() {
 start_fleet() {
   local i
   for i in 0 1; do
-    start "api-$((i + 1))" env API_ADDR="${FLEET_API_ADDRS[$i]}" "$BIN/chatterly-api"; apps+=("$LAST_PID")
+    start "api-$((i + 1))" env API_ADDR="${FLEET_API_ADDRS[$i]}" API_ADMIN_ADDR="${FLEET_API_ADMIN_ADDRS[$i]}" \
+      "$BIN/chatterly-api"; apps+=("$LAST_PID")
   done
   for i in 0 1 2; do
     start "edge-$((i + 1))" env EDGE_ADDR="${FLEET_EDGE_ADDRS[$i]}" EDGE_ADMIN_ADDR="${FLEET_EDGE_ADMIN_ADDRS[$i]}" \
@@ -226,6 +231,7 @@ start_fleet() {
   start worker "$BIN/chatterly-worker"; apps+=("$LAST_PID")
   log "fleet: api http://${FLEET_API_ADDRS[0]} http://${FLEET_API_ADDRS[1]}"
   log "fleet: cable ws://${FLEET_EDGE_ADDRS[0]}/cable ws://${FLEET_EDGE_ADDRS[1]}/cable ws://${FLEET_EDGE_ADDRS[2]}/cable"
+  log "fleet: api admin http://${FLEET_API_ADMIN_ADDRS[0]} http://${FLEET_API_ADMIN_ADDRS[1]}"
   log "fleet: edge admin http://${FLEET_EDGE_ADMIN_ADDRS[0]} http://${FLEET_EDGE_ADMIN_ADDRS[1]} http://${FLEET_EDGE_ADMIN_ADDRS[2]}, worker http://$FLEET_WORKER_ADDR"
   log "fleet: redis cluster $REDIS_URL (6 nodes), postgres $DATABASE_URL"
 }
