@@ -31,7 +31,7 @@ func TestMain(m *testing.M) { proctest.Main(m) }
 // on a database and a Redis key prefix of the test's own.
 func TestOfficialClient(t *testing.T) {
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed")
+		t.Fatal("node is not installed: apt-get install -y nodejs npm")
 	}
 	npmCI(t)
 	apiBin := proctest.Build(t, "github.com/chatterly/chatterly/api/cmd/chatterly-api")

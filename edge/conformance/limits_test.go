@@ -65,7 +65,7 @@ func tryDial(st *stack, e *edge, user id.ID) (*cable.Conn, error) {
 func TestAtTheDescriptorLimitItRefusesAndKeepsServing(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("prlimit"); err != nil {
-		t.Skip("prlimit not installed")
+		t.Fatal("prlimit is not installed: apt-get install -y util-linux")
 	}
 	st := newStack(t)
 	e := st.start(nil, "prlimit", "--nofile=128:128", "--")
@@ -127,7 +127,7 @@ func TestAtTheDescriptorLimitItRefusesAndKeepsServing(t *testing.T) {
 func TestACapThatCouldRunOutIsRefused(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("prlimit"); err != nil {
-		t.Skip("prlimit not installed")
+		t.Fatal("prlimit is not installed: apt-get install -y util-linux")
 	}
 	st := newStack(t)
 	cmd := exec.Command("prlimit", "--nofile=128:128", "--", proctest.Build(t, edgePkg))

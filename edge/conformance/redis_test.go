@@ -64,7 +64,7 @@ func freePort(t *testing.T) int {
 func TestRedisOutage(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server not installed")
+		t.Fatal("redis-server is not installed: apt-get install -y redis-server")
 	}
 	port := freePort(t)
 	stop := privateRedis(t, port)
