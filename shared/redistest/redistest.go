@@ -51,9 +51,12 @@ func Client(t testing.TB) (rueidis.Client, rkey.Space) {
 
 // Flush deletes every key starting with prefix: on a Redis Cluster, on
 // every node (the keys are scanned node by node and deleted through c,
-// which sends each to its master).
+// which sends each to its master). It gives up after 10 s: a test that
+// stopped its Redis must not hang in its cleanup (a node's client retries
+// a read until its context ends).
 func Flush(c rueidis.Client, prefix string) {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	for _, node := range c.Nodes() {
 		var cursor uint64
 		for {
