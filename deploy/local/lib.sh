@@ -14,9 +14,15 @@ _hash=$(printf %s "$CHECKOUT" | cksum | cut -d' ' -f1)
 STACK_DIR=${STACK_DIR:-/var/tmp/chatterly-$(printf %s "$CHECKOUT" | sha1sum | cut -c1-12)}
 LOCAL_PG_PORT=${LOCAL_PG_PORT:-$((20000 + (_hash % 4000) * 2))}
 LOCAL_REDIS_PORT=${LOCAL_REDIS_PORT:-$((LOCAL_PG_PORT + 1))}
-# make fleet's Redis Cluster: 6 nodes from here, their bus ports 6 above
-# (12 ports, all below 32768, clear of the ports above).
-FLEET_REDIS_PORT=${FLEET_REDIS_PORT:-$((28000 + (_hash % 390) * 12))}
+# make fleet's block of 14 ports, all below 32768 and clear of the ports
+# above: its Redis Cluster's 6 nodes from FLEET_REDIS_PORT (their bus ports
+# 6 above), then the Postgres streaming replica and PgBouncer.
+FLEET_REDIS_PORT=${FLEET_REDIS_PORT:-$((28000 + (_hash % 340) * 14))}
+FLEET_REPLICA_PORT=${FLEET_REPLICA_PORT:-$((FLEET_REDIS_PORT + 12))}
+FLEET_PGBOUNCER_PORT=${FLEET_PGBOUNCER_PORT:-$((FLEET_REDIS_PORT + 13))}
+# Debian's pgbouncer package (make fleet; make test's PgBouncer runs use
+# the same binary, api/pgtest).
+PGBOUNCER_BIN=${PGBOUNCER_BIN:-/usr/sbin/pgbouncer}
 PG_DATA="$STACK_DIR/pg"
 REDIS_DATA="$STACK_DIR/redis"
 LOCAL_DATABASE_URL="postgres://postgres@127.0.0.1:$LOCAL_PG_PORT/chatterly?sslmode=disable"
@@ -39,12 +45,16 @@ pg_bin() {
   return 1
 }
 
-# ensure_binaries installs postgresql and redis-server with apt-get when they
-# are missing and we are root; otherwise it stops with the command to run.
+# ensure_binaries [pgbouncer] installs postgresql and redis-server (and
+# pgbouncer when asked: make fleet) with apt-get when they are missing and we
+# are root; otherwise it stops with the command to run. The pgbouncer
+# package's own service is stopped and disabled if installing started it:
+# make fleet runs its own (own ini and port).
 ensure_binaries() {
   local missing=()
   pg_bin >/dev/null || missing+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  if [ "${1:-}" = pgbouncer ] && [ ! -x "$PGBOUNCER_BIN" ]; then missing+=(pgbouncer); fi
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
     log "missing: ${missing[*]}. Install them with: sudo apt-get install -y ${missing[*]}"
@@ -53,6 +63,13 @@ ensure_binaries() {
   log "installing ${missing[*]} with apt-get"
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  if [[ " ${missing[*]} " == *" pgbouncer "* ]]; then
+    if [ -x /etc/init.d/pgbouncer ]; then
+      /etc/init.d/pgbouncer stop >/dev/null 2>&1 || true
+      update-rc.d pgbouncer disable >/dev/null 2>&1 || true
+    fi
+    if command -v systemctl >/dev/null 2>&1; then systemctl disable --now pgbouncer >/dev/null 2>&1 || true; fi
+  fi
 }
 
 # as_pg runs a command as the postgres system user when we are root (Postgres
@@ -79,22 +96,78 @@ prepare_dirs() {
   if [ "$(id -u)" -eq 0 ]; then chown postgres: "$PG_DATA"; fi
 }
 
-# pg_argv sets PG_ARGV to the foreground Postgres command (no pg_ctl: it
-# detaches into its own session). Started in the background as a plain
-# command, "${PG_ARGV[@]}" & gives $! = the postgres process itself (setpriv
-# and env exec in place), so a signal to $! reaches Postgres, not a subshell.
-pg_argv() {
-  local bin; bin=$(pg_bin)
-  PG_ARGV=()
+# as_pg_argv sets AS_PG_ARGV to the prefix that runs a command as the
+# postgres system user when we are root (Postgres and PgBouncer refuse to
+# run as root), empty otherwise; setpriv and env exec in place.
+as_pg_argv() {
+  AS_PG_ARGV=()
   if [ "$(id -u)" -eq 0 ]; then
-    PG_ARGV=(setpriv --reuid=postgres --regid=postgres --init-groups --reset-env -- env PATH="$PATH")
+    AS_PG_ARGV=(setpriv --reuid=postgres --regid=postgres --init-groups --reset-env -- env PATH="$PATH")
   fi
-  PG_ARGV+=("$bin/postgres" -D "$PG_DATA" -p "$LOCAL_PG_PORT" -c listen_addresses=127.0.0.1
-    -c unix_socket_directories="$PG_DATA" -c max_connections=400 -c shared_buffers=256MB
+}
+
+# pg_argv [DIR PORT] sets PG_ARGV to the foreground Postgres command on DIR
+# and PORT (PG_DATA and LOCAL_PG_PORT by default; make fleet's replica runs
+# with the same settings, as a hot standby must). No pg_ctl: it detaches
+# into its own session. Started in the background as a plain command,
+# "${PG_ARGV[@]}" & gives $! = the postgres process itself, so a signal to
+# $! reaches Postgres, not a subshell.
+pg_argv() {
+  local dir=${1:-$PG_DATA} port=${2:-$LOCAL_PG_PORT} bin
+  bin=$(pg_bin)
+  as_pg_argv
+  PG_ARGV=("${AS_PG_ARGV[@]}" "$bin/postgres" -D "$dir" -p "$port" -c listen_addresses=127.0.0.1
+    -c unix_socket_directories="$dir" -c max_connections=400 -c shared_buffers=256MB
     -c log_min_messages=warning -c log_line_prefix=)
 }
 
-pg_up() { pg_isready -q -U postgres -h 127.0.0.1 -p "$LOCAL_PG_PORT" >/dev/null 2>&1; }
+# pg_replica DIR makes a streaming replica of the Postgres on LOCAL_PG_PORT
+# in DIR, afresh: it holds nothing of its own, and one left by an earlier
+# start may lack WAL the primary has recycled since. pg_basebackup -R writes
+# its standby.signal and primary_conninfo; the primary's pg_hba (initdb
+# --auth=trust) lets replication in from loopback.
+pg_replica() {
+  local dir=$1 bin
+  bin=$(pg_bin)
+  rm -rf "$dir"; mkdir -p "$dir"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
+  chmod 0700 "$dir"
+  (cd / && as_pg "$bin/pg_basebackup" -h 127.0.0.1 -p "$LOCAL_PG_PORT" -U postgres -D "$dir" -X stream -R -c fast)
+}
+
+# pgbouncer_argv DIR PORT writes DIR/pgbouncer.ini and sets PGBOUNCER_ARGV
+# to the foreground pgbouncer command on it: any database name goes to that
+# database on the Postgres on LOCAL_PG_PORT, in transaction pooling mode as
+# production runs it (api/pgtest's test PgBouncer is configured alike). It
+# logs to its standard error. The package's system service is never used.
+pgbouncer_argv() {
+  local dir=$1 port=$2
+  mkdir -p "$dir"
+  cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+* = host=127.0.0.1 port=$LOCAL_PG_PORT user=postgres
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = any
+pool_mode = transaction
+max_client_conn = 2000
+default_pool_size = 40
+server_reset_query =
+ignore_startup_parameters = extra_float_digits
+log_connections = 0
+log_disconnections = 0
+INI
+  if [ "$(id -u)" -eq 0 ]; then chown -R postgres: "$dir"; fi
+  as_pg_argv
+  PGBOUNCER_ARGV=("${AS_PG_ARGV[@]}" "$PGBOUNCER_BIN" "$dir/pgbouncer.ini")
+}
+
+pg_up() { pg_port_up "$LOCAL_PG_PORT"; }
+# pg_port_up PORT: the Postgres on PORT accepts connections.
+pg_port_up() { pg_isready -q -U postgres -h 127.0.0.1 -p "$1" >/dev/null 2>&1; }
 redis_up() { redis-cli -p "$LOCAL_REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
 # redis_port_up PORT: the Redis on PORT answers.
 redis_port_up() { redis-cli -p "$1" ping 2>/dev/null | grep -q PONG; }

@@ -24,7 +24,9 @@
 #
 # make fleet (FLEET=1) runs the multi-node topology the same way: a Redis
 # Cluster of 6 nodes (3 masters with a replica each) instead of one Redis,
-# 2 api, 3 edge, the worker and the web client (see fleet_ports).
+# 2 api, 3 edge, the worker and the web client (see fleet_ports), and
+# beside the Postgres primary a streaming replica and PgBouncer
+# (fleet_postgres).
 source "$(dirname "$0")/lib.sh"
 cd "$CHECKOUT"
 
@@ -34,6 +36,7 @@ declare -A name_of=() # pid → process name, for every process started below
 apps=()               # api, edge, worker, web: stopped first
 svcs=()               # postgres and redis: stopped last
 cluster_pids=()       # make fleet's Redis Cluster nodes (among svcs)
+int_pids=()           # make fleet's replica and PgBouncer (among svcs): stopped with SIGINT
 FLEET=${FLEET:-0}
 prefixers=()          # log prefixers, waited for at the very end
 stopping=0
@@ -120,6 +123,7 @@ stop_all() {
   fi
   # SIGINT is Postgres' fast shutdown (it may already be in its smart one).
   [ -z "${PG_PID:-}" ] || kill -INT "$PG_PID" 2>/dev/null || true
+  for p in "${int_pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
   [ -z "${REDIS_PID:-}" ] || kill -TERM "$REDIS_PID" 2>/dev/null || true
   for p in "${cluster_pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${svcs[@]}"; do reap "$p"; done
@@ -188,14 +192,35 @@ cluster_ok() {
   done
 }
 
-# fleet_postgres: make fleet's Postgres beyond the primary, for issue 14's
-# streaming replica and PgBouncer; today it adds nothing. It runs once the
-# primary is up and migrated (migrations and keygen connect directly) and
-# before any api, edge or worker starts: it may start services with
-# `start NAME CMD...` (adding $LAST_PID to svcs) and export what those
-# processes read: DATABASE_REPLICA_URL, and DATABASE_URL through PgBouncer
-# with DATABASE_PGBOUNCER=1.
-fleet_postgres() { :; }
+# fleet_postgres: make fleet's Postgres beyond the primary, once it is up
+# and migrated (migrations and keygen connect directly: they take session
+# advisory locks) and before any api, edge or worker starts. A streaming
+# replica made afresh with pg_basebackup in $STACK_DIR/pg-replica on
+# FLEET_REPLICA_PORT, which the api reads what may lag from
+# (DATABASE_REPLICA_URL); PgBouncer in transaction pooling mode on
+# FLEET_PGBOUNCER_PORT (its own ini in $STACK_DIR/pgbouncer), through which
+# the api's and worker's pools reach the primary (DATABASE_URL,
+# DATABASE_PGBOUNCER=1). Only when make fleet runs its own Postgres: with
+# DATABASE_URL set, the processes use it as given.
+fleet_postgres() {
+  if [ -z "${PG_PID:-}" ]; then
+    log "fleet: DATABASE_URL is set: no replica or PgBouncer of make fleet's own"
+    return 0
+  fi
+  local replica="$STACK_DIR/pg-replica"
+  log "making the streaming replica in $replica (pg_basebackup)"
+  pg_replica "$replica" 2>&1 | sed -u 's/^/[pg_basebackup] /'
+  pg_argv "$replica" "$FLEET_REPLICA_PORT"
+  start pg-replica "${PG_ARGV[@]}"; svcs+=("$LAST_PID"); int_pids+=("$LAST_PID")
+  wait_for pg-replica 30 pg_port_up "$FLEET_REPLICA_PORT"
+  pgbouncer_argv "$STACK_DIR/pgbouncer" "$FLEET_PGBOUNCER_PORT"
+  start pgbouncer "${PGBOUNCER_ARGV[@]}"; svcs+=("$LAST_PID"); int_pids+=("$LAST_PID")
+  wait_for pgbouncer 15 pg_port_up "$FLEET_PGBOUNCER_PORT"
+  export DATABASE_REPLICA_URL="postgres://postgres@127.0.0.1:$FLEET_REPLICA_PORT/chatterly?sslmode=disable"
+  export DATABASE_URL="postgres://postgres@127.0.0.1:$FLEET_PGBOUNCER_PORT/chatterly?sslmode=disable"
+  export DATABASE_PGBOUNCER=1
+  log "postgres replica on 127.0.0.1:$FLEET_REPLICA_PORT, pgbouncer on 127.0.0.1:$FLEET_PGBOUNCER_PORT (transaction pooling)"
+}
 
 # fleet_ports (make fleet): the processes' addresses, from FLEET_PORT (8080):
 # api i on FLEET_PORT + 100(i-1) (8080, 8180), edge i on FLEET_PORT + 1 +
@@ -233,11 +258,11 @@ start_fleet() {
   log "fleet: cable ws://${FLEET_EDGE_ADDRS[0]}/cable ws://${FLEET_EDGE_ADDRS[1]}/cable ws://${FLEET_EDGE_ADDRS[2]}/cable"
   log "fleet: api admin http://${FLEET_API_ADMIN_ADDRS[0]} http://${FLEET_API_ADMIN_ADDRS[1]}"
   log "fleet: edge admin http://${FLEET_EDGE_ADMIN_ADDRS[0]} http://${FLEET_EDGE_ADMIN_ADDRS[1]} http://${FLEET_EDGE_ADMIN_ADDRS[2]}, worker http://$FLEET_WORKER_ADDR"
-  log "fleet: redis cluster $REDIS_URL (6 nodes), postgres $DATABASE_URL"
+  log "fleet: redis cluster $REDIS_URL (6 nodes), postgres $DATABASE_URL, replica ${DATABASE_REPLICA_URL:-none}"
 }
 
 if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ]; then
-  ensure_binaries
+  ensure_binaries "$([ "$FLEET" = 1 ] && [ -z "${DATABASE_URL:-}" ] && echo pgbouncer)"
   mkdir -p "$STACK_DIR"
 fi
 if [ -f "$WEB_DIR/package.json" ]; then
@@ -308,6 +333,7 @@ svcs=($(without "$done_pid" "${svcs[@]}"))
 [ "${PG_PID:-}" != "$done_pid" ] || PG_PID=
 [ "${REDIS_PID:-}" != "$done_pid" ] || REDIS_PID=
 cluster_pids=($(without "$done_pid" "${cluster_pids[@]}"))
+int_pids=($(without "$done_pid" "${int_pids[@]}"))
 stop_all
 [ "$code" -ne 0 ] || code=1
 exit "$code"
