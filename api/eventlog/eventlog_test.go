@@ -1,6 +1,7 @@
 package eventlog
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -108,6 +109,11 @@ func (b *bundle) streamSeqs(t *testing.T, c id.ID) []int64 {
 		var env event.Envelope
 		require.NoError(t, json.Unmarshal(ent.Envelope, &env))
 		require.Equal(t, c, env.ConversationID)
+		// Published or relayed, an envelope is compact JSON on the stream:
+		// a client may match its bytes (the bench's sockets do).
+		var compact bytes.Buffer
+		require.NoError(t, json.Compact(&compact, ent.Envelope))
+		require.Equal(t, compact.String(), string(ent.Envelope), "seq %d is not compact on the stream", env.Seq)
 		seqs = append(seqs, env.Seq)
 	}
 	return seqs

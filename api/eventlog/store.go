@@ -1,6 +1,7 @@
 package eventlog
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -149,8 +150,16 @@ func collectEvents(rows pgx.Rows) ([]Event, error) {
 		var e Event
 		var conv int64
 		var env string
-		err := r.Scan(&conv, &e.Seq, &e.Type, &env)
-		e.ConversationID, e.Envelope = id.ID(conv), []byte(env)
+		if err := r.Scan(&conv, &e.Seq, &e.Type, &env); err != nil {
+			return e, err
+		}
+		// jsonb's text has a space after every colon and comma; the relay
+		// appends the envelope compact, as the publisher does, so a
+		// relayed entry has the same form as a live one (a client that
+		// matches bytes, such as the bench's sockets, finds its fields).
+		var buf bytes.Buffer
+		err := json.Compact(&buf, []byte(env))
+		e.ConversationID, e.Envelope = id.ID(conv), buf.Bytes()
 		return e, err
 	})
 	if err != nil {
