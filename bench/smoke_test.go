@@ -72,9 +72,12 @@ func TestBenchSmoke(t *testing.T) {
 			require.NotEmpty(t, tg.NotMeasured, "a row with no figure says why: %s", tg.What)
 		}
 	}
-	// The harness stopped its stack: Postgres removed its pid file.
-	_, err = os.Stat(filepath.Join(dir, "pg", "postmaster.pid"))
-	require.True(t, os.IsNotExist(err), "postgres still has a pid file")
+	// The harness stopped its stacks (the fleet scenario's too): Postgres,
+	// and the fleet's replica, removed their pid files.
+	for _, pg := range []string{"pg", "fleet/pg", "fleet/pg-replica"} {
+		_, err = os.Stat(filepath.Join(dir, pg, "postmaster.pid"))
+		require.True(t, os.IsNotExist(err), "%s: postgres still has a pid file", pg)
+	}
 }
 
 func fileSum(t *testing.T, path string) [32]byte {

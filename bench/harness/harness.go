@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -37,6 +38,9 @@ type Options struct {
 	// scenario uses them all, the others the first).
 	Edges int
 	Logf  func(format string, args ...any)
+	// Scenarios names the scenarios to run, in Steps' order (all when
+	// empty).
+	Scenarios []string
 }
 
 // Step is one scenario in the run order. Expect is how long its full-size
@@ -57,7 +61,7 @@ var Steps = []Step{
 	{"rest_read", "REST cached read: GET /conversations and GET /conversations/:id/messages", scenario.RESTRead, 70 * time.Second},
 	{"density", "Density: sockets one edge process holds, memory per socket, handshakes/s", scenario.Density, 45 * time.Second},
 	{"delivery", "WebSocket delivery to every subscriber", scenario.Delivery, 150 * time.Second},
-	{"fleet", "Fleet: several edges behind one Redis, several load processes", scenario.Fleet, 60 * time.Second},
+	{"fleet", "Fleet: a Redis Cluster, a Postgres replica and PgBouncer, several api and edge nodes, with faults", scenario.Fleet, 150 * time.Second},
 	{"faults", "Faults during delivery: restarts with recovering clients", scenario.Faults, 90 * time.Second},
 }
 
@@ -83,6 +87,18 @@ func Run(ctx context.Context, o Options) (run *report.Run, files []string, err e
 	}
 	run = report.NewRun(o.Size.Name)
 	run.Machine = report.Describe(o.Checkout)
+	steps := Steps
+	if len(o.Scenarios) > 0 {
+		steps = nil
+		for _, s := range Steps {
+			if slices.Contains(o.Scenarios, s.Name) {
+				steps = append(steps, s)
+			}
+		}
+		if len(steps) != len(o.Scenarios) {
+			return run, nil, fmt.Errorf("harness: scenarios %v: each must be one of Steps' names, once", o.Scenarios)
+		}
+	}
 	st, err := stack.Start(ctx, stack.Config{Checkout: o.Checkout, Dir: o.DataDir, Edges: o.Edges, Env: RaisedLimits, Logf: logf})
 	if err != nil {
 		return run, nil, err
@@ -98,11 +114,11 @@ func Run(ctx context.Context, o Options) (run *report.Run, files []string, err e
 	}
 	defer closeEnv()
 	start := time.Now()
-	for i, s := range Steps {
+	for i, s := range steps {
 		sc := run.Scenario(s.Name, s.Title)
 		t0 := time.Now()
-		logf("scenario %d of %d: %s (run elapsed %s%s)", i+1, len(Steps), s.Name,
-			t0.Sub(start).Round(time.Second), expectation(expected(Steps[i:i+1], o.Size), expected(Steps[i:], o.Size)))
+		logf("scenario %d of %d: %s (run elapsed %s%s)", i+1, len(steps), s.Name,
+			t0.Sub(start).Round(time.Second), expectation(expected(steps[i:i+1], o.Size), expected(steps[i:], o.Size)))
 		if err := s.Run(ctx, env); err != nil {
 			sc.Error = err.Error()
 			if len(sc.Steps) == 0 && sc.NotMeasured == "" {
@@ -157,7 +173,11 @@ func open(ctx context.Context, st *stack.Stack, o Options, run *report.Run, logf
 	}
 	logf("seeded %d users, %d conversations in %s", len(world.Users), len(world.Conversations), time.Since(t0).Round(time.Millisecond))
 	return &scenario.Env{Stack: st, World: world, Size: o.Size, Run: run, Redis: rdb, DB: db, Keys: keys,
-		ResultsDir: filepath.Join(o.OutDir, "results"), Logf: logf}, closeAll, nil
+		ResultsDir: filepath.Join(o.OutDir, "results"), Logf: logf,
+		Open: func(ctx context.Context, st *stack.Stack) (*scenario.Env, func(), error) {
+			return open(ctx, st, o, run, logf)
+		},
+	}, closeAll, nil
 }
 
 // RaisedLimits are the limits the bench lifts, through the variables every

@@ -35,6 +35,9 @@ type Env struct {
 	// run); profile paths in the report are relative to its parent.
 	ResultsDir string
 	Logf       func(format string, args ...any)
+	// Open connects the bench's clients to another stack of the run and
+	// seeds it as this one was (the fleet scenario's own stack).
+	Open func(ctx context.Context, st *stack.Stack) (*Env, func(), error)
 }
 
 // Func is a scenario.

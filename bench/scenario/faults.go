@@ -46,33 +46,58 @@ func Faults(ctx context.Context, e *Env) error {
 	defer r.close()
 	connectStep(sc, r, e.Size.ConnectRate)
 	victim := edges[len(edges)-1]
-	restarts := map[string]func(context.Context) error{
-		FaultSteps[0]: func(ctx context.Context) error { return e.Stack.RestartEdge(ctx, victim, syscall.SIGKILL) },
-		FaultSteps[1]: e.Stack.RestartRedis,
-		FaultSteps[2]: e.Stack.RestartPostgres,
-		FaultSteps[3]: func(ctx context.Context) error { return e.Stack.RestartWorker(ctx, syscall.SIGTERM) },
+	worker := ""
+	if e.Stack.Worker == nil {
+		worker = "not measured: the worker was not started: " + e.Stack.Missing["worker"]
 	}
-	for _, name := range FaultSteps {
-		if name == FaultSteps[3] && e.Stack.Worker == nil {
-			sc.Add(&report.Step{Label: name, FirstError: "not measured: the worker was not started: " + e.Stack.Missing["worker"]})
+	return e.faultPhases(ctx, sc, r, convs, []fault{
+		{name: FaultSteps[0], inject: func(ctx context.Context) error { return e.Stack.RestartEdge(ctx, victim, syscall.SIGKILL) }},
+		{name: FaultSteps[1], inject: e.Stack.RestartRedis},
+		{name: FaultSteps[2], inject: e.Stack.RestartPostgres},
+		{name: FaultSteps[3], inject: func(ctx context.Context) error { return e.Stack.RestartWorker(ctx, syscall.SIGTERM) }, skip: worker},
+	})
+}
+
+// fault is one fault phase: inject breaks a piece and returns once it
+// answers again; after, when set, restores what the next phase needs once
+// the phase is over (not timed); skip, when set, says why it is not run.
+type fault struct {
+	name   string
+	inject func(context.Context) error
+	after  func() error
+	skip   string
+}
+
+// faultPhases runs one phase of the judged load (FaultRate messages/s
+// through the api into convs, for FaultSecs) per fault, injected FaultAt
+// seconds in, with the clients of r recovering, and records each as a
+// step: loss after recovery, recovery time, time down, reconnects and
+// replays, and the sends answered 503.
+func (e *Env) faultPhases(ctx context.Context, sc *report.Scenario, r *wsRig, convs []int, faults []fault) error {
+	for _, f := range faults {
+		if f.skip != "" {
+			sc.Add(&report.Step{Label: f.name, FirstError: f.skip})
 			continue
 		}
 		before, _ := r.clients.Status()
 		var injected, ready time.Time
 		var restartErr error
-		res, err := r.run(ctx, phase{label: name, convs: convs, rate: e.Size.FaultRate, secs: e.Size.FaultSecs, viaAPI: true,
+		res, err := r.run(ctx, phase{label: f.name, convs: convs, rate: e.Size.FaultRate, secs: e.Size.FaultSecs, viaAPI: true,
 			quiet: seconds(e.Size.FaultQuiet),
 			during: func(ctx context.Context) {
 				time.Sleep(seconds(e.Size.FaultAt)) // the fault comes this far into the phase, by design
 				injected = time.Now()
-				restartErr = restarts[name](ctx)
+				restartErr = f.inject(ctx)
 				ready = time.Now()
 			}})
 		if err != nil {
 			return err
 		}
 		after, _ := r.clients.Status()
-		st := sc.Add(res.step(name))
+		st := sc.Add(res.step(f.name))
+		if f.after != nil && restartErr == nil {
+			restartErr = f.after()
+		}
 		if restartErr != nil {
 			st.FirstError = "restart: " + restartErr.Error()
 		}
@@ -82,8 +107,8 @@ func Faults(ctx context.Context, e *Env) error {
 		st.Set("replay_fetches", float64(after.Fetches-before.Fetches))
 		st.Set("replay_errors", float64(after.FetchErrs-before.FetchErrs))
 		st.Set("resyncs", float64(after.Resyncs-before.Resyncs))
-		e.logf("fault %s: down %.2fs, recovered in %.2fs, lost %d", name, ready.Sub(injected).Seconds(),
-			st.Extra[recoveryExtra], res.rep.Lost)
+		e.logf("fault %s: down %.2fs, recovered in %.2fs, lost %d, %d sends answered 503", f.name, ready.Sub(injected).Seconds(),
+			st.Extra[recoveryExtra], res.rep.Lost, res.refused.Load())
 	}
 	return nil
 }

@@ -3,15 +3,30 @@ package scenario
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"github.com/chatterly/chatterly/bench/stack"
 )
 
-// Fleet spreads FleetSockets sockets over every edge of the stack (all
-// behind the one Redis), held by several socket processes, each under the
-// open-files limit, so the fleet holds more than one process can; then it
-// runs the judged g19 load through the api and measures delivery across
-// the nodes.
-func Fleet(ctx context.Context, e *Env) error {
-	sc := e.Run.Scenario("fleet", "Fleet: several edges behind one Redis, several load processes")
+// FleetFaultSteps are the fleet scenario's fault phases.
+var FleetFaultSteps = []string{"postgres replica stop", "redis master failover"}
+
+// replicaDown is how long the fleet's replica stays stopped: the api nodes
+// look at it every 200 ms, so they serve from the primary meanwhile.
+const replicaDown = 3 * time.Second
+
+// Fleet starts the multi-node topology beside the run's stack
+// (stack.FleetConfig: a Redis Cluster of 3 masters with a replica each, a
+// Postgres primary with a streaming replica and PgBouncer, stack.FleetAPIs
+// api nodes, every edge, the worker), seeds it, and spreads FleetSockets
+// recovering sockets over every edge, held by several socket processes,
+// each under the open-files limit, so the fleet holds more than one
+// process can. It runs the judged g19 load through the api nodes in turn
+// and measures delivery across the nodes, then the fault phases (the
+// faults scenario's loop): the replica stopped, and a Redis master killed
+// (SIGKILL) mid-traffic while its replica takes over.
+func Fleet(ctx context.Context, e *Env) (err error) {
+	sc := e.Run.Scenario("fleet", "Fleet: a Redis Cluster, a Postgres replica and PgBouncer, several api and edge nodes, several load processes")
 	if why := e.noEdge(); why != "" {
 		sc.NotMeasured = why
 		return nil
@@ -21,19 +36,36 @@ func Fleet(ctx context.Context, e *Env) error {
 		sc.NotMeasured = "the stack runs one edge; a fleet needs two or more"
 		return nil
 	}
+	t0 := time.Now()
+	st, err := stack.Start(ctx, e.Stack.FleetConfig())
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if serr := st.Stop(); serr != nil && err == nil {
+			err = serr
+		}
+	}()
+	fe, closeEnv, err := e.Open(ctx, st)
+	if err != nil {
+		return err
+	}
+	defer closeEnv()
+	e.logf("fleet: %d api, %d edges, a Redis Cluster of 6 nodes, Postgres with a replica behind PgBouncer: up and seeded in %s",
+		len(st.APIs), len(st.Edges), time.Since(t0).Round(time.Millisecond))
 	edges := make([]int, n)
 	for i := range edges {
 		edges[i] = i
 	}
-	plans := e.membersPlan(e.Size.FleetSockets, n, "g19")
-	r, err := e.openSockets(ctx, "fleet", plans, e.Size.PerChild, edges, false, e.Size.ConnectRate)
+	plans := fe.membersPlan(e.Size.FleetSockets, n, "g19")
+	r, err := fe.openSockets(ctx, "fleet", plans, e.Size.PerChild, edges, true, e.Size.ConnectRate)
 	if err != nil {
 		return err
 	}
 	defer r.close()
 	connectStep(sc, r, e.Size.ConnectRate)
-	res, err := r.run(ctx, phase{label: StepFleet, convs: e.World.ByShape["g19"], rate: e.Size.DeliveryRate,
-		secs: e.Size.FleetSecs, viaAPI: true})
+	convs := fe.World.ByShape["g19"]
+	res, err := r.run(ctx, phase{label: StepFleet, convs: convs, rate: e.Size.DeliveryRate, secs: e.Size.FleetSecs, viaAPI: true})
 	if err != nil {
 		return err
 	}
@@ -41,14 +73,18 @@ func Fleet(ctx context.Context, e *Env) error {
 	if err != nil {
 		return err
 	}
-	st := sc.Add(res.step(StepFleet))
-	st.Set("sockets_wanted", float64(r.start.Wanted))
-	st.Set(socketsExtra, float64(status.Subscribed))
-	st.Set("edges", float64(n))
-	st.Set("load_processes", float64(len(r.clients)))
-	st.Set("per_process_limit", float64(e.Run.Machine.OpenFiles))
+	step := sc.Add(res.step(StepFleet))
+	step.Set("sockets_wanted", float64(r.start.Wanted))
+	step.Set(socketsExtra, float64(status.Subscribed))
+	step.Set("edges", float64(n))
+	step.Set("api_nodes", float64(len(st.APIs)))
+	step.Set("load_processes", float64(len(r.clients)))
+	step.Set("per_process_limit", float64(e.Run.Machine.OpenFiles))
 	if status.Subscribed < r.start.Wanted {
 		sc.Error = fmt.Sprintf("%d of %d sockets held after the load", status.Subscribed, r.start.Wanted)
 	}
-	return nil
+	return fe.faultPhases(ctx, sc, r, convs, []fault{
+		{name: FleetFaultSteps[0], inject: func(ctx context.Context) error { return st.RestartReplica(ctx, replicaDown) }},
+		{name: FleetFaultSteps[1], inject: func(context.Context) error { return st.FailRedisMaster(fe.Keys.Stream(0)) }, after: st.RejoinRedis},
+	})
 }

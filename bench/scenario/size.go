@@ -132,5 +132,5 @@ var Smoke = Size{
 	FanoutRate: 10, FanoutSecs: 0.5,
 	DensitySockets: 80, DensityIdle: 0.5,
 	FleetSockets: 100, FleetSecs: 0.5,
-	FaultSockets: 40, FaultRate: 20, FaultSecs: 2, FaultAt: 0.5, FaultQuiet: 3,
+	FaultSockets: 40, FaultRate: 20, FaultSecs: 2, FaultAt: 0.5, FaultQuiet: 10,
 }

@@ -52,7 +52,10 @@ func Targets(r *report.Run) []report.Target {
 	}
 	rows = append(rows, j.loss("delivery", "message loss, delivery scenarios"))
 	for _, f := range FaultSteps {
-		rows = append(rows, j.faultLoss(f))
+		rows = append(rows, j.faultLoss("faults", f))
+	}
+	for _, f := range FleetFaultSteps {
+		rows = append(rows, j.faultLoss("fleet", f))
 	}
 	return rows
 }
@@ -162,7 +165,7 @@ func (j judge) bound(scenario, label, key, what, orig, ours, format string, ok f
 }
 
 func (j judge) fleet() report.Target {
-	row := report.Target{What: "concurrent WebSockets, fleet of edge processes behind one Redis",
+	row := report.Target{What: "concurrent WebSockets, fleet of edge and api processes on a Redis Cluster, Postgres replica and PgBouncer",
 		Original: "1,000,000 (fleet)", Ours: "more than one process can hold, every socket held, delivery p99 across nodes reported"}
 	st := j.find("fleet", StepFleet, &row)
 	if st == nil {
@@ -191,9 +194,9 @@ func (j judge) loss(scenario, what string) report.Target {
 	return row
 }
 
-func (j judge) faultLoss(step string) report.Target {
+func (j judge) faultLoss(scenario, step string) report.Target {
 	row := report.Target{What: "message loss during " + step, Original: "0 %", Ours: "0, counted; recovery time reported"}
-	st := j.find("faults", step, &row)
+	st := j.find(scenario, step, &row)
 	if st == nil {
 		return row
 	}
@@ -201,8 +204,8 @@ func (j judge) faultLoss(step string) report.Target {
 		row.NotMeasured = st.FirstError
 		return row
 	}
-	row.Measured = fmt.Sprintf("%.0f lost of %.0f deliveries expected; recovered in %.2f s",
-		st.Extra[lossExtra], st.Extra["deliveries_expected"], st.Extra[recoveryExtra])
+	row.Measured = fmt.Sprintf("%.0f lost of %.0f deliveries expected; down %.2f s, recovered in %.2f s; delivery p99 %s ms; %.0f sends answered 503",
+		st.Extra[lossExtra], st.Extra["deliveries_expected"], st.Extra["down_s"], st.Extra[recoveryExtra], msf(st.Latency.P99), st.Extra["answered_503"])
 	row.Pass = st.Extra[lossExtra] == 0 && st.Extra["deliveries_expected"] > 0
 	return row
 }

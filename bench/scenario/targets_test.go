@@ -57,7 +57,7 @@ func TestTargetsJudgeFiguresAsDesignStatesThem(t *testing.T) {
 
 	verdict := map[string]string{}
 	rows := Targets(r)
-	require.Len(t, rows, 13+1+len(FaultSteps))
+	require.Len(t, rows, 13+1+len(FaultSteps)+len(FleetFaultSteps))
 	for _, row := range rows {
 		verdict[row.What] = row.Verdict()
 		require.Contains(t, []string{"PASS", "FAIL"}, row.Verdict())
@@ -90,6 +90,7 @@ func TestTargetsJudgeFiguresAsDesignStatesThem(t *testing.T) {
 	require.Equal(t, "PASS", get("message loss during edge restart").Verdict())
 	require.Equal(t, "not measured: no worker", get("message loss during worker restart").NotMeasured)
 	require.NotEmpty(t, get("message loss during redis restart").NotMeasured)
+	require.Equal(t, "the fleet scenario did not run", get("message loss during redis master failover").NotMeasured)
 
 	est := strings.Join(Estimate(r), "\n")
 	require.Contains(t, est, "⌈1,000,000 / 19900⌉ = 51 edge processes")

@@ -45,7 +45,8 @@ type wsRig struct {
 	// subs counts, per conversation id, the sockets subscribed to it.
 	subs  map[int64]int
 	start sockets.Start
-	rest  *load.HTTP
+	// rest has a client per api: a phase's sends go to them in turn.
+	rest []*load.HTTP
 }
 
 // openSockets spawns children of at most perChild sockets each and
@@ -55,14 +56,18 @@ func (e *Env) openSockets(ctx context.Context, name string, plans []sockPlan, pe
 	if err != nil {
 		return nil, err
 	}
-	r := &wsRig{e: e, name: name, subs: map[int64]int{}, rest: load.NewHTTP(e.Stack.APIURL, 64)}
+	r := &wsRig{e: e, name: name, subs: map[int64]int{}}
+	apis := e.Stack.APIURLs
+	for _, u := range apis {
+		r.rest = append(r.rest, load.NewHTTP(u, 64))
+	}
 	addrs := make([]string, len(edges))
 	for i, ei := range edges {
 		addrs[i] = e.Stack.Edges[ei].Addr
 	}
 	var jobs []sockets.Job
 	for lo := 0; lo < len(plans); lo += perChild {
-		job := sockets.Job{Edges: addrs, API: e.Stack.APIURL, Recover: recover, ConnectWorkers: 128}
+		job := sockets.Job{Edges: addrs, API: apis[len(jobs)%len(apis)], Recover: recover, ConnectWorkers: 128}
 		for _, p := range plans[lo:min(lo+perChild, len(plans))] {
 			sp := sockets.Spec{Token: e.World.Users[p.user].Token, Edge: p.edge % len(addrs)}
 			for _, ci := range p.convs {
@@ -145,6 +150,8 @@ type phaseResult struct {
 	due              []time.Time
 	ok               []bool
 	start, settled   time.Time
+	// refused counts the sends the api answered 503 (unavailable).
+	refused atomic.Int64
 }
 
 // phaseSeq numbers phases across the run; the number is in every tag.
@@ -171,7 +178,10 @@ func (r *wsRig) run(ctx context.Context, p phase) (*phaseResult, error) {
 			t := sockets.Tag(ph, uint32(c.I), c.Due)
 			res.due[c.I] = c.Due
 			poster := conv.Members[posterOf(c.I, len(convs), len(conv.Members))]
-			_, _, err = r.rest.Do("POST", messagesPath(conv.ID.String()), e.World.Users[poster].Token, messageBody(t), false)
+			_, _, err = r.rest[int(c.I)%len(r.rest)].Do("POST", messagesPath(conv.ID.String()), e.World.Users[poster].Token, messageBody(t), false)
+			if se, ok := err.(*load.StatusError); ok && se.Status == 503 {
+				res.refused.Add(1)
+			}
 		} else {
 			// From stream entry: latency counts from the moment the XADD is
 			// sent (the entry exists within its round trip, which is
@@ -248,7 +258,12 @@ func (r *wsRig) warmPosters(ctx context.Context, convs []int) error {
 			toks = append(toks, r.e.World.Users[c.Members[m]].Token)
 		}
 	}
-	return r.e.warmTokens(ctx, r.rest, toks)
+	for _, c := range r.rest {
+		if err := r.e.warmTokens(ctx, c, toks); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // settle waits for the phase's deliveries (loadtest/sockets.Clients.Settle)
@@ -280,6 +295,7 @@ func (res *phaseResult) step(label string) *report.Step {
 	st.Set("duplicates_dropped", float64(res.rep.Duplicates))
 	st.Set("unexpected", float64(res.rep.Unexpected))
 	st.Set("send_p99_ms", hist.Millis(int64(sr.Latency.Quantile(0.99))))
+	st.Set("answered_503", float64(res.refused.Load()))
 	return st
 }
 

@@ -45,6 +45,18 @@ func Build(ctx context.Context, checkout, binDir string) (built []string, failed
 	return built, failed, nil
 }
 
+// Built lists the commands whose binaries binDir holds already, as Build
+// would have built them (a stack started beside another reuses its
+// binaries).
+func Built(binDir string) (built []string, failed map[string]string, err error) {
+	for _, name := range []string{"api", "edge", "worker", "bench"} {
+		if _, err := os.Stat(binary(binDir, name)); err == nil {
+			built = append(built, name)
+		}
+	}
+	return built, map[string]string{}, nil
+}
+
 // build runs one go build.
 func build(ctx context.Context, checkout, binDir, pkg string) error {
 	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", binDir + "/", pkg}

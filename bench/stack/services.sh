@@ -9,6 +9,9 @@
 #   services.sh env       print STACK_DIR (this checkout's rule when unset)
 #   services.sh prepare   install missing server binaries, initdb when needed
 #   services.sh pg-argv   print the foreground Postgres command, NUL-separated
+# and for a fleet stack (FLEET_REPLICA_PORT and FLEET_PGBOUNCER_PORT set too):
+#   services.sh replica-argv    make the streaming replica, print its command
+#   services.sh pgbouncer-argv  install pgbouncer when missing, write its ini, print its command
 source "$(dirname "$0")/../../deploy/local/lib.sh"
 
 case "${1:-}" in
@@ -23,8 +26,18 @@ pg-argv)
   pg_argv
   printf '%s\0' "${PG_ARGV[@]}"
   ;;
+replica-argv)
+  pg_replica "$STACK_DIR/pg-replica" >&2
+  pg_argv "$STACK_DIR/pg-replica" "$FLEET_REPLICA_PORT"
+  printf '%s\0' "${PG_ARGV[@]}"
+  ;;
+pgbouncer-argv)
+  ensure_binaries pgbouncer >&2
+  pgbouncer_argv "$STACK_DIR/pgbouncer" "$FLEET_PGBOUNCER_PORT"
+  printf '%s\0' "${PGBOUNCER_ARGV[@]}"
+  ;;
 *)
-  echo "usage: services.sh env|prepare|pg-argv" >&2
+  echo "usage: services.sh env|prepare|pg-argv|replica-argv|pgbouncer-argv" >&2
   exit 2
   ;;
 esac

@@ -42,6 +42,12 @@ type Config struct {
 	Env map[string]string
 	// Logf reports progress; nil is silent.
 	Logf func(format string, args ...any)
+	// Fleet starts the multi-node topology (fleet.go) instead of one
+	// Redis and one api.
+	Fleet bool
+	// BinDir holds binaries built already (another stack's): Start then
+	// builds nothing.
+	BinDir string
 }
 
 // Stack is a running stack.
@@ -54,13 +60,18 @@ type Stack struct {
 	// postgres database. RedisURL serves every Redis role.
 	DatabaseURL, AdminURL, RedisURL string
 	PGPort, RedisPort               int
-	// APIURL is http://127.0.0.1:<port>.
-	APIURL string
-	PG     *proc.Proc
-	Redis  *proc.Proc
-	API    *proc.Proc
-	Edges  []*Edge
-	Worker *proc.Proc
+	// APIURL is http://127.0.0.1:<port> of the first api; APIURLs lists
+	// every api's (one, or a fleet's several), APIs their processes.
+	APIURL  string
+	APIURLs []string
+	PG      *proc.Proc
+	Redis   *proc.Proc
+	API     *proc.Proc
+	APIs    []*proc.Proc
+	Edges   []*Edge
+	Worker  *proc.Proc
+	// fleet is the multi-node topology's own pieces (Config.Fleet).
+	fleet *fleetParts
 	// WorkerURL serves the worker's /readyz and /metrics.
 	WorkerURL string
 	// Missing names each command that was not started and why (a piece
@@ -102,7 +113,12 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 		return s, err
 	}
 	t0 := time.Now()
-	built, failed, err := Build(ctx, cfg.Checkout, s.BinDir)
+	build := func() ([]string, map[string]string, error) { return Build(ctx, cfg.Checkout, s.BinDir) }
+	if cfg.BinDir != "" {
+		s.BinDir = cfg.BinDir
+		build = func() ([]string, map[string]string, error) { return Built(cfg.BinDir) }
+	}
+	built, failed, err := build()
 	if err != nil {
 		return s, err
 	}
@@ -159,11 +175,19 @@ func cleanDir(dir string) error {
 	return os.Chmod(filepath.Dir(dir), 0o755)
 }
 
+// argvOf splits a command services.sh printed NUL-separated.
+func argvOf(out []byte) []string {
+	return strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+}
+
 // services runs services.sh with the stack's folder and ports.
 func (s *Stack) services(ctx context.Context, verb string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "bash", filepath.Join(s.cfg.Checkout, "bench", "stack", "services.sh"), verb)
 	cmd.Env = append(os.Environ(), "STACK_DIR="+s.cfg.Dir,
 		"LOCAL_PG_PORT="+strconv.Itoa(s.PGPort), "LOCAL_REDIS_PORT="+strconv.Itoa(s.RedisPort))
+	if f := s.fleet; f != nil {
+		cmd.Env = append(cmd.Env, "FLEET_REPLICA_PORT="+strconv.Itoa(f.replicaPort), "FLEET_PGBOUNCER_PORT="+strconv.Itoa(f.bouncerPort))
+	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -186,10 +210,9 @@ func (s *Stack) startServices(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	argv := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
 	// Benchmarks reconnect thousands of sockets at once; the api pool and
 	// worker still fit in lib.sh's max_connections.
-	s.PG = proc.New("postgres", s.cfg.Dir, os.Environ(), argv...)
+	s.PG = proc.New("postgres", s.cfg.Dir, os.Environ(), argvOf(out)...)
 	s.AdminURL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.PGPort)
 	s.DatabaseURL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/chatterly?sslmode=disable", s.PGPort)
 	if err := s.startPG(ctx); err != nil {
@@ -197,6 +220,9 @@ func (s *Stack) startServices(ctx context.Context) error {
 	}
 	if _, err := s.admin(ctx, `CREATE DATABASE chatterly`); err != nil {
 		return err
+	}
+	if s.cfg.Fleet {
+		return s.startFleetServices(ctx)
 	}
 	redisDir := filepath.Join(s.cfg.Dir, "redis")
 	if err := os.MkdirAll(redisDir, 0o755); err != nil {
@@ -254,6 +280,7 @@ func (s *Stack) appEnv(extra map[string]string) []string {
 	for k, v := range s.cfg.Env {
 		vars[k] = v
 	}
+	s.fleet.env(vars)
 	for k, v := range extra {
 		vars[k] = v
 	}
@@ -267,7 +294,8 @@ func (s *Stack) appEnv(extra map[string]string) []string {
 // run runs a one-shot subcommand of a built binary (migrate, keygen).
 func (s *Stack) run(ctx context.Context, name string, args ...string) error {
 	cmd := exec.CommandContext(ctx, binary(s.BinDir, name), args...)
-	cmd.Env = s.appEnv(nil)
+	// Migrations take session advisory locks: never through PgBouncer.
+	cmd.Env = s.appEnv(map[string]string{"DATABASE_URL": s.DatabaseURL})
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("stack: %s %v: %w\n%s", name, args, err, out)
@@ -285,19 +313,30 @@ func (s *Stack) startApp(ctx context.Context, built []string) error {
 	if err := s.run(ctx, "api", "keygen"); err != nil {
 		return err
 	}
-	// The api, then two per edge (WebSocket, admin), then the api's admin,
-	// then the worker's.
-	ports, err := FreePorts(3 + 2*s.cfg.Edges)
+	// The first api, then two per edge (WebSocket, admin), then the
+	// first api's admin, then the worker's, then two per further api.
+	apis := 1
+	if s.cfg.Fleet {
+		apis = FleetAPIs
+	}
+	ports, err := FreePorts(3 + 2*s.cfg.Edges + 2*(apis-1))
 	if err != nil {
 		return err
 	}
-	apiAddr := fmt.Sprintf("127.0.0.1:%d", ports[0])
-	s.APIURL = "http://" + apiAddr
-	s.API = proc.New("api", s.cfg.Dir, s.appEnv(map[string]string{"API_ADDR": apiAddr,
-		"API_ADMIN_ADDR": fmt.Sprintf("127.0.0.1:%d", ports[len(ports)-2])}), binary(s.BinDir, "api"))
-	if err := s.startAPI(ctx); err != nil {
-		return err
+	for i := 0; i < apis; i++ {
+		addr, admin, name := ports[0], ports[1+2*s.cfg.Edges], "api"
+		if i > 0 {
+			addr, admin, name = ports[1+2*s.cfg.Edges+2*i], ports[2+2*s.cfg.Edges+2*i], fmt.Sprintf("api%d", i)
+		}
+		url := fmt.Sprintf("http://127.0.0.1:%d", addr)
+		p := proc.New(name, s.cfg.Dir, s.appEnv(map[string]string{"API_ADDR": strings.TrimPrefix(url, "http://"),
+			"API_ADMIN_ADDR": fmt.Sprintf("127.0.0.1:%d", admin)}), binary(s.BinDir, "api"))
+		s.APIs, s.APIURLs = append(s.APIs, p), append(s.APIURLs, url)
+		if err := startAPI(ctx, p, url); err != nil {
+			return err
+		}
 	}
+	s.API, s.APIURL = s.APIs[0], s.APIURLs[0]
 	if slices.Contains(built, "edge") {
 		for i := 0; i < s.cfg.Edges; i++ {
 			addr := fmt.Sprintf("127.0.0.1:%d", ports[1+2*i])
@@ -311,7 +350,7 @@ func (s *Stack) startApp(ctx context.Context, built []string) error {
 		}
 	}
 	if slices.Contains(built, "worker") {
-		s.WorkerURL = fmt.Sprintf("http://127.0.0.1:%d", ports[len(ports)-1])
+		s.WorkerURL = fmt.Sprintf("http://127.0.0.1:%d", ports[2+2*s.cfg.Edges])
 		s.Worker = proc.New("worker", s.cfg.Dir, s.appEnv(map[string]string{"WORKER_ADDR": strings.TrimPrefix(s.WorkerURL, "http://")}),
 			binary(s.BinDir, "worker"))
 		if err := s.startWorker(ctx); err != nil {
@@ -321,8 +360,10 @@ func (s *Stack) startApp(ctx context.Context, built []string) error {
 	return nil
 }
 
-func (s *Stack) startAPI(ctx context.Context) error {
-	return s.API.StartReady(ctx, 30*time.Second, func() error { return proc.HTTPOK(s.APIURL + "/readyz") })
+func (s *Stack) startAPI(ctx context.Context) error { return startAPI(ctx, s.API, s.APIURL) }
+
+func startAPI(ctx context.Context, p *proc.Proc, url string) error {
+	return p.StartReady(ctx, 30*time.Second, func() error { return proc.HTTPOK(url + "/readyz") })
 }
 
 func (s *Stack) startEdge(ctx context.Context, e *Edge) error {
@@ -346,11 +387,12 @@ func (s *Stack) Stop() error {
 	for _, e := range s.Edges {
 		errs = append(errs, e.Stop(syscall.SIGTERM, 20*time.Second))
 	}
-	for _, p := range []*proc.Proc{s.API, s.Worker} {
+	for _, p := range append([]*proc.Proc{s.Worker}, s.APIs...) {
 		if p != nil {
 			errs = append(errs, p.Stop(syscall.SIGTERM, 20*time.Second))
 		}
 	}
+	errs = append(errs, s.fleet.stop())
 	if s.PG != nil {
 		errs = append(errs, s.PG.Stop(syscall.SIGINT, 30*time.Second))
 	}
@@ -368,11 +410,12 @@ func (s *Stack) Stop() error {
 // Procs lists every process of the stack.
 func (s *Stack) Procs() []*proc.Proc {
 	var out []*proc.Proc
-	for _, p := range []*proc.Proc{s.PG, s.Redis, s.API, s.Worker} {
+	for _, p := range append([]*proc.Proc{s.PG, s.Redis, s.Worker}, s.APIs...) {
 		if p != nil {
 			out = append(out, p)
 		}
 	}
+	out = append(out, s.fleet.procs()...)
 	for _, e := range s.Edges {
 		out = append(out, e.Proc)
 	}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -47,6 +48,7 @@ func main() {
 	out := flag.String("out", "", "where REPORT.md and results/ go (default: bench/ for a full run)")
 	render := flag.String("render", "", "write the report again from this run's JSON, measuring nothing")
 	reportOnly := flag.Bool("report-only", false, "exit 0 even when targets fail (the run is for its report); a smoke run always does")
+	scenarios := flag.String("scenarios", "", "comma-separated scenarios to run (default: all); the report then goes to the data folder, not bench/")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -73,6 +75,9 @@ func main() {
 		return
 	}
 	o := harness.Options{Checkout: checkout, Size: scenario.Full, Edges: *edges, Logf: logf, OutDir: *out}
+	if *scenarios != "" {
+		o.Scenarios = strings.Split(*scenarios, ",")
+	}
 	sub := "bench"
 	if *smoke {
 		o.Size, sub = scenario.Smoke, "bench-smoke"
@@ -82,7 +87,7 @@ func main() {
 	}
 	if o.OutDir == "" {
 		o.OutDir = filepath.Join(checkout, "bench")
-		if *smoke {
+		if *smoke || *scenarios != "" {
 			o.OutDir = filepath.Join(o.DataDir, "out")
 		}
 	}
