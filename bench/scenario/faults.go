@@ -22,29 +22,15 @@ func Faults(ctx context.Context, e *Env) error {
 		sc.NotMeasured = why
 		return nil
 	}
-	n := min(e.Size.FaultSockets, len(e.World.Users))
 	edges := []int{0}
 	if len(e.Stack.Edges) > 1 {
 		edges = []int{0, 1}
 	}
-	// Conversations of 19 whose members all hold a socket.
-	var convs []int
-	for _, ci := range e.World.ByShape["g19"] {
-		inside := true
-		for _, m := range e.World.Conversations[ci].Members {
-			inside = inside && m < n
-		}
-		if inside {
-			convs = append(convs, ci)
-		}
-	}
-	plans := e.membersPlan(n, len(edges), "g19")
-	r, err := e.openSockets(ctx, "faults", plans, e.Size.PerChild, edges, true, e.Size.ConnectRate)
+	r, convs, err := e.faultRig(ctx, sc, "faults", edges)
 	if err != nil {
 		return err
 	}
 	defer r.close()
-	connectStep(sc, r, e.Size.ConnectRate)
 	victim := edges[len(edges)-1]
 	worker := ""
 	if e.Stack.Worker == nil {
@@ -56,6 +42,29 @@ func Faults(ctx context.Context, e *Env) error {
 		{name: FaultSteps[2], inject: e.Stack.RestartPostgres},
 		{name: FaultSteps[3], inject: func(ctx context.Context) error { return e.Stack.RestartWorker(ctx, syscall.SIGTERM) }, skip: worker},
 	})
+}
+
+// faultRig opens FaultSockets recovering sockets over edges, one per
+// user, and returns them with the conversations of 19 whose members all
+// hold one.
+func (e *Env) faultRig(ctx context.Context, sc *report.Scenario, name string, edges []int) (*wsRig, []int, error) {
+	n := min(e.Size.FaultSockets, len(e.World.Users))
+	var convs []int
+	for _, ci := range e.World.ByShape["g19"] {
+		inside := true
+		for _, m := range e.World.Conversations[ci].Members {
+			inside = inside && m < n
+		}
+		if inside {
+			convs = append(convs, ci)
+		}
+	}
+	r, err := e.openSockets(ctx, name, e.membersPlan(n, len(edges), "g19"), e.Size.PerChild, edges, true, e.Size.ConnectRate)
+	if err != nil {
+		return nil, nil, err
+	}
+	connectStep(sc, r, e.Size.ConnectRate).Label += ", " + name
+	return r, convs, nil
 }
 
 // fault is one fault phase: inject breaks a piece and returns once it

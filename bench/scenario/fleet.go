@@ -19,12 +19,13 @@ const replicaDown = 3 * time.Second
 // (stack.FleetConfig: a Redis Cluster of 3 masters with a replica each, a
 // Postgres primary with a streaming replica and PgBouncer, stack.FleetAPIs
 // api nodes, every edge, the worker), seeds it, and spreads FleetSockets
-// recovering sockets over every edge, held by several socket processes,
-// each under the open-files limit, so the fleet holds more than one
-// process can. It runs the judged g19 load through the api nodes in turn
-// and measures delivery across the nodes, then the fault phases (the
-// faults scenario's loop): the replica stopped, and a Redis master killed
-// (SIGKILL) mid-traffic while its replica takes over.
+// sockets over every edge, held by several socket processes, each under
+// the open-files limit, so the fleet holds more than one process can. It
+// runs the judged g19 load through the api nodes in turn and measures
+// delivery across the nodes. Then, with the faults scenario's recovering
+// clients over every edge and its loop, the fault phases: the replica
+// stopped, and a Redis master killed (SIGKILL) mid-traffic while its
+// replica takes over.
 func Fleet(ctx context.Context, e *Env) (err error) {
 	sc := e.Run.Scenario("fleet", "Fleet: a Redis Cluster, a Postgres replica and PgBouncer, several api and edge nodes, several load processes")
 	if why := e.noEdge(); why != "" {
@@ -58,18 +59,18 @@ func Fleet(ctx context.Context, e *Env) (err error) {
 		edges[i] = i
 	}
 	plans := fe.membersPlan(e.Size.FleetSockets, n, "g19")
-	r, err := fe.openSockets(ctx, "fleet", plans, e.Size.PerChild, edges, true, e.Size.ConnectRate)
+	r, err := fe.openSockets(ctx, "fleet", plans, e.Size.PerChild, edges, false, e.Size.ConnectRate)
 	if err != nil {
 		return err
 	}
-	defer r.close()
 	connectStep(sc, r, e.Size.ConnectRate)
-	convs := fe.World.ByShape["g19"]
-	res, err := r.run(ctx, phase{label: StepFleet, convs: convs, rate: e.Size.DeliveryRate, secs: e.Size.FleetSecs, viaAPI: true})
+	res, err := r.run(ctx, phase{label: StepFleet, convs: fe.World.ByShape["g19"], rate: e.Size.DeliveryRate, secs: e.Size.FleetSecs, viaAPI: true})
 	if err != nil {
+		_ = r.close()
 		return err
 	}
 	status, err := r.clients.Status()
+	_ = r.close()
 	if err != nil {
 		return err
 	}
@@ -83,7 +84,14 @@ func Fleet(ctx context.Context, e *Env) (err error) {
 	if status.Subscribed < r.start.Wanted {
 		sc.Error = fmt.Sprintf("%d of %d sockets held after the load", status.Subscribed, r.start.Wanted)
 	}
-	return fe.faultPhases(ctx, sc, r, convs, []fault{
+	// The faults, with the faults scenario's recovering clients spread
+	// over every edge.
+	fr, convs, err := fe.faultRig(ctx, sc, "fleet faults", edges)
+	if err != nil {
+		return err
+	}
+	defer fr.close()
+	return fe.faultPhases(ctx, sc, fr, convs, []fault{
 		{name: FleetFaultSteps[0], inject: func(ctx context.Context) error { return st.RestartReplica(ctx, replicaDown) }},
 		{name: FleetFaultSteps[1], inject: func(context.Context) error { return st.FailRedisMaster(fe.Keys.Stream(0)) }, after: st.RejoinRedis},
 	})
