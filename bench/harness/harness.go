@@ -171,6 +171,7 @@ var RaisedLimits = map[string]string{
 	"RATE_MESSAGES":          "1000000",
 	"RATE_REACTIONS":         "1000000",
 	"RATE_USER_SEARCH":       "1000000",
+	"RATE_MESSAGE_SEARCH":    "1000000",
 	// Every bench socket comes from 127.0.0.1.
 	"EDGE_HANDSHAKE_RATE":  "1000000",
 	"EDGE_HANDSHAKE_BURST": "1000000",
