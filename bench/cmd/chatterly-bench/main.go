@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -46,6 +47,7 @@ func main() {
 	edges := flag.Int("edges", 3, "edge processes to start (the fleet scenario uses them all)")
 	out := flag.String("out", "", "where REPORT.md and results/ go (default: bench/ for a full run)")
 	render := flag.String("render", "", "write the report again from this run's JSON, measuring nothing")
+	only := flag.String("scenarios", "", "comma-separated scenarios to run (default all); the report then goes to the data folder, not bench/")
 	reportOnly := flag.Bool("report-only", false, "exit 0 even when targets fail (the run is for its report); a smoke run always does")
 	flag.Parse()
 
@@ -73,6 +75,9 @@ func main() {
 		return
 	}
 	o := harness.Options{Checkout: checkout, Size: scenario.Full, Edges: *edges, Logf: logf, OutDir: *out}
+	if *only != "" {
+		o.Scenarios = strings.Split(*only, ",")
+	}
 	sub := "bench"
 	if *smoke {
 		o.Size, sub = scenario.Smoke, "bench-smoke"
@@ -82,7 +87,7 @@ func main() {
 	}
 	if o.OutDir == "" {
 		o.OutDir = filepath.Join(checkout, "bench")
-		if *smoke {
+		if *smoke || *only != "" {
 			o.OutDir = filepath.Join(o.DataDir, "out")
 		}
 	}
