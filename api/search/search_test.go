@@ -288,6 +288,6 @@ func TestSearchIndexOnNewPartitions(t *testing.T) {
 	require.NoError(t, s.Deps.DB.QueryRow(ctx, `SELECT count(*) FROM pg_inherits WHERE inhparent = 'messages'::regclass`).Scan(&parts))
 	require.Len(t, indexes, parts, "every partition has the search index: %v", indexes)
 	for _, d := range indexes {
-		require.Contains(t, d, "(conversation_id, search_vector) WHERE (deleted_at IS NULL)")
+		require.Contains(t, d, "(ARRAY[conversation_id]), search_vector) WHERE (deleted_at IS NULL)")
 	}
 }

@@ -81,7 +81,7 @@ func find(ctx context.Context, db *pgxpool.Pool, p plan, w window, limit int) ([
        ts_headline('chatterly_search', s.body, $1::tsquery, CASE WHEN length(s.body) <= $9 THEN $10 ELSE $11 END)
   FROM (SELECT m.id, m.conversation_id, m.body, ts_rank(m.search_vector, $1::tsquery) AS rank
           FROM messages m
-         WHERE m.conversation_id = ANY($2::bigint[]) AND m.search_vector @@ $1::tsquery
+         WHERE ARRAY[m.conversation_id] && $2::bigint[] AND m.search_vector @@ $1::tsquery
            AND m.deleted_at IS NULL AND m.id >= $3 AND m.id < $4
            AND ($5::bigint = 0 OR m.user_id = $5)) s
  WHERE s.rank < $6 OR (s.rank = $6 AND s.id < $7)

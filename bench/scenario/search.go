@@ -159,7 +159,7 @@ func (e *Env) ensureSearchDB(ctx context.Context, sdb *stack.SearchDB, name stri
 			return false, err
 		}
 		if done {
-			return false, nil
+			return false, e.checkSearchIndex(ctx, sdb.URL(name))
 		}
 	}
 	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'search\_%'`)
@@ -196,6 +196,28 @@ func (e *Env) ensureSearchDB(ctx context.Context, sdb *stack.SearchDB, name stri
 	return true, err
 }
 
+// checkSearchIndex makes the cached database's search index again when a
+// partition lacks it (an interrupted or faulty earlier build).
+func (e *Env) checkSearchIndex(ctx context.Context, url string) error {
+	db, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ok, err := seed.SearchIndexComplete(ctx, db)
+	if err != nil || ok {
+		return err
+	}
+	t0 := time.Now()
+	e.logf("search: the cached database lacks its search index on some partition: building it")
+	if err := seed.RebuildSearchIndex(ctx, db); err != nil {
+		return err
+	}
+	_, err = db.Exec(ctx, `ANALYZE messages`)
+	e.logf("search: search index built in %s", time.Since(t0).Round(time.Second))
+	return err
+}
+
 // searchWriteCost runs the REST write step on the stack's own database
 // with the search column and index (as migrated), then without them, and
 // makes them again.
@@ -212,10 +234,14 @@ func (e *Env) searchWriteCost(ctx context.Context, sc *report.Scenario) error {
 		return err
 	}
 	e.runREST(ctx, sc, stepWriteIndexed, e.Size.WriteRate, e.Size.FixedSeconds, op, WriteHeldP99)
-	var indexDef, expr string
-	err := e.DB.QueryRow(ctx, `SELECT pg_get_indexdef('messages_search'::regclass),
-  (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
-    WHERE d.adrelid = 'messages'::regclass AND a.attname = 'search_vector')`).Scan(&indexDef, &expr)
+	indexDef, err := seed.SearchIndexDef(ctx, e.DB)
+	if err != nil {
+		return err
+	}
+	var expr string
+	err = e.DB.QueryRow(ctx, `SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d
+  JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+ WHERE d.adrelid = 'messages'::regclass AND a.attname = 'search_vector'`).Scan(&expr)
 	if err != nil {
 		return err
 	}

@@ -116,14 +116,14 @@ func SeedMessages(ctx context.Context, db *pgxpool.Pool, p MessagePlan, logf fun
 	if _, err := db.Exec(ctx, `SELECT chatterly_ensure_partitions('messages', $1, $2)`, start, p.Months+2); err != nil {
 		return fmt.Errorf("seed: partitions: %w", err)
 	}
-	var indexDef string
-	if err := db.QueryRow(ctx, `SELECT pg_get_indexdef('messages_search'::regclass)`).Scan(&indexDef); err != nil {
-		return fmt.Errorf("seed: read search index: %w", err)
+	indexDef, err := SearchIndexDef(ctx, db)
+	if err != nil {
+		return err
 	}
 	if _, err := db.Exec(ctx, `DROP INDEX messages_search`); err != nil {
 		return err
 	}
-	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		var users, convs, members [][]any
 		for i := 0; i < p.Users; i++ {
 			users = append(users, []any{int64(userID(i)), fmt.Sprintf("search%d@bench.invalid", i),
@@ -173,9 +173,6 @@ func SeedMessages(ctx context.Context, db *pgxpool.Pool, p MessagePlan, logf fun
 		return err
 	}
 	t0 := time.Now()
-	if _, err := db.Exec(ctx, `SET maintenance_work_mem = '1GB'`); err != nil {
-		return err
-	}
 	if _, err := db.Exec(ctx, indexDef); err != nil {
 		return fmt.Errorf("seed: build search index: %w", err)
 	}
@@ -189,6 +186,41 @@ func SeedMessages(ctx context.Context, db *pgxpool.Pool, p MessagePlan, logf fun
 	}
 	logf("search seed: vacuum and analyze in %s", time.Since(t0).Round(time.Second))
 	return nil
+}
+
+// SearchIndexDef is the statement that makes messages_search on messages
+// and every partition (pg_get_indexdef of a partitioned index says ON
+// ONLY, which would make it on the parent alone).
+func SearchIndexDef(ctx context.Context, db *pgxpool.Pool) (string, error) {
+	var def string
+	if err := db.QueryRow(ctx, `SELECT pg_get_indexdef('messages_search'::regclass)`).Scan(&def); err != nil {
+		return "", fmt.Errorf("seed: read search index: %w", err)
+	}
+	return strings.Replace(def, " ON ONLY ", " ON ", 1), nil
+}
+
+// SearchIndexComplete reports whether every partition of messages has
+// its valid part of messages_search.
+func SearchIndexComplete(ctx context.Context, db *pgxpool.Pool) (bool, error) {
+	var missing int
+	err := db.QueryRow(ctx, `SELECT count(*) FROM pg_inherits h
+ WHERE h.inhparent = 'messages'::regclass AND NOT EXISTS (
+   SELECT 1 FROM pg_index i JOIN pg_inherits ih ON ih.inhrelid = i.indexrelid
+    WHERE i.indrelid = h.inhrelid AND ih.inhparent = 'messages_search'::regclass AND i.indisvalid)`).Scan(&missing)
+	return missing == 0, err
+}
+
+// RebuildSearchIndex makes messages_search again, on every partition.
+func RebuildSearchIndex(ctx context.Context, db *pgxpool.Pool) error {
+	def, err := SearchIndexDef(ctx, db)
+	if err != nil {
+		return err
+	}
+	if _, err := db.Exec(ctx, `DROP INDEX messages_search`); err != nil {
+		return err
+	}
+	_, err = db.Exec(ctx, def)
+	return err
 }
 
 // copyMonth writes n messages sent in [lo, hi) into random conversations.
