@@ -112,7 +112,7 @@ var Full = Size{
 	FaultSockets: 2_000, FaultRate: 200, FaultSecs: 20, FaultAt: 5, FaultQuiet: 15,
 	Search: seed.MessagePlan{Messages: 10_000_000, Conversations: 10_000, Users: 2_000, Authors: 8,
 		Searchers: 20, PerSearcher: 100, Months: 12, Vocabulary: 30_000},
-	SearchRate: 20, SearchSecs: 30,
+	SearchRate: 10, SearchSecs: 30,
 }
 
 // Smoke runs every scenario for a moment with a handful of users: it
