@@ -48,6 +48,7 @@ type Limits struct {
 	Messages      ratelimit.Rule
 	Reactions     ratelimit.Rule
 	UserSearch    ratelimit.Rule
+	MessageSearch ratelimit.Rule
 	// Pins counts pins and unpins; Saves a person's saves and unsaves of
 	// messages; Blocks their blocks and unblocks.
 	Pins   ratelimit.Rule
@@ -62,6 +63,7 @@ func DefaultLimits() Limits {
 		Messages:      ratelimit.Rule{Name: "messages", Max: 300, Window: time.Minute},
 		Reactions:     ratelimit.Rule{Name: "reactions", Max: 300, Window: time.Minute},
 		UserSearch:    ratelimit.Rule{Name: "user_search", Max: 120, Window: time.Minute},
+		MessageSearch: ratelimit.Rule{Name: "message_search", Max: 60, Window: time.Minute},
 		Pins:          ratelimit.Rule{Name: "pins", Max: 60, Window: time.Minute},
 		Saves:         ratelimit.Rule{Name: "saves", Max: 120, Window: time.Minute},
 		Blocks:        ratelimit.Rule{Name: "blocks", Max: 30, Window: time.Minute},

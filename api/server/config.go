@@ -45,6 +45,7 @@ type MessagingConfig struct {
 	MessagesPerMin      int           // RATE_MESSAGES
 	ReactionsPerMin     int           // RATE_REACTIONS
 	UserSearchPerMin    int           // RATE_USER_SEARCH
+	MessageSearchPerMin int           // RATE_MESSAGE_SEARCH
 	ReactionsPerMessage int           // REACTIONS_PER_MESSAGE: distinct emoji on one message
 	ReactionsPerUser    int           // REACTIONS_PER_USER_PER_MESSAGE: one user's reactions on one message
 	EventRetention      time.Duration // EVENT_RETENTION: how long the event log keeps events
@@ -97,6 +98,7 @@ func LoadConfig(e *config.Env) (Config, error) {
 			MessagesPerMin:      e.Int("RATE_MESSAGES", 300, 1, 10_000_000),
 			ReactionsPerMin:     e.Int("RATE_REACTIONS", 300, 1, 10_000_000),
 			UserSearchPerMin:    e.Int("RATE_USER_SEARCH", 120, 1, 10_000_000),
+			MessageSearchPerMin: e.Int("RATE_MESSAGE_SEARCH", 60, 1, 10_000_000),
 			ReactionsPerMessage: e.Int("REACTIONS_PER_MESSAGE", reaction.DefaultCaps().PerMessage, 1, 10_000),
 			ReactionsPerUser:    e.Int("REACTIONS_PER_USER_PER_MESSAGE", reaction.DefaultCaps().PerUser, 1, 10_000),
 			EventRetention:      e.Duration("EVENT_RETENTION", 30*24*time.Hour, time.Hour, 10*365*24*time.Hour),

@@ -55,6 +55,7 @@ var inputs = map[string]struct{ query, body []string }{
 	"GET /me/saved":                              {query: []string{"cursor", "limit"}},
 	"POST /me/saved/:message_id":                 {},
 	"DELETE /me/saved/:message_id":               {},
+	"GET /search/messages":                       {query: []string{"query", "conversation_id", "author_id", "since", "until", "cursor", "limit"}},
 	"GET /me/blocks":                             {query: []string{"cursor", "limit"}},
 	"POST /me/blocks/:user_id":                   {},
 	"DELETE /me/blocks/:user_id":                 {},
@@ -88,6 +89,7 @@ func TestEveryClientStringIsChecked(t *testing.T) {
 	s := apitest.Start(t, map[string]string{
 		"RATE_LOGIN_PER_ADDR": "100000", "RATE_REGISTER_PER_ADDR": "100000", "RATE_USER_SEARCH": "100000",
 		"RATE_CONVERSATIONS": "100000", "RATE_MESSAGES": "100000", "RATE_REACTIONS": "100000",
+		"RATE_MESSAGE_SEARCH": "100000",
 	})
 	tok := signUp(t, s, "walker")
 	param := regexp.MustCompile(`:[a-z_]+`)

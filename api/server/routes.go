@@ -12,6 +12,7 @@ func (s *services) mount(r *rest.Router) {
 	s.reactions.Mount(r)
 	s.pins.Mount(r)
 	s.saved.Mount(r)
+	s.search.Mount(r)
 	s.readState.Mount(r)
 	s.users.Mount(r)
 	s.blocks.Mount(r)

@@ -17,6 +17,7 @@ import (
 	"github.com/chatterly/chatterly/api/reaction"
 	"github.com/chatterly/chatterly/api/readstate"
 	"github.com/chatterly/chatterly/api/saved"
+	"github.com/chatterly/chatterly/api/search"
 	"github.com/chatterly/chatterly/api/user"
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
@@ -35,6 +36,7 @@ type services struct {
 	reactions     *reaction.Service
 	pins          *pin.Service
 	saved         *saved.Service
+	search        *search.Service
 	readState     *readstate.Service
 	users         *user.Directory
 	blocks        *block.Service
@@ -71,6 +73,7 @@ func buildServices(d *Deps) (*services, error) {
 	limits := conversation.DefaultLimits()
 	limits.Conversations.Max, limits.Messages.Max = c.ConversationsPerMin, c.MessagesPerMin
 	limits.Reactions.Max, limits.UserSearch.Max = c.ReactionsPerMin, c.UserSearchPerMin
+	limits.MessageSearch.Max = c.MessageSearchPerMin
 	pub := eventlog.NewPublisher(eventlog.NewGuard(d.Streams, d.Keys, d.Cfg.StreamMaxLen, d.DB),
 		d.DB, d.Log, c.PublishTimeout, d.Registerer())
 	env := &conversation.Env{
@@ -90,6 +93,7 @@ func buildServices(d *Deps) (*services, error) {
 	s.reactions = reaction.New(env, s.messages, reaction.Caps{PerMessage: c.ReactionsPerMessage, PerUser: c.ReactionsPerUser})
 	s.pins = pin.New(env, s.messages)
 	s.saved = saved.New(env, s.messages)
+	s.search = search.New(env, s.messages)
 	s.readState = readstate.New(env, s.messages)
 	s.users = user.NewDirectory(d.Replica, limiter, limits.UserSearch)
 	s.blocks = block.New(d.DB, limiter, limits.Blocks, now)

@@ -63,6 +63,7 @@ var Steps = []Step{
 	{"delivery", "WebSocket delivery to every subscriber", scenario.Delivery, 150 * time.Second},
 	{"fleet", "Fleet: a Redis Cluster, a Postgres replica and PgBouncer, several api and edge nodes, with faults", scenario.Fleet, 150 * time.Second},
 	{"faults", "Faults during delivery: restarts with recovering clients", scenario.Faults, 90 * time.Second},
+	{"search", "Message search over 10 M messages (seeded once, then cached), and its cost to REST writes", scenario.Search, 150 * time.Second},
 }
 
 // expected is the calm-machine time of Steps[i:] at size (smoke sizes
@@ -191,6 +192,7 @@ var RaisedLimits = map[string]string{
 	"RATE_MESSAGES":          "1000000",
 	"RATE_REACTIONS":         "1000000",
 	"RATE_USER_SEARCH":       "1000000",
+	"RATE_MESSAGE_SEARCH":    "1000000",
 	// Every bench socket comes from 127.0.0.1.
 	"EDGE_HANDSHAKE_RATE":  "1000000",
 	"EDGE_HANDSHAKE_BURST": "1000000",

@@ -59,6 +59,11 @@ type Size struct {
 	// grace period).
 	FaultSockets                              int
 	FaultRate, FaultSecs, FaultAt, FaultQuiet float64
+
+	// Search is the message-search world (seeded once into a cached
+	// database); SearchRate searches/s for SearchSecs are measured.
+	Search                 seed.MessagePlan
+	SearchRate, SearchSecs float64
 }
 
 // ShapePhase is a reported delivery phase: Rate events/s for Secs into the
@@ -105,6 +110,9 @@ var Full = Size{
 	DensitySockets: 19_900, DensityIdle: 10,
 	FleetSockets: 36_000, FleetSecs: 10,
 	FaultSockets: 2_000, FaultRate: 200, FaultSecs: 20, FaultAt: 5, FaultQuiet: 15,
+	Search: seed.MessagePlan{Messages: 10_000_000, Conversations: 10_000, Users: 2_000, Authors: 8,
+		Searchers: 20, PerSearcher: 100, Months: 12, Vocabulary: 30_000},
+	SearchRate: 10, SearchSecs: 30,
 }
 
 // Smoke runs every scenario for a moment with a handful of users: it
@@ -133,4 +141,7 @@ var Smoke = Size{
 	DensitySockets: 80, DensityIdle: 0.5,
 	FleetSockets: 100, FleetSecs: 0.5,
 	FaultSockets: 40, FaultRate: 20, FaultSecs: 2, FaultAt: 0.5, FaultQuiet: 10,
+	Search: seed.MessagePlan{Messages: 12_000, Conversations: 300, Users: 60, Authors: 4,
+		Searchers: 2, PerSearcher: 100, Months: 12, Vocabulary: 30_000},
+	SearchRate: 20, SearchSecs: 0.5,
 }

@@ -49,6 +49,7 @@ func Targets(r *report.Run) []report.Target {
 		j.atMost("density", StepDensity, bytesPerSockExtra, "user-space memory per idle authenticated, subscribed socket", "—", "≤ 1 KB", BytesPerSocket, "%.0f bytes"),
 		j.atLeast("density", StepDensity, socketsExtra, "concurrent WebSockets held by one edge process", "1,000,000 (fleet)", "the per-process limit (≥ 19,000 here)", DensitySockets, "%.0f sockets"),
 		j.fleet(),
+		j.p99("search", StepSearch, "message search, 10 M messages, member of 100 conversations", "—", "p99 ≤ 50 ms", SearchP99),
 	}
 	rows = append(rows, j.loss("delivery", "message loss, delivery scenarios"))
 	for _, f := range FaultSteps {

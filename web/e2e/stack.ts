@@ -44,6 +44,7 @@ function env(stackDir: string): NodeJS.ProcessEnv {
     RATE_LOGIN_PER_ADDR: "100000",
     RATE_CONVERSATIONS: "100000",
     RATE_USER_SEARCH: "100000",
+    RATE_MESSAGE_SEARCH: "100000",
     RATE_REACTIONS: "100000",
     // A missed call within the suite's budget, yet long enough for a loaded
     // machine to show the incoming call first.

@@ -34,8 +34,15 @@ const dayLabel = (iso: string) => {
   return d.toLocaleDateString(undefined, { weekday: "long", year: "numeric", month: "long", day: "numeric" });
 };
 
-export function ConversationView({ id }: { id: ID }) {
+/** A message to show when the conversation opens (a search hit), and its thread's root for a reply. */
+export interface Focus {
+  message: ID;
+  thread: ID | null;
+}
+
+export function ConversationView({ id, focus = null }: { id: ID; focus?: Focus | null }) {
   const c = useConversation(id);
+  useFocus(focus);
   const router = useRouter();
   const call = useCall();
   const openThreadId = useStore(conversationStore, (s) => s.openThreadId);
@@ -190,4 +197,28 @@ function CallRow({ c, me }: { c: Call; me: ID | null }) {
       {text} <time dateTime={at} className="text-xs text-slate-400">{new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}</time>
     </div>
   );
+}
+
+/**
+ * useFocus shows focus's message once it is on the page: its thread opened
+ * for a reply, the row outlined and scrolled into view. The newest page is
+ * what a conversation opens on, so an older message is only outlined once
+ * it is loaded; the search hit itself showed its text.
+ */
+function useFocus(focus: Focus | null) {
+  useEffect(() => {
+    if (!focus) return;
+    if (focus.thread) void conversationStore.getState().openThread(focus.thread);
+    let tries = 0;
+    const t = setInterval(() => {
+      const el = document.querySelector<HTMLElement>(`[data-message-id="${CSS.escape(focus.message)}"]`);
+      if (el) {
+        el.dataset.highlighted = "true";
+        el.style.outline = "2px solid #facc15";
+        el.scrollIntoView({ block: "center" });
+      }
+      if (el || ++tries > 50) clearInterval(t);
+    }, 100);
+    return () => clearInterval(t);
+  }, [focus]);
 }

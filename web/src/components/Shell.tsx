@@ -38,6 +38,7 @@ export function Shell({ children }: { children: React.ReactNode }) {
 function PersonalLinks() {
   const path = usePathname();
   const links = [
+    { href: "/search", label: "Search" },
     { href: "/calls", label: "Call history" },
     { href: "/saved", label: "Saved messages" },
     { href: "/blocked", label: "Blocked people" },

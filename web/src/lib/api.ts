@@ -7,7 +7,7 @@
 import axios, { AxiosError, type AxiosRequestConfig, type InternalAxiosRequestConfig } from "axios";
 import type {
   Block, Call, CallHistoryEntry, ChannelListing, Conversation, Envelope, ID, Media, Member, Message, Page, Problem,
-  Pin, ReactionChange, ReadState, Role, SavedMessage, Session, User,
+  Pin, ReactionChange, ReadState, Role, SavedMessage, SearchHit, Session, User,
 } from "./types";
 
 /** What the api client needs from whoever holds the session (authStore). */
@@ -155,6 +155,9 @@ export const removeReaction = async (id: ID, emoji: string) =>
 export const listPins = (id: ID) => get<Page<Pin>>(`/conversations/${id}/pins`, { limit: 100 });
 export const pinMessage = (id: ID) => post<Pin>(`/messages/${id}/pin`);
 export const unpinMessage = async (id: ID) => void (await http.delete(`/messages/${id}/pin`));
+/** Full-text search over the caller's conversations (query syntax: docs/protocol.md). */
+export const searchMessages = (query: string, opts: { conversationId?: ID; cursor?: string } = {}) =>
+  get<Page<SearchHit>>("/search/messages", { query, conversation_id: opts.conversationId, cursor: opts.cursor, limit: 20 });
 export const listSaved = (cursor?: string) => get<Page<SavedMessage>>("/me/saved", { cursor, limit: 50 });
 export const saveMessage = (id: ID) => post<SavedMessage>(`/me/saved/${id}`);
 export const unsaveMessage = async (id: ID) => void (await http.delete(`/me/saved/${id}`));

@@ -113,6 +113,21 @@ export interface SavedMessage {
   message: Message;
 }
 
+/** A piece of a search hit's snippet: text, and whether the query matched it. */
+export interface SnippetSegment {
+  text: string;
+  match: boolean;
+}
+
+/** A message found by GET /search/messages. */
+export interface SearchHit {
+  message_id: ID;
+  conversation_id: ID;
+  rank: number;
+  snippet: SnippetSegment[];
+  message: Message;
+}
+
 /** A person one blocks (GET /me/blocks). */
 export interface Block {
   user_id: ID;

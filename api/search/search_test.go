@@ -1,0 +1,293 @@
+package search_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatterly/chatterly/api/apitest"
+	"github.com/chatterly/chatterly/api/convtest"
+	"github.com/chatterly/chatterly/api/pgtest"
+	"github.com/chatterly/chatterly/shared/id"
+	"github.com/stretchr/testify/require"
+)
+
+// TestMain stops what the tests started for the whole package.
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+type hitJSON struct {
+	MessageID      id.ID   `json:"message_id"`
+	ConversationID id.ID   `json:"conversation_id"`
+	Rank           float32 `json:"rank"`
+	Snippet        []struct {
+		Text  string `json:"text"`
+		Match bool   `json:"match"`
+	} `json:"snippet"`
+	Message *convtest.Message `json:"message"`
+}
+
+type page = convtest.Page[hitJSON]
+
+// find searches as u with the query parameters q and returns the page.
+func find(t *testing.T, s *apitest.Stack, u convtest.User, q url.Values) page {
+	t.Helper()
+	return convtest.Get[page](t, s, u, "/search/messages?"+q.Encode())
+}
+
+// bodies are the hits' message bodies, sorted.
+func bodies(p page) []string {
+	out := []string{}
+	for _, h := range p.Items {
+		out = append(out, *h.Message.Body)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func q(query string, kv ...string) url.Values {
+	v := url.Values{"query": {query}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Set(kv[i], kv[i+1])
+	}
+	return v
+}
+
+// A person finds the messages of their own conversations only: never a
+// group, DM or channel they are not a member of (a channel they could
+// read included), never a deleted message; a message is found as soon as
+// its send returns, and an edit is found by its new words.
+func TestSearchSeesOnlyOwnConversationsAndLiveMessages(t *testing.T) {
+	t.Parallel()
+	s := apitest.Start(t, nil)
+	ann, bob, eve := convtest.NewUser(t, s, "ann"), convtest.NewUser(t, s, "bob"), convtest.NewUser(t, s, "eve")
+	g := convtest.Create(t, s, ann, "group", "g", bob)
+	dm := convtest.Create(t, s, ann, "dm", "", eve)
+	ch := convtest.Create(t, s, eve, "channel", "open")
+	convtest.Send(t, s, ann, g.ID, "the pineapple plan for friday")
+	convtest.Send(t, s, ann, dm.ID, "pineapple secrets between ann and eve")
+	convtest.Send(t, s, eve, ch.ID, "pineapple in the open channel")
+
+	// Found as soon as the send returned: no waiting, no refresh.
+	require.Equal(t, []string{"the pineapple plan for friday"}, bodies(find(t, s, bob, q("pineapple"))))
+	require.Equal(t, []string{"pineapple secrets between ann and eve", "the pineapple plan for friday"},
+		bodies(find(t, s, ann, q("pineapple"))))
+	require.Equal(t, []string{"pineapple in the open channel", "pineapple secrets between ann and eve"},
+		bodies(find(t, s, eve, q("pineapple"))))
+
+	// bob may read the channel but is not a member: it is not searched,
+	// and asking for it by id is 403 (join first); the DM does not exist
+	// for him (404), nor does a made-up conversation.
+	r := s.Do("GET", "/search/messages?"+q("pineapple", "conversation_id", ch.ID.String()).Encode(), bob.Token, nil)
+	require.Equal(t, http.StatusForbidden, r.Status, "%s", r.Body)
+	r = s.Do("GET", "/search/messages?"+q("pineapple", "conversation_id", dm.ID.String()).Encode(), bob.Token, nil)
+	require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
+	r = s.Do("GET", "/search/messages?"+q("pineapple", "conversation_id", "12345").Encode(), bob.Token, nil)
+	require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
+	require.Equal(t, http.StatusCreated, s.Do("POST", "/conversations/"+ch.ID.String()+"/join", bob.Token, nil).Status)
+	require.Equal(t, []string{"pineapple in the open channel", "the pineapple plan for friday"},
+		bodies(find(t, s, bob, q("pineapple"))))
+	only := find(t, s, bob, q("pineapple", "conversation_id", ch.ID.String()))
+	require.Equal(t, []string{"pineapple in the open channel"}, bodies(only))
+	require.Equal(t, ch.ID, only.Items[0].ConversationID)
+
+	// Deleted: never found, by anyone, in any way.
+	victim := convtest.Send(t, s, bob, g.ID, "a pineapple to delete")
+	require.Len(t, find(t, s, ann, q("delete")).Items, 1)
+	require.Equal(t, http.StatusNoContent, s.Do("DELETE", "/messages/"+victim.ID.String(), bob.Token, nil).Status)
+	for _, u := range []convtest.User{ann, bob} {
+		require.Empty(t, find(t, s, u, q("delete")).Items)
+		require.NotContains(t, bodies(find(t, s, u, q("pineapple"))), "a pineapple to delete")
+	}
+	// Edited: found by its new words, not its old ones.
+	m := convtest.Send(t, s, ann, g.ID, "mango smoothie")
+	require.Equal(t, http.StatusOK, s.Do("PATCH", "/messages/"+m.ID.String(), ann.Token, map[string]any{"body": "kiwi smoothie"}).Status)
+	require.Empty(t, find(t, s, bob, q("mango")).Items)
+	require.Equal(t, []string{"kiwi smoothie"}, bodies(find(t, s, bob, q("kiwi"))))
+
+	// Leaving a group takes its messages out of one's results.
+	require.Equal(t, http.StatusNoContent, s.Do("DELETE", "/conversations/"+g.ID.String()+"/membership", bob.Token, nil).Status)
+	require.Equal(t, []string{"pineapple in the open channel"}, bodies(find(t, s, bob, q("pineapple"))))
+}
+
+// The query language: stemming (and the words as written, so stop words
+// and names are found), phrases, prefixes, exclusions; and the filters by
+// author and time.
+func TestSearchQueries(t *testing.T) {
+	t.Parallel()
+	s := apitest.Start(t, nil)
+	ann, bob := convtest.NewUser(t, s, "ann"), convtest.NewUser(t, s, "bob")
+	g := convtest.Create(t, s, ann, "group", "g", bob)
+	for _, b := range []string{
+		"She was running late to the standup",
+		"The runners met at dawn",
+		"We run the deploy tomorrow",
+		"deploy postponed, the database is busy",
+		"The Who played last night",
+		"Grüße aus München von Zoë",
+	} {
+		convtest.Send(t, s, ann, g.ID, b)
+	}
+	late := convtest.Send(t, s, bob, g.ID, "Bob runs the database migration")
+
+	// Stemming: "runs" finds running, run and runs (not "runners", another stem).
+	require.Equal(t, []string{"Bob runs the database migration", "She was running late to the standup", "We run the deploy tomorrow"},
+		bodies(find(t, s, ann, q("runs"))))
+	// Stop words are found by their simple form; so are names and other languages' words.
+	require.Equal(t, []string{"The Who played last night"}, bodies(find(t, s, ann, q(`"the who"`))))
+	require.Equal(t, []string{"Grüße aus München von Zoë"}, bodies(find(t, s, ann, q("zoë münchen"))))
+	// Phrase: the words next to each other, in order.
+	require.Equal(t, []string{"We run the deploy tomorrow"}, bodies(find(t, s, ann, q(`"run the deploy"`))))
+	require.Empty(t, find(t, s, ann, q(`"deploy run"`)).Items)
+	// Prefix: words as written starting with "runn" ("run" is no such word).
+	require.Equal(t, []string{"She was running late to the standup", "The runners met at dawn"}, bodies(find(t, s, ann, q("runn*"))))
+	require.Equal(t, []string{"Bob runs the database migration", "deploy postponed, the database is busy"},
+		bodies(find(t, s, ann, q("datab*"))))
+	// Exclusion, of a word and of a phrase.
+	require.Equal(t, []string{"deploy postponed, the database is busy"}, bodies(find(t, s, ann, q("database -migration"))))
+	require.Equal(t, []string{"Bob runs the database migration"}, bodies(find(t, s, ann, q(`database -"is busy"`))))
+	// Words are ANDed.
+	require.Equal(t, []string{"We run the deploy tomorrow"}, bodies(find(t, s, ann, q("deploy tomorrow"))))
+	// Punctuation only: a valid query that finds nothing.
+	require.Empty(t, find(t, s, ann, q("!!! ...")).Items)
+
+	// Author filter.
+	require.Equal(t, []string{"Bob runs the database migration"}, bodies(find(t, s, ann, q("database", "author_id", bob.ID.String()))))
+	// Time window: since is inclusive, until exclusive, by when the message was sent.
+	at := late.ID.Time()
+	require.Equal(t, []string{"Bob runs the database migration"},
+		bodies(find(t, s, ann, q("database", "since", at.Format(time.RFC3339Nano)))))
+	require.Equal(t, []string{"deploy postponed, the database is busy"},
+		bodies(find(t, s, ann, q("database", "until", at.Format(time.RFC3339Nano)))))
+	require.Empty(t, find(t, s, ann, q("database", "since", at.Add(time.Hour).Format(time.RFC3339))).Items)
+
+	// Snippets are segments: the matched words marked, nothing else; no markup.
+	h := find(t, s, ann, q("migration")).Items[0]
+	var text strings.Builder
+	var matched []string
+	for _, seg := range h.Snippet {
+		text.WriteString(seg.Text)
+		if seg.Match {
+			matched = append(matched, seg.Text)
+		}
+	}
+	require.Equal(t, "Bob runs the database migration", text.String())
+	require.Equal(t, []string{"migration"}, matched)
+	require.Greater(t, h.Rank, float32(0))
+	// A long message's snippet is fragments around its matches.
+	long := strings.Repeat("filler words go here and on ", 20) + "the quarterly zeppelin report " + strings.Repeat("more padding text follows ", 20)
+	convtest.Send(t, s, ann, g.ID, long)
+	h = find(t, s, ann, q("zeppelin")).Items[0]
+	text.Reset()
+	matched = nil
+	for _, seg := range h.Snippet {
+		text.WriteString(seg.Text)
+		if seg.Match {
+			matched = append(matched, seg.Text)
+		}
+	}
+	require.Equal(t, []string{"zeppelin"}, matched)
+	require.Contains(t, text.String(), "quarterly zeppelin report")
+	require.Less(t, len(text.String()), len(long)/2)
+
+	// Bad requests are 400 problems naming the parameter.
+	for _, c := range []struct{ query, field string }{
+		{"", "query"}, {"-only -exclusions", "query"}, {strings.Repeat("x", 501), "query"},
+	} {
+		r := s.Do("GET", "/search/messages?"+q(c.query).Encode(), ann.Token, nil)
+		require.Equal(t, http.StatusBadRequest, r.Status, "%q: %s", c.query, r.Body)
+		require.Equal(t, "validation_failed", r.Code())
+		require.Equal(t, c.field, r.Map(t)["field"], "%s", r.Body)
+	}
+	for _, c := range [][2]string{
+		{"since", "yesterday"}, {"until", "2026-13-01T00:00:00Z"}, {"since", "2026-01-01"},
+		{"conversation_id", "x"}, {"author_id", "-4"}, {"cursor", "nope"}, {"cursor", "NaN_12"}, {"limit", "0"},
+	} {
+		r := s.Do("GET", "/search/messages?"+q("database", c[0], c[1]).Encode(), ann.Token, nil)
+		require.Equal(t, http.StatusBadRequest, r.Status, "%s=%s: %s", c[0], c[1], r.Body)
+		require.Equal(t, c[0], r.Map(t)["field"], "%s", r.Body)
+	}
+	require.Equal(t, http.StatusUnauthorized, s.Do("GET", "/search/messages?query=x", "", nil).Status)
+}
+
+// Results come best first (a message saying the words more often ranks
+// higher), then newest first; pages follow each other without a gap or a
+// repeat, and the last says there is no next.
+func TestSearchRanksAndPages(t *testing.T) {
+	t.Parallel()
+	s := apitest.Start(t, nil)
+	ann := convtest.NewUser(t, s, "ann")
+	g := convtest.Create(t, s, ann, "group", "g")
+	best := convtest.Send(t, s, ann, g.ID, "lunch lunch lunch: lunch today?")
+	var plain []id.ID
+	for i := 0; i < 7; i++ {
+		plain = append(plain, convtest.Send(t, s, ann, g.ID, "lunch is at noon, item "+string(rune('a'+i))).ID)
+	}
+	convtest.Send(t, s, ann, g.ID, "nothing to see here")
+
+	all := find(t, s, ann, q("lunch"))
+	require.Len(t, all.Items, 8)
+	require.Nil(t, all.NextCursor)
+	require.Equal(t, best.ID, all.Items[0].MessageID, "most mentions rank first")
+	require.Greater(t, all.Items[0].Rank, all.Items[1].Rank)
+	// The equally ranked ones, newest first.
+	for i := 1; i < 8; i++ {
+		require.Equal(t, plain[7-i], all.Items[i].MessageID)
+	}
+
+	var paged []id.ID
+	cursor := ""
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 5)
+		v := q("lunch", "limit", "3")
+		if cursor != "" {
+			v.Set("cursor", cursor)
+		}
+		p := find(t, s, ann, v)
+		require.LessOrEqual(t, len(p.Items), 3)
+		for _, h := range p.Items {
+			paged = append(paged, h.MessageID)
+		}
+		if p.NextCursor == nil {
+			break
+		}
+		cursor = *p.NextCursor
+	}
+	want := make([]id.ID, len(all.Items))
+	for i, h := range all.Items {
+		want[i] = h.MessageID
+	}
+	require.Equal(t, want, paged)
+}
+
+// The search index is on every partition of messages, the ones the
+// worker makes later included, and leaves deleted messages out.
+func TestSearchIndexOnNewPartitions(t *testing.T) {
+	t.Parallel()
+	s := apitest.Start(t, nil)
+	ctx := context.Background()
+	future := time.Now().UTC().AddDate(2, 0, 0)
+	var made int
+	require.NoError(t, s.Deps.DB.QueryRow(ctx, "SELECT chatterly_ensure_partitions('messages', $1, 1)", future).Scan(&made))
+	require.Equal(t, 1, made)
+	var indexes []string
+	rows, err := s.Deps.DB.Query(ctx, `SELECT c.relname || ': ' || pg_get_indexdef(i.indexrelid)
+  FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid JOIN pg_index i ON i.indrelid = c.oid
+ WHERE h.inhparent = 'messages'::regclass AND pg_get_indexdef(i.indexrelid) LIKE '%gin%'`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var d string
+		require.NoError(t, rows.Scan(&d))
+		indexes = append(indexes, d)
+	}
+	require.NoError(t, rows.Err())
+	var parts int
+	require.NoError(t, s.Deps.DB.QueryRow(ctx, `SELECT count(*) FROM pg_inherits WHERE inhparent = 'messages'::regclass`).Scan(&parts))
+	require.Len(t, indexes, parts, "every partition has the search index: %v", indexes)
+	for _, d := range indexes {
+		require.Contains(t, d, "(ARRAY[conversation_id]), search_vector) WHERE (deleted_at IS NULL)")
+	}
+}

@@ -1,0 +1,6 @@
+"use client";
+import { SearchPanel } from "@/components/SearchPanel";
+
+export default function SearchPage() {
+  return <SearchPanel />;
+}
