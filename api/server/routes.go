@@ -16,4 +16,5 @@ func (s *services) mount(r *rest.Router) {
 	s.users.Mount(r)
 	s.blocks.Mount(r)
 	s.calls.Mount(r)
+	s.notifications.Mount(r)
 }
