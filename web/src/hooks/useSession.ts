@@ -11,7 +11,7 @@ import { configFromPage } from "@/lib/config";
 import * as api from "@/lib/api";
 import { setSignalChannel } from "@/lib/webrtc";
 import type { Envelope } from "@/lib/types";
-import { authStore, callStore, conversationStore, personalStore } from "@/state/stores";
+import { authStore, callStore, conversationStore, notificationStore, personalStore } from "@/state/stores";
 import { handleUserEvent } from "./useCall";
 
 const holder = createStore<{ cable: Cable | null }>(() => ({ cable: null }));
@@ -31,6 +31,7 @@ export function useSessionRuntime(): void {
     conversationStore.getState().reset(userId);
     callStore.getState().clear();
     personalStore.getState().reset();
+    notificationStore.getState().reset();
     void conversationStore.getState().loadList().catch(() => undefined);
     // Message rows show whether they are saved, or their author blocked.
     void personalStore.getState().loadSaved();
@@ -72,6 +73,7 @@ export function useSessionRuntime(): void {
       conversationStore.getState().reset(null);
       callStore.getState().clear();
       personalStore.getState().reset();
+      notificationStore.getState().reset();
     };
   }, [userId]);
 }

@@ -4,8 +4,10 @@ import * as api from "@/lib/api";
 import { createConversationStore } from "./conversationStore";
 import { createCallStore } from "./callStore";
 import { createPersonalStore } from "./personalStore";
+import { createNotificationStore } from "./notificationStore";
 
 export { authStore } from "./authStore";
 export const conversationStore = createConversationStore(api);
 export const callStore = createCallStore();
 export const personalStore = createPersonalStore(api);
+export const notificationStore = createNotificationStore();
