@@ -19,9 +19,10 @@
 // thread whose root they wrote), channel (@channel: every member), here
 // (@here: every member online then). A member's level decides: all takes
 // every reason, mentions all but reply, none nothing; a mute (muted_until
-// in the future) silences the conversation until it ends. A message that
-// mentions nobody, is not in a DM and is no reply costs the send nothing
-// here: no query, no allocation.
+// in the future) silences the conversation until it ends; a person who
+// blocks the author (api/block) is never notified of their messages. A
+// message that mentions nobody, is not in a DM and is no reply costs the
+// send nothing here: no query, no allocation.
 package mention
 
 import (

@@ -240,6 +240,11 @@ func TestNotificationsFollowReasonsLevelsAndMutes(t *testing.T) {
 	require.Equal(t, []string{"channel:@channel @" + carl.Name + " all hands", "here:@here anyone?", "mention:@" + dan.Name + " mute over"},
 		reasons(t, s, dan))
 
+	// A person who blocks the author hears nothing of them.
+	require.Equal(t, http.StatusCreated, s.Do("POST", "/me/blocks/"+ann.ID.String(), bob.Token, nil).Status)
+	send(t, s, ann, g.ID, "@"+bob.Name+" are you there?")
+	require.Len(t, reasons(t, s, bob), 4, "bob blocks ann")
+
 	// Every message of a DM notifies the other person.
 	dm := convtest.Create(t, s, ann, "dm", "", dan)
 	send(t, s, ann, dm.ID, "psst")

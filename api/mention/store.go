@@ -33,12 +33,13 @@ type recipient struct {
 }
 
 // recipients reads the members of c, but author, that a notification may
-// reach at now (level not none, not muted): every member when all is set,
-// else those of users.
+// reach at now (level not none, not muted, not blocking the author): every
+// member when all is set, else those of users.
 func recipients(ctx context.Context, db *pgxpool.Pool, c, author id.ID, all bool, users []int64, now time.Time) ([]recipient, error) {
-	rows, err := db.Query(ctx, `SELECT user_id, notify_level FROM memberships
-WHERE conversation_id = $1 AND user_id <> $2 AND notify_level <> 'none'
-  AND (muted_until IS NULL OR muted_until <= $3) AND ($4 OR user_id = ANY($5))`,
+	rows, err := db.Query(ctx, `SELECT m.user_id, m.notify_level FROM memberships m
+WHERE m.conversation_id = $1 AND m.user_id <> $2 AND m.notify_level <> 'none'
+  AND (m.muted_until IS NULL OR m.muted_until <= $3) AND ($4 OR m.user_id = ANY($5))
+  AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = m.user_id AND b.blocked_id = $2)`,
 		int64(c), int64(author), now, all, users)
 	if err != nil {
 		return nil, err
