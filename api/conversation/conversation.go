@@ -48,6 +48,8 @@ type Conversation struct {
 	CreatedBy id.ID
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// ArchivedAt is set while the conversation is archived (read-only).
+	ArchivedAt *time.Time
 	// MemberCount and DMUsers are read with the row (DMUsers for DMs only).
 	MemberCount int
 	DMUsers     []id.ID
@@ -60,7 +62,18 @@ type Membership struct {
 	Role           Role
 	JoinedAt       time.Time
 	LastRead       id.ID
+	// Level is the member's notification level; MutedUntil the end of
+	// their mute in Unix milliseconds, 0 for none.
+	Level      string
+	MutedUntil int64
 }
+
+// Notification levels of a member (api/mention decides by them).
+const (
+	NotifyAll      = "all"
+	NotifyMentions = "mentions"
+	NotifyNone     = "none"
+)
 
 // Access is what a caller is to one conversation: all a policy decides on.
 type Access struct {

@@ -27,6 +27,8 @@ func (s *Service) Mount(r *rest.Router) {
 	r.Handle("PATCH", "/conversations/:id/members/:user_id", s.changeRole, rest.MaxBody(bodyLimit))
 	r.Handle("DELETE", "/conversations/:id/members/:user_id", s.removeMember)
 	r.Handle("GET", "/conversations/:id/events", s.events)
+	r.Handle("POST", "/conversations/:id/archive", s.archive)
+	r.Handle("DELETE", "/conversations/:id/archive", s.archive)
 	r.Handle("GET", "/channels", s.channels)
 }
 
@@ -126,6 +128,12 @@ func (s *Service) update(c *rest.Ctx) error {
 		return err
 	}
 	conv, err := s.Update(c.Context(), c.UserID(), cid, req.Name, req.Topic)
+	return s.answerView(c, conv, err)
+}
+
+// answerView answers 200 with the caller's view of conv, which the caller
+// just changed (unless err).
+func (s *Service) answerView(c *rest.Ctx, conv Conversation, err error) error {
 	if err != nil {
 		return err
 	}
@@ -273,4 +281,15 @@ func (s *Service) channels(c *rest.Ctx) error {
 		return err
 	}
 	return c.JSON(fasthttp.StatusOK, NewPage(items, next))
+}
+
+// archive: POST /conversations/:id/archive archives, DELETE unarchives;
+// both answer 200 with the caller's view of the conversation.
+func (s *Service) archive(c *rest.Ctx) error {
+	cid, err := c.IDParam("id")
+	if err != nil {
+		return err
+	}
+	conv, err := s.Archive(c.Context(), c.UserID(), cid, c.RC.IsPost())
+	return s.answerView(c, conv, err)
 }

@@ -124,3 +124,7 @@ func CanChangeRole(a Access, target Role) error {
 
 // CanListMembers: whoever sees the conversation sees its members.
 func CanListMembers(a Access) error { return CanSee(a) }
+
+// CanArchive: the owner or admins archive and unarchive a channel or a
+// group (the settings' rule, CanUpdate); a DM is never archived.
+func CanArchive(a Access) error { return CanUpdate(a) }

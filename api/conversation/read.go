@@ -73,6 +73,7 @@ func (s *Service) views(ctx context.Context, caller id.ID, mine []memberOf) ([]V
 	out := make([]View, len(mine))
 	for i, m := range mine {
 		out[i] = View{ID: convs[i], Resource: res[i], Role: m.Role, LastRead: m.LastRead, Unread: prev[i].Unread,
+			Mentions: prev[i].Mentions, Level: m.Level, MutedUntil: m.MutedUntil,
 			LastActivityAt: prev[i].LastActivityAt, LastMessage: prev[i].LastMessage}
 	}
 	return out, nil
@@ -178,7 +179,7 @@ func (s *Service) Get(ctx context.Context, caller, c id.ID) (View, error) {
 	}
 	v := vs[0]
 	if outsider {
-		v.Unread = 0
+		v.Unread, v.Mentions = 0, 0
 	}
 	seq, err := lastSeq(ctx, s.env.DB, c)
 	if err != nil {
@@ -207,7 +208,8 @@ func (s *Service) ViewOf(ctx context.Context, caller id.ID, conv Conversation) (
 	if err != nil {
 		return View{}, fault.Wrap(err, "view conversation")
 	}
-	vs, err := s.views(ctx, caller, []memberOf{{Conversation: int64(conv.ID), Role: m.Role, LastRead: int64(m.LastRead)}})
+	vs, err := s.views(ctx, caller, []memberOf{{Conversation: int64(conv.ID), Role: m.Role, LastRead: int64(m.LastRead),
+		Level: m.Level, MutedUntil: m.MutedUntil}})
 	if err != nil {
 		return View{}, fault.Wrap(err, "view conversation")
 	}

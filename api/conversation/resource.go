@@ -24,6 +24,8 @@ type JSON struct {
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 	MemberCount int       `json:"member_count"`
+	// ArchivedAt is set while the conversation is archived (read-only).
+	ArchivedAt *time.Time `json:"archived_at"`
 	// DMUserIDs are a DM's two members, lower id first (DMs only), so a
 	// client can name a DM after the other person without another call.
 	DMUserIDs []id.ID `json:"dm_user_ids,omitempty"`
@@ -31,8 +33,13 @@ type JSON struct {
 
 // Render is c's resource.
 func Render(c Conversation) JSON {
-	return JSON{ID: c.ID, Kind: c.Kind, Name: c.Name, Topic: c.Topic, CreatedBy: c.CreatedBy,
+	j := JSON{ID: c.ID, Kind: c.Kind, Name: c.Name, Topic: c.Topic, CreatedBy: c.CreatedBy,
 		CreatedAt: ms(c.CreatedAt), UpdatedAt: ms(c.UpdatedAt), MemberCount: c.MemberCount, DMUserIDs: c.DMUsers}
+	if c.ArchivedAt != nil {
+		t := ms(*c.ArchivedAt)
+		j.ArchivedAt = &t
+	}
+	return j
 }
 
 // ms is t as every time the API sends: UTC, to the millisecond.
@@ -46,6 +53,13 @@ func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 //	last_read_message_id  the caller's read marker, null before any
 //	unread_count          top-level messages by others after the marker,
 //	                      not deleted (counted up to 1,000)
+//	mention_count         messages by others after the marker, not
+//	                      deleted, that mention the caller (by name,
+//	                      @channel or @here; counted up to 1,000)
+//	notify_level          the caller's notification level (all, mentions,
+//	                      none); omitted when not a member
+//	muted_until           the end of the caller's mute, null when not
+//	                      muted; omitted when not a member
 //	last_activity_at      the newest message's time, or the creation's
 //	last_message          the newest top-level message (or its tombstone)
 //	                      as the message resource renders it for the
@@ -58,11 +72,16 @@ func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 // spliced, not decoded and encoded again: the conversation list is the
 // api's hottest read.
 type View struct {
-	ID             id.ID
-	Resource       string // JSON object, as cached
-	Role           Role
-	LastRead       int64
-	Unread         int
+	ID       id.ID
+	Resource string // JSON object, as cached
+	Role     Role
+	LastRead int64
+	Unread   int
+	Mentions int
+	// Level and MutedUntil (Unix ms, 0 for none) are the caller's
+	// notification settings.
+	Level          string
+	MutedUntil     int64
 	LastActivityAt time.Time
 	LastMessage    string // JSON object or ""
 	LastSeq        *int64
@@ -95,6 +114,24 @@ func (v View) AppendJSON(b []byte) ([]byte, error) {
 	}
 	b = append(b, `,"unread_count":`...)
 	b = strconv.AppendInt(b, int64(v.Unread), 10)
+	b = append(b, `,"mention_count":`...)
+	b = strconv.AppendInt(b, int64(v.Mentions), 10)
+	if v.Role != "" {
+		b = append(b, `,"notify_level":"`...)
+		if v.Level == "" {
+			b = append(b, NotifyAll...)
+		} else {
+			b = append(b, v.Level...)
+		}
+		b = append(b, `","muted_until":`...)
+		if v.MutedUntil > 0 {
+			b = append(b, '"')
+			b = time.UnixMilli(v.MutedUntil).UTC().AppendFormat(b, time.RFC3339Nano)
+			b = append(b, '"')
+		} else {
+			b = append(b, "null"...)
+		}
+	}
 	b = append(b, `,"last_activity_at":"`...)
 	b = ms(v.LastActivityAt).AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","last_message":`...)
@@ -115,7 +152,7 @@ func (v View) AppendJSON(b []byte) ([]byte, error) {
 type Timeline interface {
 	// Previews answers, in order, each conversation's activity time, its
 	// newest top-level message rendered for viewer, and viewer's unread
-	// count after their read marker.
+	// count and mention count after their read marker.
 	Previews(ctx context.Context, viewer id.ID, reqs []PreviewRequest) ([]Preview, error)
 }
 
@@ -132,6 +169,9 @@ type Preview struct {
 	// viewer; "" when there is none.
 	LastMessage string
 	Unread      int
+	// Mentions counts the messages after the marker that mention the
+	// viewer.
+	Mentions int
 }
 
 // MemberJSON is the member resource; member.joined and member.left carry it.
@@ -154,39 +194,58 @@ type memberOf struct {
 	Role         Role
 	// LastRead is 0 before any marker (not a valid id.ID, hence int64).
 	LastRead int64
+	// Level is the notification level; MutedUntil the mute's end in Unix
+	// milliseconds, 0 for none.
+	Level      string
+	MutedUntil int64
 }
 
-// encodeMemberOf is the cached form of ms: one "conversation role marker"
-// line each. Read on every conversation list, it is parsed by hand rather
-// than as JSON.
+// encodeMemberOf is the cached form of ms: one "conversation role marker
+// level muted_until" line each. Read on every conversation list, it is
+// parsed by hand rather than as JSON.
 func encodeMemberOf(ms []memberOf) []byte {
-	b := make([]byte, 0, len(ms)*48)
+	b := make([]byte, 0, len(ms)*64)
 	for _, m := range ms {
 		b = strconv.AppendInt(b, m.Conversation, 10)
 		b = append(b, ' ')
 		b = append(b, m.Role...)
 		b = append(b, ' ')
 		b = strconv.AppendInt(b, m.LastRead, 10)
+		b = append(b, ' ')
+		if m.Level == "" {
+			b = append(b, NotifyAll...)
+		} else {
+			b = append(b, m.Level...)
+		}
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, m.MutedUntil, 10)
 		b = append(b, '\n')
 	}
 	return b
 }
 
 // decodeMemberOf reads what encodeMemberOf wrote, slicing b (a cached
-// string) without copying it.
+// string) without copying it. A line of three fields (an entry cached
+// before notification settings existed) reads as the defaults.
 func decodeMemberOf(b string) ([]memberOf, error) {
 	out := make([]memberOf, 0, strings.Count(b, "\n"))
 	for b != "" {
 		line, rest, _ := strings.Cut(b, "\n")
 		b = rest
 		conv, rest, ok1 := strings.Cut(line, " ")
-		role, lastRead, ok2 := strings.Cut(rest, " ")
+		role, rest, ok2 := strings.Cut(rest, " ")
+		lastRead, rest, more := strings.Cut(rest, " ")
+		level, muted, ok3 := strings.Cut(rest, " ")
+		if !more {
+			level, muted, ok3 = NotifyAll, "0", true
+		}
 		c, err1 := strconv.ParseInt(conv, 10, 64)
 		lr, err2 := strconv.ParseInt(lastRead, 10, 64)
-		if !ok1 || !ok2 || role == "" || err1 != nil || err2 != nil {
+		mu, err3 := strconv.ParseInt(muted, 10, 64)
+		if !ok1 || !ok2 || !ok3 || role == "" || level == "" || err1 != nil || err2 != nil || err3 != nil {
 			return nil, fmt.Errorf("conversation: bad cached membership %q", line)
 		}
-		out = append(out, memberOf{Conversation: c, Role: Role(role), LastRead: lr})
+		out = append(out, memberOf{Conversation: c, Role: Role(role), LastRead: lr, Level: level, MutedUntil: mu})
 	}
 	return out, nil
 }

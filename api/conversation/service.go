@@ -141,7 +141,9 @@ func (s *Service) memberEffects(ctx context.Context, tx pgx.Tx, c id.ID, typ str
 	fx := Effects{Conversation: c, Invalidate: []cache.Ref{ConversationRef(c)}}
 	specs := make([]eventlog.Spec, len(ms))
 	for i, m := range ms {
-		specs[i] = eventlog.Spec{Conversation: c, Type: typ, Data: RenderMember(m)}
+		// Members leave, and roles change, while the conversation is
+		// archived (an owner hands over before leaving); nobody joins.
+		specs[i] = eventlog.Spec{Conversation: c, Type: typ, Data: RenderMember(m), WhileArchived: typ != event.MemberJoined}
 		fx.Invalidate = append(fx.Invalidate, MemberOfRef(m.UserID))
 		switch typ {
 		case event.MemberJoined:
@@ -374,4 +376,43 @@ func (s *Service) ChangeRole(ctx context.Context, caller, c, target id.ID, to Ro
 		s.env.Apply(ctx, fx)
 	}
 	return m, nil
+}
+
+// Archive archives c (archive true) or unarchives it on behalf of caller,
+// by CanArchive. While archived, a conversation is read-only: every write
+// whose event is not allowed there (eventlog.Spec.WhileArchived) is refused
+// with conversation_archived. Members still read it, mark it read, leave,
+// and have their roles changed; nobody joins. Archiving an archived
+// conversation (or unarchiving one that is not) changes nothing and records
+// no event.
+func (s *Service) Archive(ctx context.Context, caller, c id.ID, archive bool) (Conversation, error) {
+	typ := event.ConversationUnarchived
+	if archive {
+		typ = event.ConversationArchived
+	}
+	var conv Conversation
+	var fx Effects
+	changed := false
+	err := s.env.InTx(ctx, "archive conversation", func(tx pgx.Tx) error {
+		a, err := lockAccess(ctx, tx, c, caller)
+		if err != nil {
+			return err
+		}
+		if err := CanArchive(a); err != nil {
+			return err
+		}
+		if conv, changed, err = setArchived(ctx, tx, c, archive, s.env.Now()); err != nil || !changed {
+			return err
+		}
+		evs, err := s.env.Outbox.Record(ctx, tx, eventlog.Spec{Conversation: c, Type: typ, Data: Render(conv), WhileArchived: true})
+		fx = Effects{Conversation: c, Invalidate: []cache.Ref{ConversationRef(c)}, Events: evs}
+		return err
+	})
+	if err != nil {
+		return Conversation{}, err
+	}
+	if changed {
+		s.env.Apply(ctx, fx)
+	}
+	return conv, nil
 }

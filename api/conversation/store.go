@@ -28,13 +28,13 @@ var convColumns = convColumnsOf("c")
 
 func convColumnsOf(a string) string {
 	return a + ".id, " + a + ".kind, " + a + ".name, " + a + ".topic, " + a + ".created_by, " + a + ".created_at, " +
-		a + ".updated_at, " + a + ".dm_key, (SELECT count(*) FROM memberships mc WHERE mc.conversation_id = " + a + ".id)"
+		a + ".updated_at, " + a + ".archived_at, " + a + ".dm_key, (SELECT count(*) FROM memberships mc WHERE mc.conversation_id = " + a + ".id)"
 }
 
 func scanConversation(row pgx.Row, extra ...any) (Conversation, error) {
 	var c Conversation
 	var dmKey *string
-	dest := append([]any{&c.ID, &c.Kind, &c.Name, &c.Topic, &c.CreatedBy, &c.CreatedAt, &c.UpdatedAt, &dmKey, &c.MemberCount}, extra...)
+	dest := append([]any{&c.ID, &c.Kind, &c.Name, &c.Topic, &c.CreatedBy, &c.CreatedAt, &c.UpdatedAt, &c.ArchivedAt, &dmKey, &c.MemberCount}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return c, err
 	}
@@ -200,8 +200,9 @@ func loadMembership(ctx context.Context, q querier, c, u id.ID) (Membership, boo
 	m := Membership{ConversationID: c, UserID: u}
 	var role string
 	var lr int64
-	err := q.QueryRow(ctx, `SELECT role, joined_at, last_read_message_id FROM memberships
-WHERE conversation_id = $1 AND user_id = $2`, int64(c), int64(u)).Scan(&role, &m.JoinedAt, &lr)
+	err := q.QueryRow(ctx, `SELECT role, joined_at, last_read_message_id, notify_level,
+  coalesce((extract(epoch FROM muted_until) * 1000)::bigint, 0)
+FROM memberships WHERE conversation_id = $1 AND user_id = $2`, int64(c), int64(u)).Scan(&role, &m.JoinedAt, &lr, &m.Level, &m.MutedUntil)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return m, false, nil
 	}
@@ -267,7 +268,9 @@ SELECT `+convColumnsOf("u")+` FROM u`, int64(c), name, topic, at))
 
 // memberOfRows reads u's memberships, for the cached list.
 func memberOfRows(ctx context.Context, q querier, u id.ID) ([]memberOf, error) {
-	rows, err := q.Query(ctx, `SELECT conversation_id, role, last_read_message_id FROM memberships WHERE user_id = $1`, int64(u))
+	rows, err := q.Query(ctx, `SELECT conversation_id, role, last_read_message_id, notify_level,
+  coalesce((extract(epoch FROM muted_until) * 1000)::bigint, 0)
+FROM memberships WHERE user_id = $1`, int64(u))
 	if err != nil {
 		return nil, fmt.Errorf("conversation: memberships of %s: %w", u, err)
 	}
@@ -275,7 +278,7 @@ func memberOfRows(ctx context.Context, q querier, u id.ID) ([]memberOf, error) {
 		var m memberOf
 		var c int64
 		var role string
-		err := r.Scan(&c, &role, &m.LastRead)
+		err := r.Scan(&c, &role, &m.LastRead, &m.Level, &m.MutedUntil)
 		m.Conversation, m.Role = c, Role(role)
 		return m, err
 	})
@@ -352,4 +355,22 @@ func lastSeq(ctx context.Context, q querier, c id.ID) (int64, error) {
 		return 0, fmt.Errorf("conversation: last seq: %w", err)
 	}
 	return n, nil
+}
+
+// setArchived archives c (archive true) or unarchives it at at, and returns
+// c and whether it changed (archiving an archived conversation does not).
+func setArchived(ctx context.Context, tx pgx.Tx, c id.ID, archive bool, at time.Time) (Conversation, bool, error) {
+	conv, err := scanConversation(tx.QueryRow(ctx, `
+WITH u AS (
+  UPDATE conversations SET archived_at = CASE WHEN $2 THEN $3::timestamptz END, updated_at = $3
+   WHERE id = $1 AND (archived_at IS NOT NULL) <> $2 RETURNING *)
+SELECT `+convColumnsOf("u")+` FROM u`, int64(c), archive, at))
+	if errors.Is(err, pgx.ErrNoRows) {
+		conv, err = loadConversation(ctx, tx, c)
+		return conv, false, err
+	}
+	if err != nil {
+		return Conversation{}, false, fmt.Errorf("conversation: archive: %w", err)
+	}
+	return conv, true, nil
 }

@@ -16,13 +16,14 @@ func TestViewSplicesTheCallersFieldsIntoTheResource(t *testing.T) {
 	res, err := json.Marshal(Render(Conversation{ID: 7, Kind: Channel, Name: &name, CreatedBy: 3, CreatedAt: at, UpdatedAt: at, MemberCount: 2}))
 	require.NoError(t, err)
 	seq := int64(42)
-	b, err := json.Marshal(View{ID: 7, Resource: string(res), Role: Admin, LastRead: 99, Unread: 4, LastActivityAt: at,
-		LastMessage: `{"id":"100"}`, LastSeq: &seq})
+	b, err := json.Marshal(View{ID: 7, Resource: string(res), Role: Admin, LastRead: 99, Unread: 4, Mentions: 3,
+		Level: NotifyMentions, MutedUntil: at.UnixMilli(), LastActivityAt: at, LastMessage: `{"id":"100"}`, LastSeq: &seq})
 	require.NoError(t, err)
 	want, err := json.Marshal(map[string]any{
 		"id": "7", "kind": "channel", "name": "general", "topic": "", "created_by": "3",
 		"created_at": at.Truncate(time.Millisecond), "updated_at": at.Truncate(time.Millisecond), "member_count": 2,
-		"role": "admin", "last_read_message_id": "99", "unread_count": 4,
+		"archived_at": nil, "role": "admin", "last_read_message_id": "99", "unread_count": 4, "mention_count": 3,
+		"notify_level": "mentions", "muted_until": at.Truncate(time.Millisecond),
 		"last_activity_at": at.Truncate(time.Millisecond), "last_message": map[string]string{"id": "100"}, "last_seq": 42,
 	})
 	require.NoError(t, err)
@@ -35,6 +36,8 @@ func TestViewSplicesTheCallersFieldsIntoTheResource(t *testing.T) {
 	require.Nil(t, m["last_read_message_id"])
 	require.Nil(t, m["last_message"])
 	require.NotContains(t, m, "role")
+	require.NotContains(t, m, "notify_level", "a non-member has no settings")
+	require.NotContains(t, m, "muted_until")
 	require.NotContains(t, m, "last_seq")
 
 	_, err = json.Marshal(View{ID: id.ID(7), Resource: `[]`})
@@ -43,10 +46,14 @@ func TestViewSplicesTheCallersFieldsIntoTheResource(t *testing.T) {
 
 func TestCachedMembershipsRoundTrip(t *testing.T) {
 	t.Parallel()
-	ms := []memberOf{{Conversation: 12, Role: Owner}, {Conversation: 384981121043009536, Role: Member, LastRead: 384981121043009537}}
+	ms := []memberOf{{Conversation: 12, Role: Owner, Level: NotifyAll},
+		{Conversation: 384981121043009536, Role: Member, LastRead: 384981121043009537, Level: NotifyNone, MutedUntil: 1893456000000}}
 	back, err := decodeMemberOf(string(encodeMemberOf(ms)))
 	require.NoError(t, err)
 	require.Equal(t, ms, back)
+	back, err = decodeMemberOf("12 owner 7\n")
+	require.NoError(t, err, "an entry cached before notification settings")
+	require.Equal(t, []memberOf{{Conversation: 12, Role: Owner, LastRead: 7, Level: NotifyAll}}, back)
 	back, err = decodeMemberOf(string(encodeMemberOf(nil)))
 	require.NoError(t, err)
 	require.Empty(t, back)

@@ -50,6 +50,11 @@ type Spec struct {
 	// Activity moves the conversation's last_activity_at to the event's
 	// time (message writes do; membership and settings changes do not).
 	Activity bool
+	// WhileArchived lets the event be recorded while the conversation is
+	// archived: leaving, role changes, the archive's own events. Any other
+	// is refused there with ErrArchived (an archived conversation is
+	// read-only), which makes the rule hold for every writer by default.
+	WhileArchived bool
 }
 
 // Draft is an event queued in a batch. Its Event is valid once the batch has

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/chatterly/chatterly/api/fault"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -17,11 +20,14 @@ import (
 // sqlInsert takes the next seq under the conversation row's lock (the
 // UPDATE), inserts the event with that seq written into its envelope, and
 // enters it in the outbox, which holds it until it is known to be on its
-// stream (see mark).
+// stream (see mark). An event that may not be recorded while the
+// conversation is archived ($7) raises CH409 there instead, under the row's
+// lock: a write racing the archive commits before it or is refused, and a
+// refused batch rolls back whole.
 const sqlInsert = `
 WITH c AS (
   UPDATE conversations
-     SET last_seq = last_seq + 1,
+     SET last_seq = CASE WHEN $7 AND archived_at IS NOT NULL THEN chatterly_refuse_archived(id) ELSE last_seq + 1 END,
          last_activity_at = CASE WHEN $5 THEN $6 ELSE last_activity_at END
    WHERE id = $2
   RETURNING last_seq),
@@ -34,7 +40,19 @@ SELECT $2, e.seq, $1 FROM e
 RETURNING seq`
 
 func queueInsert(b *pgx.Batch, eventID id.ID, s Spec, at time.Time, envelope []byte) *pgx.QueuedQuery {
-	return b.Queue(sqlInsert, int64(eventID), int64(s.Conversation), s.Type, string(envelope), s.Activity, at)
+	return b.Queue(sqlInsert, int64(eventID), int64(s.Conversation), s.Type, string(envelope), s.Activity, at,
+		!s.WhileArchived)
+}
+
+// ErrArchived is a write refused because its conversation is archived.
+var ErrArchived = fault.New(fault.ConversationArchived,
+	"the conversation is archived: it is read-only until an owner or admin unarchives it")
+
+// Archived reports whether err is the log's refusal of an event in an
+// archived conversation (CH409, raised by chatterly_refuse_archived).
+func Archived(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "CH409"
 }
 
 // Record queues specs in one batch on tx, sends it, and returns the events
@@ -51,6 +69,9 @@ func (o *Outbox) Record(ctx context.Context, tx pgx.Tx, specs ...Spec) ([]Event,
 		drafts[i] = d
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		if Archived(err) {
+			return nil, ErrArchived
+		}
 		return nil, fmt.Errorf("eventlog: record: %w", err)
 	}
 	return Events(drafts...)

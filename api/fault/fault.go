@@ -29,7 +29,8 @@ const (
 	AlreadyExists        Code = "already_exists"
 	Busy                 Code = "busy"
 	InvalidTransition    Code = "invalid_transition"
-	TooManyReactions     Code = "too_many_reactions" // a message's or a user's reaction cap
+	TooManyReactions     Code = "too_many_reactions"    // a message's or a user's reaction cap
+	ConversationArchived Code = "conversation_archived" // a write to an archived conversation
 	RefreshReused        Code = "refresh_token_reused"
 	ResyncRequired       Code = "resync_required"
 	RateLimited          Code = "rate_limited"

@@ -18,6 +18,7 @@ package message
 import (
 	"time"
 
+	"github.com/chatterly/chatterly/api/mention"
 	"github.com/chatterly/chatterly/shared/id"
 )
 
@@ -35,6 +36,8 @@ type Message struct {
 	EditedAt       *time.Time `json:"et,omitempty"`
 	DeletedAt      *time.Time `json:"dt,omitempty"`
 	Reactions      []Reaction `json:"r,omitempty"`
+	// Mentions are the body's structured mentions; nil for none.
+	Mentions *mention.Mentions `json:"mn,omitempty"`
 	// ClientMsgID is known only to the answer of the send, and its
 	// message.created event, so the sender can match its optimistic copy.
 	ClientMsgID string `json:"-"`

@@ -52,6 +52,14 @@ type tail struct {
 	// Recent is "id:author,id:author,…": the newest top-level messages
 	// that are not deleted, newest first, at most recentSize.
 	Recent string
+	// MentionsComplete: Mentions holds every message that mentions
+	// someone and is not deleted.
+	MentionsComplete bool
+	// Mentions is "id:author:flags:user;user,…": the newest messages (any
+	// level) that mention someone and are not deleted, newest first, at
+	// most recentSize; flags holds c for @channel and h for @here, the
+	// users are those named.
+	Mentions string
 }
 
 // newTail renders r as the cache keeps it.
@@ -81,14 +89,40 @@ func newTail(r tailRow) (tail, error) {
 		b = strconv.AppendInt(b, m[1], 10)
 	}
 	t.Recent = string(b)
+	t.MentionsComplete = r.mentionsComplete
+	b = b[:0]
+	for i, m := range r.mentions {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, m.id, 10)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, m.author, 10)
+		b = append(b, ':')
+		if m.mentions.Channel {
+			b = append(b, 'c')
+		}
+		if m.mentions.Here {
+			b = append(b, 'h')
+		}
+		b = append(b, ':')
+		for j, u := range m.mentions.Users {
+			if j > 0 {
+				b = append(b, ';')
+			}
+			b = strconv.AppendInt(b, int64(u.ID), 10)
+		}
+	}
+	t.Mentions = string(b)
 	return t, nil
 }
 
-// encode is the cached value of t: five lines, activity (Unix
-// microseconds), complete (0 or 1), View, Last, Recent. Compact JSON never
-// holds a raw newline, so the lines cannot be confused.
+// encode is the cached value of t: six lines, activity (Unix
+// microseconds), complete (0 or 1), View, Last, Recent, and
+// MentionsComplete (0 or 1) followed by Mentions. Compact JSON never holds
+// a raw newline, so the lines cannot be confused.
 func (t tail) encode() ([]byte, error) {
-	b := make([]byte, 0, len(t.View)+len(t.Last)+len(t.Recent)+32)
+	b := make([]byte, 0, len(t.View)+len(t.Last)+len(t.Recent)+len(t.Mentions)+40)
 	b = strconv.AppendInt(b, t.Activity.UnixMicro(), 10)
 	b = append(b, '\n')
 	if t.Complete {
@@ -101,25 +135,32 @@ func (t tail) encode() ([]byte, error) {
 	b = append(b, '\n')
 	b = append(b, t.Last...)
 	b = append(b, '\n')
-	return append(b, t.Recent...), nil
+	b = append(b, t.Recent...)
+	b = append(b, '\n')
+	if t.MentionsComplete {
+		b = append(b, '1')
+	} else {
+		b = append(b, '0')
+	}
+	return append(b, t.Mentions...), nil
 }
 
 // decodeTail reads a cached value made by encode. b is the cached string
 // itself: the tail's parts are slices of it, nothing is copied.
 func decodeTail(b string) (tail, error) {
 	var t tail
-	var parts [5]string
+	var parts [6]string
 	n := 0
-	for ; n < 4; n++ {
+	for ; n < 5; n++ {
 		var ok bool
 		if parts[n], b, ok = strings.Cut(b, "\n"); !ok {
 			break
 		}
 	}
-	if n != 4 || len(parts[1]) != 1 {
-		return t, fmt.Errorf("message: cached preview has %d of 5 lines", n+1)
+	if n != 5 || len(parts[1]) != 1 || len(b) == 0 {
+		return t, fmt.Errorf("message: cached preview has %d of 6 lines", n+1)
 	}
-	parts[4] = b
+	parts[5] = b
 	us, err := strconv.ParseInt(parts[0], 10, 64)
 	if err != nil {
 		return t, fmt.Errorf("message: cached preview: %w", err)
@@ -127,6 +168,7 @@ func decodeTail(b string) (tail, error) {
 	t.Activity = time.UnixMicro(us).UTC()
 	t.Complete = parts[1][0] == '1'
 	t.View, t.Last, t.Recent = parts[2], parts[3], parts[4]
+	t.MentionsComplete, t.Mentions = parts[5][0] == '1', parts[5][1:]
 	return t, nil
 }
 
@@ -147,14 +189,9 @@ func (t tail) lastFor(viewer id.ID) (string, error) {
 // viewer, until it meets one at or below the marker. reached is false when
 // the list ran out first and is not complete: the count is then a floor.
 func (t tail) countUnread(marker, viewer int64) (n int, reached bool, err error) {
-	rest := t.Recent
-	for rest != "" {
-		entry := rest
-		if i := strings.IndexByte(rest, ','); i >= 0 {
-			entry, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = ""
-		}
+	for rest := t.Recent; rest != ""; {
+		var entry string
+		entry, rest = firstItem(rest, ',')
 		idPart, author, ok := strings.Cut(entry, ":")
 		mid, err1 := strconv.ParseInt(idPart, 10, 64)
 		uid, err2 := strconv.ParseInt(author, 10, 64)
@@ -169,6 +206,53 @@ func (t tail) countUnread(marker, viewer int64) (n int, reached bool, err error)
 		}
 	}
 	return n, t.Complete, nil
+}
+
+// countMentions walks t.Mentions, newest first, counting messages not by
+// viewer that mention them (by name, @channel or @here), until it meets one
+// at or below the marker. reached is false when the list ran out first and
+// is not complete: the count is then a floor.
+func (t tail) countMentions(marker, viewer int64) (n int, reached bool, err error) {
+	for rest := t.Mentions; rest != ""; {
+		var entry string
+		entry, rest = firstItem(rest, ',')
+		idPart, more, ok1 := strings.Cut(entry, ":")
+		author, more, ok2 := strings.Cut(more, ":")
+		flags, users, ok3 := strings.Cut(more, ":")
+		mid, err1 := strconv.ParseInt(idPart, 10, 64)
+		uid, err2 := strconv.ParseInt(author, 10, 64)
+		if !ok1 || !ok2 || !ok3 || err1 != nil || err2 != nil {
+			return 0, false, fmt.Errorf("message: bad cached mention entry %q", entry)
+		}
+		if mid <= marker {
+			return n, true, nil
+		}
+		if uid != viewer && (flags != "" || namesUser(users, viewer)) {
+			n++
+		}
+	}
+	return n, t.MentionsComplete, nil
+}
+
+// firstItem splits list at its first sep: the first item and the rest ("" when
+// it was the last).
+func firstItem(list string, sep byte) (item, rest string) {
+	if i := strings.IndexByte(list, sep); i >= 0 {
+		return list[:i], list[i+1:]
+	}
+	return list, ""
+}
+
+// namesUser reports whether the ";"-separated ids hold u.
+func namesUser(ids string, u int64) bool {
+	for ids != "" {
+		var x string
+		x, ids = firstItem(ids, ';')
+		if v, err := strconv.ParseInt(x, 10, 64); err == nil && v == u {
+			return true
+		}
+	}
+	return false
 }
 
 // Page is a timeline or thread page rendered for one reader.
@@ -330,6 +414,18 @@ func (s *Service) Previews(ctx context.Context, viewer id.ID, reqs []conversatio
 			}
 		}
 		p.Unread = n
+		if p.Mentions, reached, err = t.countMentions(int64(reqs[i].LastRead), int64(viewer)); err != nil {
+			return nil, err
+		}
+		if !reached {
+			err = s.env.Replica.Read(ctx, viewer, func(db *pgxpool.Pool) (err error) {
+				p.Mentions, err = mentionCount(ctx, db, reqs[i].Conversation, reqs[i].LastRead, viewer, unreadCap)
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
 		out[i] = p
 	}
 	return out, nil

@@ -3,6 +3,7 @@ package message
 import (
 	"time"
 
+	"github.com/chatterly/chatterly/api/mention"
 	"github.com/chatterly/chatterly/shared/id"
 )
 
@@ -20,7 +21,9 @@ type JSON struct {
 	EditedAt       *time.Time     `json:"edited_at"`
 	DeletedAt      *time.Time     `json:"deleted_at"`
 	Reactions      []ReactionJSON `json:"reactions"`
-	ClientMsgID    string         `json:"client_msg_id,omitempty"`
+	// Mentions are null for a message that mentions nobody.
+	Mentions    *mention.Mentions `json:"mentions"`
+	ClientMsgID string            `json:"client_msg_id,omitempty"`
 }
 
 // TombstoneJSON is a deleted message in its place: no body (null), no
@@ -65,7 +68,8 @@ func render(m Message, viewer id.ID, personal bool) any {
 	}
 	j := JSON{ID: m.ID, ConversationID: m.ConversationID, UserID: m.UserID, ParentID: parent, Body: m.Body,
 		ReplyCount: m.ReplyCount, LastReplyAt: msp(m.LastReplyAt), CreatedAt: ms(m.CreatedAt),
-		EditedAt: msp(m.EditedAt), Reactions: make([]ReactionJSON, len(m.Reactions)), ClientMsgID: m.ClientMsgID}
+		EditedAt: msp(m.EditedAt), Reactions: make([]ReactionJSON, len(m.Reactions)), Mentions: m.Mentions,
+		ClientMsgID: m.ClientMsgID}
 	for i, r := range m.Reactions {
 		j.Reactions[i] = ReactionJSON{Emoji: r.Emoji, Count: len(r.Users)}
 		if personal {

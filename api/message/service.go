@@ -9,6 +9,7 @@ import (
 	"github.com/chatterly/chatterly/api/conversation"
 	"github.com/chatterly/chatterly/api/eventlog"
 	"github.com/chatterly/chatterly/api/fault"
+	"github.com/chatterly/chatterly/api/mention"
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/jackc/pgx/v5"
@@ -17,18 +18,23 @@ import (
 
 // Service is the messages' domain.
 type Service struct {
-	env *conversation.Env
+	env      *conversation.Env
+	notifier *mention.Notifier
 }
 
-// New returns a Service.
-func New(env *conversation.Env) *Service { return &Service{env: env} }
+// New returns a Service; notifier sends the notifications of sends.
+func New(env *conversation.Env, notifier *mention.Notifier) *Service {
+	return &Service{env: env, notifier: notifier}
+}
 
 // Cache kinds of this package (viewer-neutral JSON).
 const (
 	// kindPage is a conversation's newest timeline page, by conversation.
 	kindPage = "page"
-	// kindTail is a conversation's preview material, by conversation.
-	kindTail = "tail"
+	// kindTail is a conversation's preview material, by conversation
+	// ("tail2": the entry gained the mentions line, and an entry of the
+	// old form must not be read as one).
+	kindTail = "tail2"
 )
 
 // Refs are the cache entries a write to c's messages changes: any write
@@ -74,19 +80,26 @@ func (s *Service) Send(ctx context.Context, caller, c id.ID, in SendInput) (Mess
 	if err := s.env.Limiter.Allow(ctx, s.env.Limits.Messages, caller.String()); err != nil {
 		return Message{}, false, err
 	}
+	var parent id.ID
 	if in.ParentID != 0 {
 		// A parent never changes conversation or level; a parent deleted
 		// between this check and the send keeps its reply (as a thread of
 		// a tombstone), which is no worse than a reply a moment earlier.
-		if ok, err := canParent(ctx, s.env.DB, in.ParentID, c); err != nil {
+		// Its author is who the reply notifies.
+		if parent, err = parentAuthor(ctx, s.env.DB, in.ParentID, c); err != nil {
 			return Message{}, false, fault.Wrap(err, "send message")
-		} else if !ok {
+		} else if parent == 0 {
 			return Message{}, false, errBadParent
 		}
 	}
+	// A body without a name mentioned costs no query here.
+	mentions, err := mention.Resolve(ctx, s.env.DB, c, body)
+	if err != nil {
+		return Message{}, false, fault.Wrap(err, "send message")
+	}
 	m := Message{ID: s.env.IDs.Next(), ConversationID: c, UserID: caller, ParentID: in.ParentID, Body: body,
-		CreatedAt: s.env.Now().UTC().Truncate(time.Microsecond), ClientMsgID: in.ClientMsgID}
-	ev, first, err := s.commitSend(ctx, m)
+		CreatedAt: s.env.Now().UTC().Truncate(time.Microsecond), Mentions: mentions, ClientMsgID: in.ClientMsgID}
+	ev, res, first, err := s.commitSend(ctx, m)
 	if err != nil {
 		return Message{}, false, err
 	}
@@ -99,7 +112,26 @@ func (s *Service) Send(ctx context.Context, caller, c id.ID, in SendInput) (Mess
 		return m, false, err
 	}
 	s.env.Apply(ctx, conversation.Effects{Conversation: c, Invalidate: Refs(c), Events: []eventlog.Event{ev}})
+	s.notify(ctx, m, res, parent)
 	return m, true, nil
+}
+
+// notify sends the notifications of committed message m (res: what its
+// insert returned; parent: the author of the thread root it replies to).
+// A message that concerns nobody in particular costs nothing here.
+func (s *Service) notify(ctx context.Context, m Message, res *sendResult, parent id.ID) {
+	dm, err := res.dmUsers()
+	if err != nil {
+		s.env.Log.WarnContext(ctx, "notifications not sent", "conversation_id", m.ConversationID.String(), "err", err)
+		return
+	}
+	d := mention.Delivery{Conversation: m.ConversationID, Author: m.UserID, Mentions: m.Mentions, DMUsers: dm,
+		ParentAuthor: parent}
+	if d.Quiet() {
+		return
+	}
+	d.Data = Event(m)
+	s.notifier.After(ctx, d)
 }
 
 // commitSend writes m and its message.created event in one round trip: the
@@ -108,26 +140,33 @@ func (s *Service) Send(ctx context.Context, caller, c id.ID, in SendInput) (Mess
 // whole at its first error). The conversation row, locked for the event's
 // seq by the batch's last statement, is so held for no network round trip,
 // only until the commit is durable. It answers false, committing nothing,
-// when m's idempotency key was taken.
-func (s *Service) commitSend(ctx context.Context, m Message) (eventlog.Event, bool, error) {
+// when m's idempotency key was taken, and conversation_archived when the
+// conversation is archived (the event's insert refuses it).
+func (s *Service) commitSend(ctx context.Context, m Message) (eventlog.Event, *sendResult, bool, error) {
 	b := &pgx.Batch{}
-	queueSend(b, m)
+	res := &sendResult{}
+	if err := queueSend(b, m, res); err != nil {
+		return eventlog.Event{}, nil, false, fault.Wrap(err, "send message")
+	}
 	d, err := s.env.Outbox.Queue(b, eventlog.Spec{Conversation: m.ConversationID, Type: event.MessageCreated,
 		Data: Event(m), Activity: true})
 	if err != nil {
-		return eventlog.Event{}, false, fault.Wrap(err, "send message")
+		return eventlog.Event{}, nil, false, fault.Wrap(err, "send message")
 	}
 	if err := s.env.DB.SendBatch(ctx, b).Close(); err != nil {
-		if keyTaken(err) {
-			return eventlog.Event{}, false, nil
+		switch {
+		case keyTaken(err):
+			return eventlog.Event{}, nil, false, nil
+		case eventlog.Archived(err):
+			return eventlog.Event{}, nil, false, eventlog.ErrArchived
 		}
-		return eventlog.Event{}, false, fault.Wrap(err, "send message")
+		return eventlog.Event{}, nil, false, fault.Wrap(err, "send message")
 	}
 	ev, err := d.Event()
 	if err != nil {
-		return eventlog.Event{}, false, fault.Wrap(err, "send message")
+		return eventlog.Event{}, nil, false, fault.Wrap(err, "send message")
 	}
-	return ev, true, nil
+	return ev, res, true, nil
 }
 
 // replay finds the message of an earlier send with the same key.
@@ -191,8 +230,13 @@ func (s *Service) Edit(ctx context.Context, caller, mid id.ID, body string) (Mes
 	if err := CanEdit(a, m, caller); err != nil {
 		return Message{}, err
 	}
+	// An edit's mentions are the new body's; an edit notifies nobody.
+	mentions, err := mention.Resolve(ctx, s.env.DB, m.ConversationID, b)
+	if err != nil {
+		return Message{}, fault.Wrap(err, "edit message")
+	}
 	return s.change(ctx, m, event.MessageUpdated, func(tx pgx.Tx) (bool, error) {
-		ok, err := edit(ctx, tx, mid, b, s.env.Now())
+		ok, err := edit(ctx, tx, mid, b, mentions, s.env.Now())
 		if err == nil && !ok {
 			err = errDeleted
 		}

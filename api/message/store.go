@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/chatterly/chatterly/api/mention"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -24,7 +26,7 @@ type querier interface {
 // emoji in the order of each emoji's first use (a deleted message's are
 // not read).
 const msgColumns = `m.id, m.conversation_id, m.user_id, m.parent_id, m.body, m.reply_count, m.last_reply_at,
-  m.created_at, m.edited_at, m.deleted_at,
+  m.created_at, m.edited_at, m.deleted_at, CASE WHEN m.deleted_at IS NULL THEN m.mentions END,
   CASE WHEN m.deleted_at IS NULL THEN (
     SELECT json_agg(json_build_object('e', g.emoji, 'u', g.users) ORDER BY g.first, g.emoji)
       FROM (SELECT emoji, array_agg(user_id::text ORDER BY created_at, user_id) AS users, min(created_at) AS first
@@ -34,9 +36,9 @@ func scanMessage(row pgx.Row) (Message, error) {
 	var m Message
 	var parent *int64
 	var body *string
-	var reactions []byte
+	var reactions, mentions []byte
 	err := row.Scan(&m.ID, &m.ConversationID, &m.UserID, &parent, &body, &m.ReplyCount, &m.LastReplyAt,
-		&m.CreatedAt, &m.EditedAt, &m.DeletedAt, &reactions)
+		&m.CreatedAt, &m.EditedAt, &m.DeletedAt, &mentions, &reactions)
 	if err != nil {
 		return m, err
 	}
@@ -53,6 +55,12 @@ func scanMessage(row pgx.Row) (Message, error) {
 	if len(reactions) > 0 {
 		if err := json.Unmarshal(reactions, &m.Reactions); err != nil {
 			return m, fmt.Errorf("message %s: reactions: %w", m.ID, err)
+		}
+	}
+	if len(mentions) > 0 {
+		m.Mentions = new(mention.Mentions)
+		if err := json.Unmarshal(mentions, m.Mentions); err != nil {
+			return m, fmt.Errorf("message %s: mentions: %w", m.ID, err)
 		}
 	}
 	return m, nil
@@ -128,8 +136,10 @@ WHERE `+where+` AND m.id > $2 AND m.id < $3 ORDER BY m.id `+order+` LIMIT $4`, k
 // queueSend adds to b the statements of a send: the idempotency key, the
 // message, and the parent's thread counters. b is sent as one implicit
 // transaction, so a taken key (a unique violation, see keyTaken) aborts
-// the whole send.
-func queueSend(b *pgx.Batch, m Message) {
+// the whole send. The message's insert also reads, into dm, the DM's key
+// when the conversation is a DM (the other person a DM notifies), so a
+// send learns it without another query.
+func queueSend(b *pgx.Batch, m Message, dm *sendResult) error {
 	if m.ClientMsgID != "" {
 		b.Queue(`INSERT INTO message_idempotency (user_id, client_msg_id, message_id, created_at)
 VALUES ($1, $2, $3, $4)`, int64(m.UserID), m.ClientMsgID, int64(m.ID), m.CreatedAt)
@@ -139,13 +149,52 @@ VALUES ($1, $2, $3, $4)`, int64(m.UserID), m.ClientMsgID, int64(m.ID), m.Created
 		p := int64(m.ParentID)
 		parent = &p
 	}
-	b.Queue(`INSERT INTO messages (id, conversation_id, user_id, parent_id, body, created_at)
-VALUES ($1, $2, $3, $4, $5, $6)`, int64(m.ID), int64(m.ConversationID), int64(m.UserID), parent, m.Body, m.CreatedAt)
+	mentions, err := mentionsArg(m.Mentions)
+	if err != nil {
+		return err
+	}
+	b.Queue(`INSERT INTO messages (id, conversation_id, user_id, parent_id, body, created_at, mentions)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING (SELECT dm_key FROM conversations WHERE id = $2)`, int64(m.ID), int64(m.ConversationID), int64(m.UserID),
+		parent, m.Body, m.CreatedAt, mentions).QueryRow(dm.scan)
 	if m.ParentID != 0 {
 		b.Queue(`UPDATE messages SET reply_count = reply_count + 1, last_reply_at = $3
 WHERE id = $1 AND conversation_id = $2 AND parent_id IS NULL`,
 			int64(m.ParentID), int64(m.ConversationID), m.CreatedAt)
 	}
+	return nil
+}
+
+// sendResult is what a send's insert returns: the DM's key ("<lower
+// id>:<higher id>") when the conversation is a DM.
+type sendResult struct{ dmKey *string }
+
+func (r *sendResult) scan(row pgx.Row) error { return row.Scan(&r.dmKey) }
+
+// dmUsers are the two people of the DM (none when it is no DM).
+func (r *sendResult) dmUsers() ([]id.ID, error) {
+	if r.dmKey == nil {
+		return nil, nil
+	}
+	a, b, _ := strings.Cut(*r.dmKey, ":")
+	x, err1 := id.Parse(a)
+	y, err2 := id.Parse(b)
+	if err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("message: bad dm_key %q", *r.dmKey)
+	}
+	return []id.ID{x, y}, nil
+}
+
+// mentionsArg is m as the mentions column takes it: NULL for none.
+func mentionsArg(m *mention.Mentions) (any, error) {
+	if m == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("message: encode mentions: %w", err)
+	}
+	return string(b), nil
 }
 
 // keyTaken reports whether err is the idempotency key's unique violation.
@@ -154,19 +203,19 @@ func keyTaken(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "message_idempotency_pkey"
 }
 
-// canParent reports whether message p can take replies in conversation c:
-// it is top-level, of c, and not deleted.
-func canParent(ctx context.Context, q querier, p, c id.ID) (bool, error) {
-	var one int
-	err := q.QueryRow(ctx, `SELECT 1 FROM messages
-WHERE id = $1 AND conversation_id = $2 AND parent_id IS NULL AND deleted_at IS NULL`, int64(p), int64(c)).Scan(&one)
+// parentAuthor returns the author of message p when p can take replies in
+// conversation c (it is top-level, of c, and not deleted), else 0.
+func parentAuthor(ctx context.Context, q querier, p, c id.ID) (id.ID, error) {
+	var author int64
+	err := q.QueryRow(ctx, `SELECT user_id FROM messages
+WHERE id = $1 AND conversation_id = $2 AND parent_id IS NULL AND deleted_at IS NULL`, int64(p), int64(c)).Scan(&author)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
+		return 0, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("message: check parent: %w", err)
+		return 0, fmt.Errorf("message: check parent: %w", err)
 	}
-	return true, nil
+	return id.ID(author), nil
 }
 
 // sentBefore returns the message a user's earlier send with key made.
@@ -183,10 +232,15 @@ func sentBefore(ctx context.Context, q querier, u id.ID, key string) (id.ID, boo
 	return id.ID(m), true, nil
 }
 
-// edit replaces m's body if it is not deleted; false when it is.
-func edit(ctx context.Context, tx pgx.Tx, m id.ID, body string, at time.Time) (bool, error) {
-	tag, err := tx.Exec(ctx, `UPDATE messages SET body = $2, edited_at = $3 WHERE id = $1 AND deleted_at IS NULL`,
-		int64(m), body, at)
+// edit replaces m's body and mentions if it is not deleted; false when it
+// is.
+func edit(ctx context.Context, tx pgx.Tx, m id.ID, body string, mentions *mention.Mentions, at time.Time) (bool, error) {
+	arg, err := mentionsArg(mentions)
+	if err != nil {
+		return false, err
+	}
+	tag, err := tx.Exec(ctx, `UPDATE messages SET body = $2, edited_at = $3, mentions = $4 WHERE id = $1 AND deleted_at IS NULL`,
+		int64(m), body, at, arg)
 	if err != nil {
 		return false, fmt.Errorf("message: edit: %w", err)
 	}
@@ -210,6 +264,17 @@ type tailRow struct {
 	// are not deleted, newest first; complete when that is all of them.
 	recent   [][2]int64
 	complete bool
+	// mentions are up to n newest messages (any level) that mention
+	// someone and are not deleted, newest first; complete when that is
+	// all of them.
+	mentions         []mentionRow
+	mentionsComplete bool
+}
+
+// mentionRow is a message that mentions someone.
+type mentionRow struct {
+	id, author int64
+	mentions   mention.Mentions
 }
 
 // tailRows reads c's activity time, its newest top-level message, and the
@@ -249,6 +314,26 @@ WHERE conversation_id = $1 AND parent_id IS NULL AND deleted_at IS NULL ORDER BY
 	if !t.complete {
 		t.recent = t.recent[:n]
 	}
+	mrows, err := q.Query(ctx, `SELECT id, user_id, mentions FROM messages
+WHERE conversation_id = $1 AND mentions IS NOT NULL AND deleted_at IS NULL ORDER BY id DESC LIMIT $2`, int64(c), n+1)
+	if err != nil {
+		return t, fmt.Errorf("message: preview of %s: %w", c, err)
+	}
+	t.mentions, err = pgx.CollectRows(mrows, func(r pgx.CollectableRow) (mentionRow, error) {
+		var m mentionRow
+		var raw []byte
+		if err := r.Scan(&m.id, &m.author, &raw); err != nil {
+			return m, err
+		}
+		return m, json.Unmarshal(raw, &m.mentions)
+	})
+	if err != nil {
+		return t, fmt.Errorf("message: preview of %s: %w", c, err)
+	}
+	t.mentionsComplete = len(t.mentions) <= n
+	if !t.mentionsComplete {
+		t.mentions = t.mentions[:n]
+	}
 	return t, nil
 }
 
@@ -261,6 +346,23 @@ func unread(ctx context.Context, q querier, c, after, u id.ID, limit int) (int, 
      AND id > $2 AND user_id <> $3 LIMIT $4) x`, int64(c), int64(after), int64(u), limit).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("message: unread in %s: %w", c, err)
+	}
+	return n, nil
+}
+
+// mentionCount counts, up to limit, the messages of c after the marker
+// that are not deleted, not by u, and mention u (by name, @channel or
+// @here).
+func mentionCount(ctx context.Context, q querier, c, after, u id.ID, limit int) (int, error) {
+	var n int
+	err := q.QueryRow(ctx, `SELECT count(*) FROM (
+  SELECT 1 FROM messages WHERE conversation_id = $1 AND mentions IS NOT NULL AND deleted_at IS NULL
+     AND id > $2 AND user_id <> $3
+     AND ((mentions->>'channel')::boolean OR (mentions->>'here')::boolean
+          OR mentions->'users' @> jsonb_build_array(jsonb_build_object('id', $3::text)))
+   LIMIT $4) x`, int64(c), int64(after), int64(u), limit).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("message: mentions in %s: %w", c, err)
 	}
 	return n, nil
 }

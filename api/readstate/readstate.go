@@ -21,12 +21,13 @@ import (
 )
 
 // JSON is the read state resource: the REST answer, and (without
-// UnreadCount, a per-reader count that events do not carry) the data of
-// read.updated.
+// UnreadCount and MentionCount, per-reader counts that events do not
+// carry) the data of read.updated.
 type JSON struct {
 	ConversationID    id.ID `json:"conversation_id"`
 	LastReadMessageID id.ID `json:"last_read_message_id"`
 	UnreadCount       *int  `json:"unread_count,omitempty"`
+	MentionCount      *int  `json:"mention_count,omitempty"`
 }
 
 // Service is the read markers' domain.
@@ -85,7 +86,7 @@ func (s *Service) MarkRead(ctx context.Context, caller, c, mid id.ID) (JSON, err
 	if err != nil {
 		return JSON{}, fault.Wrap(err, "mark read")
 	}
-	out.UnreadCount = &p[0].Unread
+	out.UnreadCount, out.MentionCount = &p[0].Unread, &p[0].Mentions
 	return out, nil
 }
 

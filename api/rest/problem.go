@@ -26,6 +26,7 @@ var statusOf = map[fault.Code]int{
 	fault.Busy:                 fasthttp.StatusConflict,
 	fault.InvalidTransition:    fasthttp.StatusConflict,
 	fault.TooManyReactions:     fasthttp.StatusConflict,
+	fault.ConversationArchived: fasthttp.StatusConflict,
 	fault.ResyncRequired:       fasthttp.StatusGone,
 	fault.RateLimited:          fasthttp.StatusTooManyRequests,
 	fault.Unavailable:          fasthttp.StatusServiceUnavailable,

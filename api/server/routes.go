@@ -17,4 +17,5 @@ func (s *services) mount(r *rest.Router) {
 	s.users.Mount(r)
 	s.blocks.Mount(r)
 	s.calls.Mount(r)
+	s.notifications.Mount(r)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/chatterly/chatterly/api/conversation"
 	"github.com/chatterly/chatterly/api/eventlog"
 	"github.com/chatterly/chatterly/api/membership"
+	"github.com/chatterly/chatterly/api/mention"
 	"github.com/chatterly/chatterly/api/message"
 	"github.com/chatterly/chatterly/api/pin"
 	"github.com/chatterly/chatterly/api/ratelimit"
@@ -41,6 +42,7 @@ type services struct {
 	users         *user.Directory
 	blocks        *block.Service
 	calls         *call.Service
+	notifications *mention.Settings
 	// publisher appends the events of conversations' logs to the streams;
 	// its marker loop runs for as long as the server (Server.New starts it).
 	publisher *eventlog.Publisher
@@ -88,7 +90,7 @@ func buildServices(d *Deps) (*services, error) {
 		UserEvents: userEvents,
 	}
 	s := &services{publisher: pub}
-	s.messages = message.New(env)
+	s.messages = message.New(env, mention.NewNotifier(d.DB, d.Redis, d.Keys, userEvents, d.IDs, now, d.Log))
 	s.conversations = conversation.New(env, s.messages)
 	s.reactions = reaction.New(env, s.messages, reaction.Caps{PerMessage: c.ReactionsPerMessage, PerUser: c.ReactionsPerUser})
 	s.pins = pin.New(env, s.messages)
@@ -96,6 +98,7 @@ func buildServices(d *Deps) (*services, error) {
 	s.search = search.New(env, s.messages)
 	s.readState = readstate.New(env, s.messages)
 	s.users = user.NewDirectory(d.Replica, limiter, limits.UserSearch)
+	s.notifications = mention.NewSettings(env)
 	s.blocks = block.New(d.DB, limiter, limits.Blocks, now)
 
 	s.auth = auth.New(auth.Deps{

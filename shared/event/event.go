@@ -25,6 +25,12 @@ const (
 	MemberLeft          = "member.left"
 	MemberUpdated       = "member.updated"
 	ConversationUpdated = "conversation.updated"
+	// ConversationArchived and ConversationUnarchived carry the
+	// conversation (archived_at set or null).
+	ConversationArchived   = "conversation.archived"
+	ConversationUnarchived = "conversation.unarchived"
+	// NotificationCreated goes to a user's own topic only (api/mention).
+	NotificationCreated = "notification.created"
 	PinAdded            = "pin.added"
 	PinRemoved          = "pin.removed"
 	ReadUpdated         = "read.updated"

@@ -74,6 +74,22 @@ func (a *Appender) Append(ctx context.Context, topic string, envelope []byte) (s
 	return sid, nil
 }
 
+// AppendAll adds the encoded entries in one pipeline (each to its topic's
+// shard stream) and returns how many were appended before the first
+// failure, with that failure.
+func (a *Appender) AppendAll(ctx context.Context, entries []Entry) (int, error) {
+	cmds := make(rueidis.Commands, len(entries))
+	for i, e := range entries {
+		cmds[i] = a.Command(e.Topic, e.Envelope)
+	}
+	for i, res := range a.rdb.DoMulti(ctx, cmds...) {
+		if err := res.Error(); err != nil {
+			return i, fmt.Errorf("event: append to %s: %w", entries[i].Topic, err)
+		}
+	}
+	return len(entries), nil
+}
+
 // AppendEvent encodes env and appends it under topic.
 func (a *Appender) AppendEvent(ctx context.Context, topic string, env Envelope) (string, error) {
 	b, err := Encode(env)

@@ -16,6 +16,7 @@ import { Composer } from "./Composer";
 import { ThreadPanel } from "./ThreadPanel";
 import { MembersPanel } from "./MembersPanel";
 import { PinsPanel } from "./PinsPanel";
+import { ConversationSettings } from "./ConversationSettings";
 import { duration } from "./CallHistory";
 
 type Row =
@@ -46,7 +47,7 @@ export function ConversationView({ id, focus = null }: { id: ID; focus?: Focus |
   const router = useRouter();
   const call = useCall();
   const openThreadId = useStore(conversationStore, (s) => s.openThreadId);
-  const [panel, setPanel] = useState<"members" | "pins" | null>(null);
+  const [panel, setPanel] = useState<"members" | "pins" | "settings" | null>(null);
   const [atBottom, setAtBottom] = useState(true);
   const tl = c.timeline;
 
@@ -154,23 +155,32 @@ export function ConversationView({ id, focus = null }: { id: ID; focus?: Focus |
           <button type="button" aria-expanded={panel === "members"} onClick={() => setPanel(panel === "members" ? null : "members")} className="rounded border border-slate-300 px-2 py-1 text-sm hover:bg-slate-50">
             Members
           </button>
+          <button type="button" aria-expanded={panel === "settings"} onClick={() => setPanel(panel === "settings" ? null : "settings")} className="rounded border border-slate-300 px-2 py-1 text-sm hover:bg-slate-50">
+            Settings
+          </button>
           {conv.kind !== "dm" && (
             <button type="button" onClick={() => void leave()} className="rounded border border-slate-300 px-2 py-1 text-sm hover:bg-slate-50">
               Leave conversation
             </button>
           )}
         </header>
+        {conv.archived_at && (
+          <p role="status" data-testid="archived-banner" className="border-b border-amber-200 bg-amber-50 px-4 py-2 text-sm text-amber-900">
+            This conversation was archived on {new Date(conv.archived_at).toLocaleDateString()}: it is read-only.
+          </p>
+        )}
         {tl?.error && !tl.loaded && <p role="alert" className="p-4 text-red-700">{tl.error}</p>}
         {tl?.loadingOlder && <p className="px-4 py-1 text-center text-xs text-slate-500">Loading older messages…</p>}
         <VirtualList rows={rows} render={renderRow} label="Messages" className="min-h-0 flex-1 py-2" onNearTop={onNearTop} onBottom={setAtBottom} />
         <p role="status" data-testid="typing" className="h-5 px-4 text-xs italic text-slate-500">
           {typingText(c.typingNames)}
         </p>
-        <Composer label="Message" button="Send" onSend={(b) => void c.send(b)} onTyping={c.sendTyping} placeholder={`Message ${c.title}`} />
+        <Composer label="Message" button="Send" onSend={(b) => void c.send(b)} onTyping={c.sendTyping} placeholder={`Message ${c.title}`} disabled={!!conv.archived_at} />
       </section>
       {openThreadId && <ThreadPanel conversationId={id} rootId={openThreadId} />}
       {panel === "members" && !openThreadId && <MembersPanel conversationId={id} onClose={() => setPanel(null)} />}
       {panel === "pins" && !openThreadId && <PinsPanel conversationId={id} onClose={() => setPanel(null)} />}
+      {panel === "settings" && !openThreadId && <ConversationSettings conversationId={id} onClose={() => setPanel(null)} />}
     </div>
   );
 }

@@ -1,7 +1,8 @@
 "use client";
 import { useState } from "react";
 import { useStore } from "zustand";
-import type { ID, Message, User } from "@/lib/types";
+import type { ID, Mentions, Message, User } from "@/lib/types";
+import { bodyParts } from "@/lib/mentions";
 import type { PendingSend } from "@/state/messageList";
 import { conversationStore, personalStore } from "@/state/stores";
 import { Dialog } from "./Dialogs";
@@ -78,7 +79,7 @@ export function MessageRow({ m, conversationId, users, me, inThread = false }: {
         <EditBox initial={m.body ?? ""} onSave={(b) => void save(b)} onCancel={() => setEditing(false)} />
       ) : (
         <p className="whitespace-pre-wrap break-words">
-          {m.body}
+          <MessageBody body={m.body ?? ""} mentions={m.mentions} me={me} />
           {m.edited_at && <span className="ml-1 text-xs text-slate-500">(edited)</span>}
         </p>
       )}
@@ -215,5 +216,22 @@ export function PendingRow({ p, users, me, onRetry }: { p: PendingSend; users: R
         </p>
       )}
     </article>
+  );
+}
+
+/** A body with the mentions the api resolved highlighted (the reader's own more strongly). */
+export function MessageBody({ body, mentions, me }: { body: string; mentions: Mentions | null | undefined; me: ID | null }) {
+  return (
+    <>
+      {bodyParts(body, mentions, me).map((p, i) =>
+        p.mention ? (
+          <span key={i} data-testid="mention" data-me={p.mention === "me" ? "true" : "false"} className={`rounded px-0.5 font-medium ${p.mention === "me" ? "bg-amber-200 text-amber-900" : "bg-indigo-100 text-indigo-800"}`}>
+            {p.text}
+          </span>
+        ) : (
+          p.text
+        ),
+      )}
+    </>
   );
 }

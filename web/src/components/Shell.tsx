@@ -9,6 +9,7 @@ import { useSessionRuntime } from "@/hooks/useSession";
 import { authStore } from "@/state/stores";
 import { Sidebar } from "./Sidebar";
 import { CallLayer } from "./CallLayer";
+import { NotificationBell } from "./NotificationBell";
 
 /** The signed-in app: sidebar, the page (a conversation), the call layer. */
 export function Shell({ children }: { children: React.ReactNode }) {
@@ -23,7 +24,10 @@ export function Shell({ children }: { children: React.ReactNode }) {
           <Link href="/" className="text-lg font-bold text-indigo-700">
             Chatterly
           </Link>
-          <AccountMenu open={menuOpen} setOpen={setMenuOpen} />
+          <div className="flex items-center gap-1">
+            <NotificationBell />
+            <AccountMenu open={menuOpen} setOpen={setMenuOpen} />
+          </div>
         </div>
         <PersonalLinks />
         <Sidebar />

@@ -64,6 +64,7 @@ function ConversationLink({ c }: { c: Conversation }) {
   const title = conversationTitle(c, users, me);
   const active = params.id === c.id;
   const unread = c.unread_count ?? 0;
+  const mentions = c.mention_count ?? 0;
   return (
     <Link
       href={`/c/${c.id}`}
@@ -73,6 +74,12 @@ function ConversationLink({ c }: { c: Conversation }) {
       {c.kind === "channel" && <span aria-hidden="true" className="text-slate-400">#</span>}
       <span className="min-w-0 flex-1 truncate">{title}</span>
       {c.kind === "dm" && <PresenceDot userId={dmPeer(c, me)} />}
+      {mentions > 0 && (
+        <span data-testid="mention-count" aria-label={`${mentions} mention${mentions === 1 ? "" : "s"}`} className="rounded-full bg-amber-500 px-2 text-xs font-semibold text-white">
+          @{mentions}
+        </span>
+      )}
+      {c.archived_at && <span className="text-xs text-slate-400" title="Archived">archived</span>}
       {unread > 0 && (
         <span data-testid="unread-count" aria-label={`${unread} unread`} className="rounded-full bg-indigo-600 px-2 text-xs font-semibold text-white">
           {unread}

@@ -12,6 +12,7 @@ export function ThreadPanel({ conversationId, rootId }: { conversationId: ID; ro
   const thread = useStore(conversationStore, (s) => s.threads[rootId]);
   const users = useStore(conversationStore, (s) => s.users);
   const me = useStore(conversationStore, (s) => s.me);
+  const archived = useStore(conversationStore, (s) => !!s.conversations[conversationId]?.archived_at);
   const replies = useMemo(() => (thread ? thread.ids.map((i) => thread.byId[i]!) : []), [thread]);
   const st = conversationStore.getState();
   return (
@@ -36,7 +37,7 @@ export function ThreadPanel({ conversationId, rootId }: { conversationId: ID; ro
           <PendingRow key={p.clientMsgId} p={p} users={users} me={me} onRetry={() => void st.retry(conversationId, p.clientMsgId, rootId)} />
         ))}
       </div>
-      <Composer label="Reply" button="Send reply" onSend={(b) => void st.send(conversationId, b, rootId)} />
+      <Composer label="Reply" button="Send reply" onSend={(b) => void st.send(conversationId, b, rootId)} disabled={archived} />
     </aside>
   );
 }

@@ -9,8 +9,9 @@
 import { useStore } from "zustand";
 import * as api from "@/lib/api";
 import { isFinal, mediaConstraints, sendSignal } from "@/lib/webrtc";
-import type { Call, Envelope, ID, Media, Signal } from "@/lib/types";
+import type { AppNotification, Call, Envelope, ID, Media, Signal } from "@/lib/types";
 import { authStore, callStore, conversationStore } from "@/state/stores";
+import { notificationArrived } from "./useNotifications";
 
 interface Live {
   callId: ID;
@@ -33,6 +34,10 @@ export function handleUserEvent(env: Envelope, userId: ID): void {
   if (env.type === "read.updated") {
     const d = env.data as { conversation_id: ID; last_read_message_id: ID };
     conversationStore.getState().readUpdated(d.conversation_id, d.last_read_message_id);
+    return;
+  }
+  if (env.type === "notification.created") {
+    notificationArrived(env.data as AppNotification);
     return;
   }
   if (env.type === "call.signal") {

@@ -11,7 +11,7 @@ import { configFromPage } from "@/lib/config";
 import * as api from "@/lib/api";
 import { setSignalChannel } from "@/lib/webrtc";
 import type { Envelope } from "@/lib/types";
-import { authStore, callStore, conversationStore, personalStore, searchStore } from "@/state/stores";
+import { authStore, callStore, conversationStore, notificationStore, personalStore, searchStore } from "@/state/stores";
 import { handleUserEvent } from "./useCall";
 
 const holder = createStore<{ cable: Cable | null }>(() => ({ cable: null }));
@@ -32,6 +32,7 @@ export function useSessionRuntime(): void {
     callStore.getState().clear();
     personalStore.getState().reset();
     searchStore.getState().reset();
+    notificationStore.getState().reset();
     void conversationStore.getState().loadList().catch(() => undefined);
     // Message rows show whether they are saved, or their author blocked.
     void personalStore.getState().loadSaved();
@@ -74,7 +75,7 @@ export function useSessionRuntime(): void {
       callStore.getState().clear();
       personalStore.getState().reset();
       searchStore.getState().reset();
-    searchStore.getState().reset();
+      notificationStore.getState().reset();
     };
   }, [userId]);
 }

@@ -6,8 +6,8 @@
 // cookie (Path=/auth); the access token itself is never stored by the browser.
 import axios, { AxiosError, type AxiosRequestConfig, type InternalAxiosRequestConfig } from "axios";
 import type {
-  Block, Call, CallHistoryEntry, ChannelListing, Conversation, Envelope, ID, Media, Member, Message, Page, Problem,
-  Pin, ReactionChange, ReadState, Role, SavedMessage, SearchHit, Session, User,
+  Block, Call, CallHistoryEntry, ChannelListing, Conversation, Envelope, ID, Media, Member, Message, NotificationSettings,
+  NotifyLevel, Page, Problem, Pin, ReactionChange, ReadState, Role, SavedMessage, SearchHit, Session, User,
 } from "./types";
 
 /** What the api client needs from whoever holds the session (authStore). */
@@ -140,6 +140,10 @@ export const changeMemberRole = async (id: ID, userId: ID, role: Role) =>
   (await http.patch<Member>(`/conversations/${id}/members/${userId}`, { role })).data;
 export const listMembers = (id: ID, cursor?: string) =>
   get<Page<Member>>(`/conversations/${id}/members`, { cursor, limit: 100 });
+export const archiveConversation = (id: ID) => post<Conversation>(`/conversations/${id}/archive`);
+export const unarchiveConversation = async (id: ID) => (await http.delete<Conversation>(`/conversations/${id}/archive`)).data;
+export const setNotifications = async (id: ID, level: NotifyLevel, mutedUntil: string | null) =>
+  (await http.put<NotificationSettings>(`/conversations/${id}/notifications`, { level, muted_until: mutedUntil })).data;
 
 // messages
 export const listMessages = (id: ID, before?: ID, limit = 50) =>

@@ -40,7 +40,34 @@ export interface Message {
   edited_at?: string | null;
   deleted_at: string | null;
   reactions: Reaction[];
+  /** Structured mentions; null (or absent on a tombstone) when none. */
+  mentions?: Mentions | null;
   client_msg_id?: string;
+}
+
+/** What a message's body mentions, parsed by the api on send and edit. */
+export interface Mentions {
+  users: { id: ID; username: string }[];
+  channel: boolean;
+  here: boolean;
+}
+
+export type NotifyLevel = "all" | "mentions" | "none";
+export type NotificationReason = "mention" | "dm" | "reply" | "channel" | "here";
+
+/** The data of notification.created (the person's own topic). */
+export interface AppNotification {
+  id: ID;
+  reason: NotificationReason;
+  conversation_id: ID;
+  message: Message;
+  created_at: string;
+}
+
+export interface NotificationSettings {
+  conversation_id: ID;
+  level: NotifyLevel;
+  muted_until: string | null;
 }
 
 export interface Conversation {
@@ -52,10 +79,15 @@ export interface Conversation {
   created_at: string;
   updated_at: string;
   member_count: number;
+  /** Set while archived: read-only. */
+  archived_at?: string | null;
   dm_user_ids?: ID[];
   role?: Role;
   last_read_message_id?: ID | null;
   unread_count?: number;
+  mention_count?: number;
+  notify_level?: NotifyLevel;
+  muted_until?: string | null;
   last_activity_at?: string;
   last_message?: Message | null;
   last_seq?: number;
@@ -154,6 +186,7 @@ export interface ReadState {
   conversation_id: ID;
   last_read_message_id: ID;
   unread_count: number;
+  mention_count?: number;
 }
 
 /** One cable event. seq is set on a conversation log's events only. */

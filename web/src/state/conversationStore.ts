@@ -15,6 +15,7 @@ import {
   updateMessage, upsert, type MessageList,
 } from "./messageList";
 import { addPin, dropPin, pinnedMessageChanged } from "./pins";
+import { concerns } from "@/lib/mentions";
 
 /** The slice of lib/api the store uses (injected, so the store runs in unit tests). */
 export type ConversationApi = Pick<
@@ -87,6 +88,8 @@ export interface ConversationActions {
   join(id: ID): Promise<string | null>;
   create(input: { kind: "channel" | "group" | "dm"; name?: string; member_ids?: ID[] }): Promise<{ id?: ID; error?: string; field?: string }>;
   upsertCall(c: Call): void;
+  /** Merges a conversation the api answered (archive, unarchive), keeping the list's live fields. */
+  merge(c: Conversation): void;
   searchUsers(query: string): Promise<User[]>;
   browseChannels(query: string): Promise<ChannelListing[]>;
   /** The last seq applied for a conversation (null: no baseline yet). For tests and diagnostics. */
@@ -184,6 +187,7 @@ export function createConversationStore(api: ConversationApi) {
                   last_message: m,
                   last_activity_at: !conv.last_activity_at || conv.last_activity_at < m.created_at ? m.created_at : conv.last_activity_at,
                   unread_count: mine || reading ? conv.unread_count ?? 0 : (conv.unread_count ?? 0) + 1,
+                  mention_count: (conv.mention_count ?? 0) + (!mine && !reading && concerns(m.mentions, me) ? 1 : 0),
                 },
               };
             }
@@ -250,12 +254,14 @@ export function createConversationStore(api: ConversationApi) {
           roleChanged(cid, env.data as Member);
           return;
         }
-        case "conversation.updated": {
+        case "conversation.updated":
+        case "conversation.archived":
+        case "conversation.unarchived": {
           const c = env.data as Conversation;
           set((s) => {
             const conv = s.conversations[cid];
             if (!conv) return {};
-            return { conversations: { ...s.conversations, [cid]: { ...conv, ...c, unread_count: conv.unread_count, last_message: conv.last_message, last_activity_at: conv.last_activity_at, role: conv.role } } };
+            return { conversations: { ...s.conversations, [cid]: { ...conv, ...c, unread_count: conv.unread_count, mention_count: conv.mention_count, last_message: conv.last_message, last_activity_at: conv.last_activity_at, role: conv.role } } };
           });
           return;
         }
@@ -453,7 +459,7 @@ export function createConversationStore(api: ConversationApi) {
           for (const c of items) {
             const prev = s.conversations[c.id];
             // Live events keep a known conversation current; the list only adds and renames.
-            conversations[c.id] = prev && sync.get(c.id)?.lastSeq != null ? { ...c, unread_count: prev.unread_count, last_message: prev.last_message, last_activity_at: prev.last_activity_at } : c;
+            conversations[c.id] = prev && sync.get(c.id)?.lastSeq != null ? { ...c, unread_count: prev.unread_count, mention_count: prev.mention_count, last_message: prev.last_message, last_activity_at: prev.last_activity_at } : c;
           }
           return { conversations, listLoaded: true };
         });
@@ -626,7 +632,7 @@ export function createConversationStore(api: ConversationApi) {
           set((st) => {
             const c = st.conversations[id];
             if (!c) return {};
-            return { conversations: { ...st.conversations, [id]: { ...c, last_read_message_id: r.last_read_message_id, unread_count: r.unread_count } } };
+            return { conversations: { ...st.conversations, [id]: { ...c, last_read_message_id: r.last_read_message_id, unread_count: r.unread_count, mention_count: r.mention_count ?? 0 } } };
           });
         } catch {
           marking.delete(id);
@@ -638,7 +644,7 @@ export function createConversationStore(api: ConversationApi) {
           const c = s.conversations[conversationId];
           if (!c) return {};
           const caughtUp = !c.last_message || cmpId(lastReadId, c.last_message.id) >= 0;
-          return { conversations: { ...s.conversations, [conversationId]: { ...c, last_read_message_id: lastReadId, unread_count: caughtUp ? 0 : c.unread_count } } };
+          return { conversations: { ...s.conversations, [conversationId]: { ...c, last_read_message_id: lastReadId, unread_count: caughtUp ? 0 : c.unread_count, mention_count: caughtUp ? 0 : c.mention_count } } };
         });
       },
 
@@ -815,6 +821,14 @@ export function createConversationStore(api: ConversationApi) {
 
       async browseChannels(query) {
         return (await api.browseChannels(query.trim().toLowerCase())).items;
+      },
+
+      merge(c) {
+        set((s) => {
+          const conv = s.conversations[c.id];
+          if (!conv) return {};
+          return { conversations: { ...s.conversations, [c.id]: { ...conv, ...c, unread_count: conv.unread_count, mention_count: conv.mention_count, last_message: conv.last_message, last_activity_at: conv.last_activity_at } } };
+        });
       },
 
       upsertCall(c) {
