@@ -11,8 +11,9 @@ import (
 // FleetFaultSteps are the fleet scenario's fault phases.
 var FleetFaultSteps = []string{"postgres replica stop", "redis master failover"}
 
-// replicaDown is how long the fleet's replica stays stopped: the api nodes
-// look at it every 200 ms, so they serve from the primary meanwhile.
+// replicaDown is how long the fleet's replica stays stopped (at most half
+// a fault phase): the api nodes look at it every 200 ms, so they serve
+// from the primary meanwhile.
 const replicaDown = 3 * time.Second
 
 // Fleet starts the multi-node topology beside the run's stack
@@ -92,7 +93,9 @@ func Fleet(ctx context.Context, e *Env) (err error) {
 	}
 	defer fr.close()
 	return fe.faultPhases(ctx, sc, fr, convs, []fault{
-		{name: FleetFaultSteps[0], inject: func(ctx context.Context) error { return st.RestartReplica(ctx, replicaDown) }},
+		{name: FleetFaultSteps[0], inject: func(ctx context.Context) error {
+			return st.RestartReplica(ctx, min(replicaDown, seconds(e.Size.FaultSecs)/2))
+		}},
 		{name: FleetFaultSteps[1], inject: func(context.Context) error { return st.FailRedisMaster(fe.Keys.Stream(0)) }, after: st.RejoinRedis},
 	})
 }
