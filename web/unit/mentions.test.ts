@@ -1,6 +1,8 @@
 import { expect, test } from "@playwright/test";
 import { bodyParts, concerns } from "../src/lib/mentions";
 import { createNotificationStore, MAX_NOTIFICATIONS } from "../src/state/notificationStore";
+import { createConversationStore } from "../src/state/conversationStore";
+import { FakeServer } from "./fakeApi";
 import type { AppNotification, Mentions } from "../src/lib/types";
 
 const m: Mentions = { users: [{ id: "1", username: "ann" }, { id: "2", username: "bob.s" }], channel: false, here: true };
@@ -38,4 +40,31 @@ test("the bell keeps each notification once, newest first, and counts the unseen
   expect(store.getState().unseen).toBe(0);
   for (let i = 0; i < MAX_NOTIFICATIONS + 5; i++) store.getState().add(n("x" + i));
   expect(store.getState().items).toHaveLength(MAX_NOTIFICATIONS);
+});
+
+test("live messages that mention the person raise the conversation's mention count once each; archiving keeps it", async () => {
+  const srv = new FakeServer();
+  const store = createConversationStore(srv.api());
+  store.getState().reset("me");
+  store.setState({ conversations: { [srv.conv.id]: { ...srv.conv } }, listLoaded: true });
+  await store.getState().open(srv.conv.id);
+  const post = (user: string, mentions: Mentions | null) => {
+    const e = srv.post(user, "hello");
+    (e.data as { mentions: Mentions | null }).mentions = mentions;
+    return e;
+  };
+  const count = () => store.getState().conversations[srv.conv.id]!.mention_count ?? 0;
+  const named = post("2", { users: [{ id: "me", username: "me" }], channel: false, here: false });
+  store.getState().receive(named);
+  store.getState().receive(structuredClone(named));
+  expect(count()).toBe(1);
+  store.getState().receive(post("2", { users: [{ id: "3", username: "carl" }], channel: false, here: false }));
+  store.getState().receive(post("2", null));
+  expect(count()).toBe(1);
+  store.getState().receive(post("2", { users: [], channel: true, here: false }));
+  store.getState().receive(post("me", { users: [], channel: true, here: false }));
+  expect(count()).toBe(2);
+  store.getState().receive(srv.emit("conversation.archived", { ...srv.conv, archived_at: "2026-01-02T00:00:00.000Z" }));
+  expect(store.getState().conversations[srv.conv.id]!.archived_at).toBe("2026-01-02T00:00:00.000Z");
+  expect(count()).toBe(2);
 });
