@@ -51,13 +51,14 @@ func TestTargetsJudgeFiguresAsDesignStatesThem(t *testing.T) {
 	d.Add(stepWith(StepAllStream, 150*time.Millisecond))
 	r.Scenario("fanout", "").Add(&report.Step{Label: StepFanout}).Set(framesExtra, 120_000).Set(cpuPerFrameExtra, 12)
 	r.Scenario("density", "").Add(&report.Step{Label: StepDensity}).Set(socketsExtra, 19_900).Set(bytesPerSockExtra, 900)
+	r.Scenario("search", "").Add(stepWith(StepSearch, 60*time.Millisecond))
 	f := r.Scenario("faults", "")
 	f.Add(&report.Step{Label: FaultSteps[0]}).Set(lossExtra, 0).Set("deliveries_expected", 50).Set(recoveryExtra, 1.5)
 	f.Add(&report.Step{Label: FaultSteps[3], FirstError: "not measured: no worker"})
 
 	verdict := map[string]string{}
 	rows := Targets(r)
-	require.Len(t, rows, 13+1+len(FaultSteps)+len(FleetFaultSteps))
+	require.Len(t, rows, 13+2+len(FaultSteps)+len(FleetFaultSteps))
 	for _, row := range rows {
 		verdict[row.What] = row.Verdict()
 		require.Contains(t, []string{"PASS", "FAIL"}, row.Verdict())
@@ -86,6 +87,7 @@ func TestTargetsJudgeFiguresAsDesignStatesThem(t *testing.T) {
 	require.Equal(t, "PASS", get("user-space memory").Verdict())
 	require.Equal(t, "PASS", get("concurrent WebSockets held by one").Verdict())
 	require.NotEmpty(t, get("concurrent WebSockets, fleet").NotMeasured)
+	require.Equal(t, "FAIL", get("message search").Verdict()) // 60 ms > 50 ms
 	require.Equal(t, "FAIL", get("message loss, delivery").Verdict())
 	require.Equal(t, "PASS", get("message loss during edge restart").Verdict())
 	require.Equal(t, "not measured: no worker", get("message loss during worker restart").NotMeasured)
