@@ -172,10 +172,16 @@ func (g *Guard) exec(ctx context.Context, e Event, seed string) (*Outcome, error
 // advance moves c's published seq forward to seq, for a gap that cannot be
 // filled because its events were trimmed from the log.
 func (g *Guard) advance(ctx context.Context, c id.ID, seq int64) error {
-	err := advanceScript.Exec(ctx, g.rdb, []string{g.keys.PublishedSeq(c)},
+	return g.setPublished(ctx, advanceScript, "advance", c, seq)
+}
+
+// setPublished runs script, one of those that move c's published seq, to
+// seq.
+func (g *Guard) setPublished(ctx context.Context, script *rueidis.Lua, what string, c id.ID, seq int64) error {
+	err := script.Exec(ctx, g.rdb, []string{g.keys.PublishedSeq(c)},
 		[]string{strconv.FormatInt(seq, 10), g.ttl}).Error()
 	if err != nil {
-		return fmt.Errorf("eventlog: advance %s to %d: %w", c, seq, err)
+		return fmt.Errorf("eventlog: %s %s to %d: %w", what, c, seq, err)
 	}
 	return nil
 }

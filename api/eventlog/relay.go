@@ -35,6 +35,7 @@ type Relay struct {
 	hooks    []Hook
 
 	relayed prometheus.Counter
+	swept   prometheus.Counter
 }
 
 // RelayConfig tunes a Relay.
@@ -58,12 +59,16 @@ func NewRelay(guard *Guard, db *pgxpool.Pool, log *slog.Logger, now func() time.
 		relayed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "events_relayed_total",
 			Help: "Unmarked conversation events the relay offered to the stream again.",
+		}),
+		swept: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "events_swept_total",
+			Help: "Published conversation events offered to the stream again after a Redis master restarted or was replaced (Relay.Sweep).",
 		})}
 	if r.batch <= 0 {
 		r.batch = 500
 	}
 	if reg != nil {
-		reg.MustRegister(r.relayed)
+		reg.MustRegister(r.relayed, r.swept)
 	}
 	return r
 }
@@ -105,7 +110,7 @@ func (r *Relay) RunOnce(ctx context.Context) (int, error) {
 		for j < len(evs) && evs[j].ConversationID == evs[i].ConversationID {
 			j++
 		}
-		done, err := r.conversation(ctx, evs[i:j])
+		done, err := r.conversation(ctx, evs[i:j], r.relayed)
 		for _, s := range done {
 			convs, seqs = append(convs, int64(evs[i].ConversationID)), append(seqs, s)
 		}
@@ -121,9 +126,10 @@ func (r *Relay) RunOnce(ctx context.Context) (int, error) {
 }
 
 // conversation republishes one conversation's unmarked events, in seq
-// order, and returns the seqs now on the stream. It stops at the first
+// order, counting each offer in offered, and returns the seqs now on the
+// stream. It stops at the first
 // failure: a later event would only park behind it.
-func (r *Relay) conversation(ctx context.Context, evs []Event) ([]int64, error) {
+func (r *Relay) conversation(ctx context.Context, evs []Event, offered prometheus.Counter) ([]int64, error) {
 	var done []int64
 	for _, e := range evs {
 		for _, h := range r.hooks {
@@ -131,7 +137,7 @@ func (r *Relay) conversation(ctx context.Context, evs []Event) ([]int64, error) 
 				return done, fmt.Errorf("eventlog: relay hook for %s seq %d: %w", e.ConversationID, e.Seq, err)
 			}
 		}
-		r.relayed.Inc()
+		offered.Inc()
 		out, err := r.guard.Put(ctx, e)
 		if err == nil && out.Status == Parked {
 			var filled []int64

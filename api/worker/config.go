@@ -37,6 +37,13 @@ type Config struct {
 	// RELAY_BATCH; the first two are the names and defaults the api read
 	// when it ran the relay).
 	Relay eventlog.RelayConfig
+	// MasterCheck is how often the streams' Redis masters are polled for a
+	// restart or a failover (RELAY_MASTER_CHECK; 0 turns it off), and
+	// SweepWindow how far before the last poll every master answered a
+	// sweep after one reaches back (RELAY_SWEEP_WINDOW): the most the
+	// replicas, or the append-only file, may lag (MasterWatch).
+	MasterCheck time.Duration
+	SweepWindow time.Duration
 	// PartitionMonthsAhead is how many months past the current one always
 	// have their partitions (PARTITION_MONTHS_AHEAD); UpkeepInterval is how
 	// often that is checked (PARTITION_UPKEEP_INTERVAL).
@@ -77,6 +84,8 @@ func LoadConfig(e *config.Env) (Config, error) {
 			Interval: e.Duration("RELAY_INTERVAL", time.Second, 10*time.Millisecond, time.Hour),
 			Batch:    e.Int("RELAY_BATCH", 500, 1, 100_000),
 		},
+		MasterCheck:          e.Duration("RELAY_MASTER_CHECK", time.Second, 0, time.Minute),
+		SweepWindow:          e.Duration("RELAY_SWEEP_WINDOW", 10*time.Second, 0, time.Hour),
 		PartitionMonthsAhead: e.Int("PARTITION_MONTHS_AHEAD", 3, 1, 120),
 		UpkeepInterval:       e.Duration("PARTITION_UPKEEP_INTERVAL", time.Hour, time.Second, 30*24*time.Hour),
 		EventRetention:       e.Duration("EVENT_RETENTION", eventlog.DefaultRetention, time.Hour, 10*365*24*time.Hour),

@@ -49,6 +49,7 @@ type Worker struct {
 	calls     *call.Service
 	publisher *eventlog.Publisher
 	relay     *eventlog.Relay
+	masters   *MasterWatch
 	timer     *RingTimer
 	http      *fasthttp.Server
 }
@@ -85,6 +86,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Reg
 	effects := call.NewEffects(w.rdb, keys, event.NewAppender(w.streams, keys, cfg.StreamMaxLen), w.db, now)
 	w.relay = eventlog.NewRelay(guard, w.db, log.With("component", "relay"), now, cfg.Relay, prom,
 		membership.New(w.rdb, keys, w.db).RelayHook(), effects.RelayHook())
+	if cfg.MasterCheck > 0 {
+		w.masters = NewMasterWatch(w.streams, w.relay.Sweep, now, cfg.MasterCheck, cfg.SweepWindow, log.With("component", "relay"))
+	}
 	w.calls = call.New(call.Deps{DB: w.db, IDs: ids, Outbox: eventlog.NewOutbox(ids, now), Publisher: w.publisher,
 		Effects: effects, RingTimeout: cfg.RingTimeout, Now: now, Log: log.With("component", "calls")})
 	if w.jobs, err = w.riverClient(now); err != nil {
@@ -158,6 +162,10 @@ func (w *Worker) Run(ctx context.Context, ln net.Listener) error {
 		stopTimer = background.Start(ctx, w.timer.Run)
 	}
 	stopRelay := background.Start(ctx, w.relay.Run)
+	stopMasters := func() {}
+	if w.masters != nil {
+		stopMasters = background.Start(ctx, w.masters.Run)
+	}
 	stopPublisher := background.Start(ctx, w.publisher.Run)
 	errc := make(chan error, 1)
 	go func() { errc <- w.http.Serve(ln) }()
@@ -175,6 +183,7 @@ func (w *Worker) Run(ctx context.Context, ln net.Listener) error {
 	if serr := w.jobs.Stop(sctx); serr != nil {
 		w.log.Warn("river did not stop cleanly", "err", serr)
 	}
+	stopMasters()
 	stopRelay()
 	stopPublisher()
 	_ = w.http.ShutdownWithContext(sctx)

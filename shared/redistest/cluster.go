@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/chatterly/chatterly/shared/rkey"
 )
 
 // Cluster is a Redis Cluster of the test package's own, run from the
@@ -449,34 +451,24 @@ func (c *Cluster) unhealthy() string {
 			return fmt.Sprintf("node %d: not cluster_state:ok", n.Port)
 		}
 		// A killed node is still known (as failed) until forgotten.
-		if known, _ := strconv.Atoi(infoField(info, "cluster_known_nodes")); known < running {
+		if known, _ := strconv.Atoi(rkey.InfoField(info, "cluster_known_nodes")); known < running {
 			return fmt.Sprintf("node %d knows %d nodes of %d", n.Port, known, running)
 		}
 		repl, err := cli(n.Port, "INFO", "replication")
 		if err != nil {
 			return err.Error()
 		}
-		switch infoField(repl, "role") {
+		switch rkey.InfoField(repl, "role") {
 		case "master":
 			masters++
 		case "slave":
-			if infoField(repl, "master_link_status") != "up" {
+			if rkey.InfoField(repl, "master_link_status") != "up" {
 				return fmt.Sprintf("replica %d: link to its master not up", n.Port)
 			}
 		}
 	}
 	if masters < c.cfg.Masters {
 		return fmt.Sprintf("%d masters of %d", masters, c.cfg.Masters)
-	}
-	return ""
-}
-
-// infoField reads "name:value" from an INFO or CLUSTER INFO reply.
-func infoField(info, name string) string {
-	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+":"); ok {
-			return v
-		}
 	}
 	return ""
 }
