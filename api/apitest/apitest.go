@@ -75,6 +75,8 @@ func Start(t testing.TB, env map[string]string) *Stack {
 		// Postgres connection there is slow, not down. Outage tests set
 		// the production default (1s) themselves.
 		"DEPENDENCY_TIMEOUT": "5s",
+		// Uploaded files stay in the test's own folder.
+		"FILE_DIR": t.TempDir(),
 	}
 	if bounce {
 		vars["DATABASE_PGBOUNCER"] = "1"

@@ -21,9 +21,10 @@ func (s *Service) Mount(r *rest.Router) {
 }
 
 type sendRequest struct {
-	Body        string `json:"body"`
-	ParentID    *id.ID `json:"parent_id"`
-	ClientMsgID string `json:"client_msg_id"`
+	Body          string  `json:"body"`
+	ParentID      *id.ID  `json:"parent_id"`
+	ClientMsgID   string  `json:"client_msg_id"`
+	AttachmentIDs []id.ID `json:"attachment_ids"`
 }
 
 func (s *Service) send(c *rest.Ctx) error {
@@ -35,7 +36,7 @@ func (s *Service) send(c *rest.Ctx) error {
 	if err := c.Decode(&req); err != nil {
 		return err
 	}
-	in := SendInput{Body: req.Body, ClientMsgID: req.ClientMsgID}
+	in := SendInput{Body: req.Body, ClientMsgID: req.ClientMsgID, AttachmentIDs: req.AttachmentIDs}
 	if req.ParentID != nil {
 		in.ParentID = *req.ParentID
 	}

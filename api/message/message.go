@@ -38,6 +38,9 @@ type Message struct {
 	Reactions      []Reaction `json:"r,omitempty"`
 	// Mentions are the body's structured mentions; nil for none.
 	Mentions *mention.Mentions `json:"mn,omitempty"`
+	// Attachments are the files attached at the send (api/file); nil for
+	// none. They never change, and a tombstone has none.
+	Attachments []Attachment `json:"at,omitempty"`
 	// ClientMsgID is known only to the answer of the send, and its
 	// message.created event, so the sender can match its optimistic copy.
 	ClientMsgID string `json:"-"`
@@ -49,6 +52,21 @@ type Message struct {
 type Reaction struct {
 	Emoji string  `json:"e"`
 	Users []id.ID `json:"u"`
+}
+
+// Attachment is a file attached to a message, as its readers render it:
+// the same form in the cache, the messages row, the REST API and the
+// events. Its bytes are reached through GET /files/:id/url (members only).
+type Attachment struct {
+	ID          id.ID  `json:"id"`
+	Name        string `json:"name"`
+	Size        int64  `json:"size"`
+	ContentType string `json:"content_type"`
+	// Width and Height are an image's, in pixels; 0 otherwise.
+	Width  int `json:"width,omitempty"`
+	Height int `json:"height,omitempty"`
+	// Thumbnail says a small image variant exists (images only).
+	Thumbnail bool `json:"thumbnail"`
 }
 
 // Deleted reports whether m is a tombstone.

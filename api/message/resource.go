@@ -22,8 +22,10 @@ type JSON struct {
 	DeletedAt      *time.Time     `json:"deleted_at"`
 	Reactions      []ReactionJSON `json:"reactions"`
 	// Mentions are null for a message that mentions nobody.
-	Mentions    *mention.Mentions `json:"mentions"`
-	ClientMsgID string            `json:"client_msg_id,omitempty"`
+	Mentions *mention.Mentions `json:"mentions"`
+	// Attachments is [] for a message without files.
+	Attachments []Attachment `json:"attachments"`
+	ClientMsgID string       `json:"client_msg_id,omitempty"`
 }
 
 // TombstoneJSON is a deleted message in its place: no body (null), no
@@ -69,7 +71,10 @@ func render(m Message, viewer id.ID, personal bool) any {
 	j := JSON{ID: m.ID, ConversationID: m.ConversationID, UserID: m.UserID, ParentID: parent, Body: m.Body,
 		ReplyCount: m.ReplyCount, LastReplyAt: msp(m.LastReplyAt), CreatedAt: ms(m.CreatedAt),
 		EditedAt: msp(m.EditedAt), Reactions: make([]ReactionJSON, len(m.Reactions)), Mentions: m.Mentions,
-		ClientMsgID: m.ClientMsgID}
+		Attachments: m.Attachments, ClientMsgID: m.ClientMsgID}
+	if j.Attachments == nil {
+		j.Attachments = []Attachment{}
+	}
 	for i, r := range m.Reactions {
 		j.Reactions[i] = ReactionJSON{Emoji: r.Emoji, Count: len(r.Users)}
 		if personal {

@@ -20,11 +20,26 @@ import (
 type Service struct {
 	env      *conversation.Env
 	notifier *mention.Notifier
+	files    Files
 }
 
-// New returns a Service; notifier sends the notifications of sends.
-func New(env *conversation.Env, notifier *mention.Notifier) *Service {
-	return &Service{env: env, notifier: notifier}
+// Files is what sends and deletions need of uploaded files (api/file).
+type Files interface {
+	// Attachable returns the attachments of files ids, in that order, when
+	// caller uploaded and completed every one and attached none yet; a
+	// validation fault on attachment_ids otherwise. The send's own
+	// statement (chatterly_attach_files) claims them for good.
+	Attachable(ctx context.Context, caller id.ID, ids []id.ID) ([]Attachment, error)
+	// Detach marks the files of message m deleted in tx, so no URL serves
+	// them from its commit on, and returns what removes their bytes, to be
+	// run after the commit (nil when m had none).
+	Detach(ctx context.Context, tx pgx.Tx, m id.ID) (func(), error)
+}
+
+// New returns a Service; notifier sends the notifications of sends, files
+// checks and detaches attachments.
+func New(env *conversation.Env, notifier *mention.Notifier, files Files) *Service {
+	return &Service{env: env, notifier: notifier, files: files}
 }
 
 // Cache kinds of this package (viewer-neutral JSON).
@@ -49,7 +64,17 @@ type SendInput struct {
 	Body        string
 	ParentID    id.ID
 	ClientMsgID string
+	// AttachmentIDs are files the caller uploaded (api/file), attached in
+	// this order; a message with attachments may have no body.
+	AttachmentIDs []id.ID
 }
+
+// maxAttachments is how many files one message carries at most.
+const maxAttachments = 10
+
+// errAttachTaken: a file passed Attachable but another send claimed it
+// (or it was deleted) before this one committed.
+var errAttachTaken = fault.Invalid("attachment_ids", "a file is attached to another message already")
 
 var errBadParent = fault.Invalid("parent_id", "parent_id must be a top-level message of this conversation that is not deleted")
 
@@ -57,7 +82,10 @@ var errBadParent = fault.Invalid("parent_id", "parent_id must be a top-level mes
 // the caller used before answers the first message and false, whatever
 // happened to the first request's connection: a retry never duplicates.
 func (s *Service) Send(ctx context.Context, caller, c id.ID, in SendInput) (Message, bool, error) {
-	body, err := cleanBody(in.Body)
+	if len(in.AttachmentIDs) > maxAttachments {
+		return Message{}, false, fault.Invalid("attachment_ids", "a message has at most 10 attachments")
+	}
+	body, err := cleanBody(in.Body, len(in.AttachmentIDs) > 0)
 	if err != nil {
 		return Message{}, false, err
 	}
@@ -97,8 +125,15 @@ func (s *Service) Send(ctx context.Context, caller, c id.ID, in SendInput) (Mess
 	if err != nil {
 		return Message{}, false, fault.Wrap(err, "send message")
 	}
+	var attachments []Attachment
+	if len(in.AttachmentIDs) > 0 {
+		if attachments, err = s.files.Attachable(ctx, caller, in.AttachmentIDs); err != nil {
+			return Message{}, false, err
+		}
+	}
 	m := Message{ID: s.env.IDs.Next(), ConversationID: c, UserID: caller, ParentID: in.ParentID, Body: body,
-		CreatedAt: s.env.Now().UTC().Truncate(time.Microsecond), Mentions: mentions, ClientMsgID: in.ClientMsgID}
+		CreatedAt: s.env.Now().UTC().Truncate(time.Microsecond), Mentions: mentions, ClientMsgID: in.ClientMsgID,
+		Attachments: attachments}
 	ev, res, first, err := s.commitSend(ctx, m)
 	if err != nil {
 		return Message{}, false, err
@@ -159,6 +194,8 @@ func (s *Service) commitSend(ctx context.Context, m Message) (eventlog.Event, *s
 			return eventlog.Event{}, nil, false, nil
 		case eventlog.Archived(err):
 			return eventlog.Event{}, nil, false, eventlog.ErrArchived
+		case attachRefused(err):
+			return eventlog.Event{}, nil, false, errAttachTaken
 		}
 		return eventlog.Event{}, nil, false, fault.Wrap(err, "send message")
 	}
@@ -219,7 +256,7 @@ func (s *Service) Get(ctx context.Context, caller, mid id.ID) (Message, conversa
 
 // Edit replaces the body of caller's message mid.
 func (s *Service) Edit(ctx context.Context, caller, mid id.ID, body string) (Message, error) {
-	b, err := cleanBody(body)
+	b, err := cleanBody(body, false)
 	if err != nil {
 		return Message{}, err
 	}
@@ -257,16 +294,25 @@ func (s *Service) Delete(ctx context.Context, caller, mid id.ID) error {
 	if m.Deleted() {
 		return nil
 	}
+	var purge func()
 	_, err = s.change(ctx, m, event.MessageDeleted, func(tx pgx.Tx) (bool, error) {
 		ok, err := softDelete(ctx, tx, mid, s.env.Now())
 		if err != nil || !ok {
 			return ok, err
+		}
+		if len(m.Attachments) > 0 {
+			if purge, err = s.files.Detach(ctx, tx, mid); err != nil {
+				return false, err
+			}
 		}
 		// The message's id is drawn before its event's, so its creation
 		// time, less a margin for other api nodes' clocks, bounds the
 		// events that can hold its body.
 		return true, eventlog.ScrubBody(ctx, tx, m.ConversationID, mid, id.Floor(m.CreatedAt.Add(-time.Minute)))
 	})
+	if err == nil && purge != nil {
+		purge()
+	}
 	return err
 }
 

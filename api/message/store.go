@@ -27,6 +27,7 @@ type querier interface {
 // not read).
 const msgColumns = `m.id, m.conversation_id, m.user_id, m.parent_id, m.body, m.reply_count, m.last_reply_at,
   m.created_at, m.edited_at, m.deleted_at, CASE WHEN m.deleted_at IS NULL THEN m.mentions END,
+  CASE WHEN m.deleted_at IS NULL THEN m.attachments END,
   CASE WHEN m.deleted_at IS NULL THEN (
     SELECT json_agg(json_build_object('e', g.emoji, 'u', g.users) ORDER BY g.first, g.emoji)
       FROM (SELECT emoji, array_agg(user_id::text ORDER BY created_at, user_id) AS users, min(created_at) AS first
@@ -36,9 +37,9 @@ func scanMessage(row pgx.Row) (Message, error) {
 	var m Message
 	var parent *int64
 	var body *string
-	var reactions, mentions []byte
+	var reactions, mentions, attachments []byte
 	err := row.Scan(&m.ID, &m.ConversationID, &m.UserID, &parent, &body, &m.ReplyCount, &m.LastReplyAt,
-		&m.CreatedAt, &m.EditedAt, &m.DeletedAt, &mentions, &reactions)
+		&m.CreatedAt, &m.EditedAt, &m.DeletedAt, &mentions, &attachments, &reactions)
 	if err != nil {
 		return m, err
 	}
@@ -61,6 +62,11 @@ func scanMessage(row pgx.Row) (Message, error) {
 		m.Mentions = new(mention.Mentions)
 		if err := json.Unmarshal(mentions, m.Mentions); err != nil {
 			return m, fmt.Errorf("message %s: mentions: %w", m.ID, err)
+		}
+	}
+	if len(attachments) > 0 {
+		if err := json.Unmarshal(attachments, &m.Attachments); err != nil {
+			return m, fmt.Errorf("message %s: attachments: %w", m.ID, err)
 		}
 	}
 	return m, nil
@@ -153,10 +159,25 @@ VALUES ($1, $2, $3, $4)`, int64(m.UserID), m.ClientMsgID, int64(m.ID), m.Created
 	if err != nil {
 		return err
 	}
-	b.Queue(`INSERT INTO messages (id, conversation_id, user_id, parent_id, body, created_at, mentions)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+	var attachments any
+	if len(m.Attachments) > 0 {
+		// The files are claimed before the message is inserted: a file
+		// that cannot be (see chatterly_attach_files) aborts the batch.
+		ids := make([]int64, len(m.Attachments))
+		for i, a := range m.Attachments {
+			ids[i] = int64(a.ID)
+		}
+		b.Queue(`SELECT chatterly_attach_files($1, $2, $3, $4)`, int64(m.ID), int64(m.ConversationID), int64(m.UserID), ids)
+		j, err := json.Marshal(m.Attachments)
+		if err != nil {
+			return fmt.Errorf("message: encode attachments: %w", err)
+		}
+		attachments = string(j)
+	}
+	b.Queue(`INSERT INTO messages (id, conversation_id, user_id, parent_id, body, created_at, mentions, attachments)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 RETURNING (SELECT dm_key FROM conversations WHERE id = $2)`, int64(m.ID), int64(m.ConversationID), int64(m.UserID),
-		parent, m.Body, m.CreatedAt, mentions).QueryRow(dm.scan)
+		parent, m.Body, m.CreatedAt, mentions, attachments).QueryRow(dm.scan)
 	if m.ParentID != 0 {
 		b.Queue(`UPDATE messages SET reply_count = reply_count + 1, last_reply_at = $3
 WHERE id = $1 AND conversation_id = $2 AND parent_id IS NULL`,
@@ -195,6 +216,13 @@ func mentionsArg(m *mention.Mentions) (any, error) {
 		return nil, fmt.Errorf("message: encode mentions: %w", err)
 	}
 	return string(b), nil
+}
+
+// attachRefused reports whether err is chatterly_attach_files refusing a
+// file.
+func attachRefused(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "CH422"
 }
 
 // keyTaken reports whether err is the idempotency key's unique violation.

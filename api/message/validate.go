@@ -15,9 +15,13 @@ const (
 )
 
 // cleanBody trims s and checks it is 1 to 4,000 characters of valid text
-// (tabs and newlines allowed, other control characters not).
-func cleanBody(s string) (string, error) {
+// (tabs and newlines allowed, other control characters not); empty is
+// allowed when the message carries files.
+func cleanBody(s string, files bool) (string, error) {
 	b := strings.TrimSpace(s)
+	if b == "" && files {
+		return "", nil
+	}
 	if b == "" {
 		return "", fault.Invalid("body", "body must not be empty")
 	}

@@ -48,6 +48,7 @@ type route struct {
 	segs    []string
 	public  bool
 	maxBody int
+	large   bool // LargeBody: a body over the server's cap
 	h       Handler
 }
 
@@ -65,6 +66,7 @@ func MaxBody(n int) RouteOption { return func(r *route) { r.maxBody = n } }
 // rendering, metrics and one log line.
 type Router struct {
 	routes  []*route
+	large   []*route
 	auth    Authenticator
 	origins map[string]bool
 	proxies clientaddr.Proxies
@@ -121,6 +123,9 @@ func (r *Router) Handle(method, pattern string, h Handler, opts ...RouteOption) 
 		o(rt)
 	}
 	r.routes = append(r.routes, rt)
+	if rt.large {
+		r.large = append(r.large, rt)
+	}
 	// The route's series exist from the start, at 0 (a dashboard's rate
 	// and latency panels and the 5xx alert name them on an idle process);
 	// other statuses appear when they first happen.

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/chatterly/chatterly/api/call"
+	"github.com/chatterly/chatterly/api/file"
 	"github.com/chatterly/chatterly/api/reaction"
 	"github.com/chatterly/chatterly/shared/config"
 )
@@ -33,6 +34,8 @@ type Config struct {
 	// Messaging holds the settings of conversations, messages, the event
 	// log and the caches.
 	Messaging MessagingConfig
+	// Files holds the storage of files and their limits (FILE_*, S3_*).
+	Files file.Config
 	// Calls holds CALL_RING_TIMEOUT and the ICE servers (STUN_URLS,
 	// TURN_URLS, TURN_SECRET, TURN_CREDENTIAL_TTL).
 	Calls call.Config
@@ -109,5 +112,6 @@ func LoadConfig(e *config.Env) (Config, error) {
 	}
 	e.Check(c.Auth.LoginBackoffMax >= c.Auth.LoginBackoff, "LOGIN_BACKOFF_MAX", c.Auth.LoginBackoffMax.String(), "want at least LOGIN_BACKOFF")
 	c.Calls = call.LoadConfig(e)
+	c.Files = file.LoadConfig(e)
 	return c, e.Err()
 }

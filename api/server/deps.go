@@ -2,12 +2,16 @@ package server
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/chatterly/chatterly/api/dbstats"
 	"github.com/chatterly/chatterly/api/dial"
+	"github.com/chatterly/chatterly/api/file"
 	"github.com/chatterly/chatterly/api/replica"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/metrics"
@@ -38,6 +42,11 @@ type Deps struct {
 	Issuer  *token.Issuer
 	Checker *token.Checker
 	Metrics *prometheus.Registry
+	// Files keeps the bytes of uploaded files (FILE_STORAGE); FileKey
+	// signs their download URLs, derived from the token signing key so
+	// every api node has the same.
+	Files   file.Storage
+	FileKey []byte
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -82,6 +91,13 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Reg
 		d.Close()
 		return nil, err
 	}
+	mac := hmac.New(sha256.New, priv.Seed())
+	mac.Write([]byte("chatterly file urls"))
+	d.FileKey = mac.Sum(nil)
+	if d.Files, err = openFiles(cfg.Files); err != nil {
+		d.Close()
+		return nil, err
+	}
 	if d.Issuer, err = token.NewIssuer(priv, cfg.AccessTokenTTL); err != nil {
 		d.Close()
 		return nil, err
@@ -98,6 +114,19 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Reg
 	}
 	d.Checker = &token.Checker{Verifier: v, Denylist: token.NewDenylist(d.Redis, d.Keys)}
 	return d, nil
+}
+
+// openFiles returns the storage FILE_STORAGE names. Neither backend
+// connects here: an S3 store that is down fails the uploads, not the start.
+func openFiles(cfg file.Config) (file.Storage, error) {
+	if cfg.Storage == "s3" {
+		return file.NewS3(cfg.S3, &http.Client{Timeout: 30 * time.Second}), nil
+	}
+	st, err := file.NewLocal(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("FILE_DIR: %w", err)
+	}
+	return st, nil
 }
 
 // Registerer is where the api's components register their series: d.Metrics

@@ -9,6 +9,7 @@ func (s *services) mount(r *rest.Router) {
 	s.auth.Mount(r)
 	s.conversations.Mount(r)
 	s.messages.Mount(r)
+	s.files.Mount(r)
 	s.reactions.Mount(r)
 	s.pins.Mount(r)
 	s.saved.Mount(r)

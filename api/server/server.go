@@ -45,7 +45,9 @@ func New(ctx context.Context, d *Deps) (*Server, error) {
 	svc.mount(r)
 	s.stopLoops = background.Start(ctx, svc.publisher.Run, d.Replica.Run)
 	s.http = &fasthttp.Server{
-		Handler:            r.Serve,
+		Handler: r.Serve,
+		// Upload routes take bodies past MaxRequestBodySize; only they.
+		HeaderReceived:     r.HeaderReceived,
 		ErrorHandler:       rest.ServerErrorHandler,
 		Logger:             rest.ServerLogger(d.Log),
 		Name:               "chatterly",

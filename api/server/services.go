@@ -10,6 +10,7 @@ import (
 	"github.com/chatterly/chatterly/api/call"
 	"github.com/chatterly/chatterly/api/conversation"
 	"github.com/chatterly/chatterly/api/eventlog"
+	"github.com/chatterly/chatterly/api/file"
 	"github.com/chatterly/chatterly/api/membership"
 	"github.com/chatterly/chatterly/api/mention"
 	"github.com/chatterly/chatterly/api/message"
@@ -34,6 +35,7 @@ type services struct {
 	auth          *auth.Service
 	conversations *conversation.Service
 	messages      *message.Service
+	files         *file.Service
 	reactions     *reaction.Service
 	pins          *pin.Service
 	saved         *saved.Service
@@ -90,7 +92,8 @@ func buildServices(d *Deps) (*services, error) {
 		UserEvents: userEvents,
 	}
 	s := &services{publisher: pub}
-	s.messages = message.New(env, mention.NewNotifier(d.DB, d.Redis, d.Keys, userEvents, d.IDs, now, d.Log))
+	s.files = file.New(env, d.Files, d.Cfg.Files, d.FileKey)
+	s.messages = message.New(env, mention.NewNotifier(d.DB, d.Redis, d.Keys, userEvents, d.IDs, now, d.Log), s.files)
 	s.conversations = conversation.New(env, s.messages)
 	s.reactions = reaction.New(env, s.messages, reaction.Caps{PerMessage: c.ReactionsPerMessage, PerUser: c.ReactionsPerUser})
 	s.pins = pin.New(env, s.messages)

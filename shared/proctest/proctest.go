@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -239,6 +240,30 @@ func FreePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// FreePortsIn picks n loopback ports of low..high-1 that nothing listens
+// on now, from a random start so that packages picking at once seldom pick
+// the same. Servers a test starts take ports below 32768, outside the
+// kernel's ephemeral range, where a port picked now could be taken by an
+// outgoing connection before the server binds it.
+func FreePortsIn(n, low, high int) ([]int, error) {
+	span := high - low
+	start := rand.IntN(span)
+	var out []int
+	for i := 0; i < span && len(out) < n; i++ {
+		p := low + (start+i)%span
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		out = append(out, p)
+	}
+	if len(out) < n {
+		return nil, fmt.Errorf("proctest: %d free ports wanted in %d-%d, found %d", n, low, high-1, len(out))
+	}
+	return out, nil
 }
 
 // Status returns the HTTP status of GET url (0 when unreachable).

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/chatterly/chatterly/shared/proctest"
 	"github.com/chatterly/chatterly/shared/rkey"
 )
 
@@ -490,24 +490,5 @@ func cli(port int, args ...string) (string, error) {
 	return s, nil
 }
 
-// freePorts picks n loopback ports of portLow..portHigh that nothing
-// listens on now, from a random start so that packages starting clusters
-// at once seldom pick the same.
-func freePorts(n int) ([]int, error) {
-	span := portHigh - portLow
-	start := rand.IntN(span)
-	var out []int
-	for i := 0; i < span && len(out) < n; i++ {
-		p := portLow + (start+i)%span
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-		if err != nil {
-			continue
-		}
-		l.Close()
-		out = append(out, p)
-	}
-	if len(out) < n {
-		return nil, fmt.Errorf("redistest: %d free ports wanted in %d-%d, found %d", n, portLow, portHigh-1, len(out))
-	}
-	return out, nil
-}
+// freePorts picks n free loopback ports of portLow..portHigh.
+func freePorts(n int) ([]int, error) { return proctest.FreePortsIn(n, portLow, portHigh) }
