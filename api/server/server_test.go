@@ -68,6 +68,12 @@ var public = map[string]bool{
 	"POST /auth/refresh":  true,
 	"GET /healthz":        true,
 	"GET /readyz":         true,
+	// A signed download URL carries its own proof (api/file): whoever
+	// holds it fetches the file until it expires, as with a presigned URL
+	// of a store, while its signer may still see the file.
+	"GET /files/:id/blob": true,
+	// Avatars are as public as the user resources that name them.
+	"GET /avatars/:id": true,
 }
 
 // Every route but the public ones refuses a caller without a token, or
