@@ -48,10 +48,10 @@ ins AS (
   INSERT INTO blocks (blocker_id, blocked_id, created_at)
   SELECT $1, id, $3 FROM target
   ON CONFLICT DO NOTHING RETURNING created_at)
-SELECT t.id, t.email, t.username, t.display_name, t.created_at,
+SELECT t.*,
        coalesce((SELECT created_at FROM ins), (SELECT created_at FROM blocks WHERE blocker_id = $1 AND blocked_id = $2), $3),
        EXISTS (SELECT 1 FROM ins)
-  FROM target t`, int64(blocker), int64(blocked), at).Scan(&u.ID, &u.Email, &u.Username, &u.DisplayName, &u.CreatedAt, &made, &created)
+  FROM target t`, int64(blocker), int64(blocked), at).Scan(append(user.Dest(&u), &made, &created)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return user.User{}, time.Time{}, false, errUnknownUser
 	}
@@ -82,7 +82,7 @@ func list(ctx context.Context, q *pgxpool.Pool, blocker, after id.ID, limit int)
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (JSON, error) {
 		var at time.Time
 		var u user.User
-		err := r.Scan(&at, &u.ID, &u.Email, &u.Username, &u.DisplayName, &u.CreatedAt)
+		err := r.Scan(append([]any{&at}, user.Dest(&u)...)...)
 		return render(u, at), err
 	})
 	if err != nil {

@@ -247,7 +247,7 @@ SELECT c.*, `+user.ColumnsOf("p")+`
 		var t Taken
 		var err error
 		p := &t.Peer
-		t.Call, err = scan(r, &p.ID, &p.Email, &p.Username, &p.DisplayName, &p.CreatedAt)
+		t.Call, err = scan(r, user.Dest(p)...)
 		return t, err
 	})
 	if err != nil {

@@ -302,7 +302,7 @@ WHERE m.conversation_id = $1 AND m.user_id > $2 ORDER BY m.user_id LIMIT $3`, in
 		var role string
 		var joined time.Time
 		var u user.User
-		if err := rows.Scan(&role, &joined, &u.ID, &u.Email, &u.Username, &u.DisplayName, &u.CreatedAt); err != nil {
+		if err := rows.Scan(append([]any{&role, &joined}, user.Dest(&u)...)...); err != nil {
 			return nil, fmt.Errorf("conversation: members: %w", err)
 		}
 		uj := user.Render(u)

@@ -4,10 +4,16 @@
 package convtest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -108,6 +114,66 @@ func Send(t testing.TB, s *apitest.Stack, u User, c id.ID, body string) Message 
 	var m Message
 	r.JSON(t, &m)
 	return m
+}
+
+// Upload uploads body as u (POST /files, the bytes where the answer says:
+// the api's own route with u's token, or a store's presigned URL, then
+// POST /files/:id/complete), expects it complete, and decodes the
+// complete file into out.
+func Upload(t testing.TB, s *apitest.Stack, u User, name string, body []byte, purpose string, out any) {
+	t.Helper()
+	r := s.Do("POST", "/files", u.Token, map[string]any{"name": name, "size": len(body), "purpose": purpose,
+		"content_type": "application/octet-stream"})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	var up struct {
+		File struct {
+			ID id.ID `json:"id"`
+		} `json:"file"`
+		URL     string            `json:"upload_url"`
+		Headers map[string]string `json:"upload_headers"`
+	}
+	r.JSON(t, &up)
+	require.Less(t, PutBytes(t, s, u, up.URL, up.Headers, body), 300)
+	r = s.Do("POST", "/files/"+up.File.ID.String()+"/complete", u.Token, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	r.JSON(t, out)
+}
+
+// PNG encodes a w×h picture (a gradient, so scaling shows).
+func PNG(t testing.TB, w, h int) []byte {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.SetNRGBA(x, y, color.NRGBA{R: uint8(x), G: uint8(y), B: 100, A: 255})
+		}
+	}
+	var buf bytes.Buffer
+	require.NoError(t, png.Encode(&buf, img))
+	return buf.Bytes()
+}
+
+// PutBytes sends body with PUT where an upload answer said (url and
+// headers), as a browser would: to the api (a path) with u's token, or to a
+// store's presigned URL (absolute, no token). It returns the status.
+func PutBytes(t testing.TB, s *apitest.Stack, u User, url string, headers map[string]string, body []byte) int {
+	t.Helper()
+	if strings.HasPrefix(url, "/") {
+		return s.DoWith("PUT", url, u.Token, body, headers["Content-Type"], nil).Status
+	}
+	req, err := http.NewRequest("PUT", url, bytes.NewReader(body))
+	require.NoError(t, err)
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := s.Client.Do(req)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		t.Logf("PUT %s: %d %s", url, resp.StatusCode, b)
+	}
+	return resp.StatusCode
 }
 
 // Page is a list answer.

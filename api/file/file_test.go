@@ -57,7 +57,7 @@ func exercise(t *testing.T, s *apitest.Stack, stored func(key string) bool) {
 
 	// An image: its type is sniffed (the claim said octet-stream), its
 	// size read, and a thumbnail made.
-	pic := pngOf(t, 800, 600)
+	pic := convtest.PNG(t, 800, 600)
 	img := upload(t, s, ann, "sunset.png", pic, "attachment")
 	require.Equal(t, "image/png", *img.ContentType)
 	require.Equal(t, 800, img.Width)
@@ -199,7 +199,7 @@ func TestFileLimits(t *testing.T) {
 
 	// A picture of 16,385 × 1 pixels (a few hundred bytes, beyond the
 	// 16,384 a side) is refused before it is decoded.
-	bomb := pngOf(t, 16385, 1)
+	bomb := convtest.PNG(t, 16385, 1)
 	up = create(t, s, ann, "bomb.png", len(bomb), "image/png", "attachment")
 	put(t, s, ann, up, bomb)
 	r = s.Do("POST", "/files/"+up.File.ID.String()+"/complete", ann.Token, nil)

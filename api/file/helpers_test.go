@@ -1,13 +1,8 @@
 package file_test
 
 import (
-	"bytes"
-	"image"
-	"image/color"
-	"image/png"
 	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -65,35 +60,17 @@ func create(t *testing.T, s *apitest.Stack, u convtest.User, name string, size i
 	return up
 }
 
-// put sends body where up says, as the browser would: to the api (a path)
-// with u's token, or straight to the store (an absolute URL).
+// put sends body where up says.
 func put(t *testing.T, s *apitest.Stack, u convtest.User, up uploadJSON, body []byte) int {
 	t.Helper()
-	if strings.HasPrefix(up.URL, "/") {
-		return s.DoWith("PUT", up.URL, u.Token, body, up.Headers["Content-Type"], nil).Status
-	}
-	req, err := http.NewRequest("PUT", up.URL, bytes.NewReader(body))
-	require.NoError(t, err)
-	for k, v := range up.Headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	require.Less(t, resp.StatusCode, 300, "PUT to the store: %s", b)
-	return resp.StatusCode
+	return convtest.PutBytes(t, s, u, up.URL, up.Headers, body)
 }
 
-// upload creates, puts and completes a file as u and returns it complete.
+// upload uploads and completes a file as u and returns it.
 func upload(t *testing.T, s *apitest.Stack, u convtest.User, name string, body []byte, purpose string) fileJSON {
 	t.Helper()
-	up := create(t, s, u, name, len(body), "application/octet-stream", purpose)
-	require.Less(t, put(t, s, u, up, body), 300)
-	r := s.Do("POST", "/files/"+up.File.ID.String()+"/complete", u.Token, nil)
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	var f fileJSON
-	r.JSON(t, &f)
+	convtest.Upload(t, s, u, name, body, purpose, &f)
 	require.Equal(t, "complete", f.State)
 	return f
 }
@@ -121,20 +98,6 @@ func signedURL(t *testing.T, s *apitest.Stack, u convtest.User, f id.ID, variant
 		r.JSON(t, &v)
 	}
 	return r.Status, v.URL
-}
-
-// pngOf encodes a w×h picture (a gradient, so scaling is visible).
-func pngOf(t *testing.T, w, h int) []byte {
-	t.Helper()
-	img := image.NewNRGBA(image.Rect(0, 0, w, h))
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			img.SetNRGBA(x, y, color.NRGBA{R: uint8(x), G: uint8(y), B: 100, A: 255})
-		}
-	}
-	var buf bytes.Buffer
-	require.NoError(t, png.Encode(&buf, img))
-	return buf.Bytes()
 }
 
 // sendWith posts a message with attachments as u.

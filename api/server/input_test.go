@@ -28,6 +28,7 @@ var inputs = map[string]struct{ query, body []string }{
 	"DELETE /auth/sessions":                      {},
 	"GET /me":                                    {},
 	"PUT /me/password":                           {body: []string{"current_password", "new_password"}},
+	"PATCH /me":                                  {body: []string{"display_name", "avatar_id", "status", "time_zone"}},
 	"GET /users/:id":                             {},
 	"GET /users":                                 {query: []string{"query", "cursor", "limit"}},
 	"POST /conversations":                        {body: []string{"kind", "name", "topic", "member_ids"}},

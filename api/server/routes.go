@@ -10,6 +10,7 @@ func (s *services) mount(r *rest.Router) {
 	s.conversations.Mount(r)
 	s.messages.Mount(r)
 	s.files.Mount(r)
+	s.profiles.Mount(r)
 	s.reactions.Mount(r)
 	s.pins.Mount(r)
 	s.saved.Mount(r)

@@ -15,6 +15,7 @@ import (
 	"github.com/chatterly/chatterly/api/mention"
 	"github.com/chatterly/chatterly/api/message"
 	"github.com/chatterly/chatterly/api/pin"
+	"github.com/chatterly/chatterly/api/profile"
 	"github.com/chatterly/chatterly/api/ratelimit"
 	"github.com/chatterly/chatterly/api/reaction"
 	"github.com/chatterly/chatterly/api/readstate"
@@ -36,6 +37,7 @@ type services struct {
 	conversations *conversation.Service
 	messages      *message.Service
 	files         *file.Service
+	profiles      *profile.Service
 	reactions     *reaction.Service
 	pins          *pin.Service
 	saved         *saved.Service
@@ -103,6 +105,7 @@ func buildServices(d *Deps) (*services, error) {
 	s.users = user.NewDirectory(d.Replica, limiter, limits.UserSearch)
 	s.notifications = mention.NewSettings(env)
 	s.blocks = block.New(d.DB, limiter, limits.Blocks, now)
+	s.profiles = profile.New(d.DB, s.files, userEvents, limiter, now, d.Log)
 
 	s.auth = auth.New(auth.Deps{
 		DB: d.DB, IDs: d.IDs, Issuer: d.Issuer, Denylist: d.Checker.Denylist,

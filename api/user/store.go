@@ -14,20 +14,28 @@ import (
 // Columns are the users columns Scan reads, in its order. Stores that join
 // users write `SELECT ` + user.Columns (or the same list with a table alias
 // via ColumnsOf) so a change to the resource is made once.
-const Columns = "id, email, username, display_name, created_at"
+const Columns = "id, email, username, display_name, created_at, coalesce(avatar_id, 0) AS avatar_id, " +
+	"status_text, status_emoji, status_expires_at, time_zone"
 
 // ColumnsOf is Columns qualified with a table alias, for joins.
 func ColumnsOf(alias string) string {
 	a := alias + "."
-	return a + "id, " + a + "email, " + a + "username, " + a + "display_name, " + a + "created_at"
+	return a + "id, " + a + "email, " + a + "username, " + a + "display_name, " + a + "created_at, coalesce(" + a +
+		"avatar_id, 0), " + a + "status_text, " + a + "status_emoji, " + a + "status_expires_at, " + a + "time_zone"
+}
+
+// Dest are the scan destinations of Columns into u, in order, for a row
+// that selects other columns around them.
+func Dest(u *User) []any {
+	return []any{&u.ID, &u.Email, &u.Username, &u.DisplayName, &u.CreatedAt, &u.AvatarID, &u.StatusText,
+		&u.StatusEmoji, &u.StatusExpiresAt, &u.TimeZone}
 }
 
 // Scan reads Columns from row, followed by any extra destinations the
 // caller selected after them.
 func Scan(row pgx.Row, extra ...any) (User, error) {
 	var u User
-	dest := append([]any{&u.ID, &u.Email, &u.Username, &u.DisplayName, &u.CreatedAt}, extra...)
-	err := row.Scan(dest...)
+	err := row.Scan(append(Dest(&u), extra...)...)
 	return u, err
 }
 

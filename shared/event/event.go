@@ -31,19 +31,22 @@ const (
 	ConversationUnarchived = "conversation.unarchived"
 	// NotificationCreated goes to a user's own topic only (api/mention).
 	NotificationCreated = "notification.created"
-	PinAdded            = "pin.added"
-	PinRemoved          = "pin.removed"
-	ReadUpdated         = "read.updated"
-	Typing              = "typing"
-	Presence            = "presence"
-	CallIncoming        = "call.incoming"
-	CallRinging         = "call.ringing"
-	CallAccepted        = "call.accepted"
-	CallDeclined        = "call.declined"
-	CallEnded           = "call.ended"
-	CallMissed          = "call.missed"
-	CallSignal          = "call.signal"
-	SessionRevoked      = "session.revoked"
+	// UserUpdated carries a user's public resource after a profile
+	// change, on the user topics of those who see them (api/profile).
+	UserUpdated    = "user.updated"
+	PinAdded       = "pin.added"
+	PinRemoved     = "pin.removed"
+	ReadUpdated    = "read.updated"
+	Typing         = "typing"
+	Presence       = "presence"
+	CallIncoming   = "call.incoming"
+	CallRinging    = "call.ringing"
+	CallAccepted   = "call.accepted"
+	CallDeclined   = "call.declined"
+	CallEnded      = "call.ended"
+	CallMissed     = "call.missed"
+	CallSignal     = "call.signal"
+	SessionRevoked = "session.revoked"
 )
 
 // Envelope is one event. Data is the resource JSON as the REST API renders
