@@ -291,6 +291,9 @@ elif [ -z "${REDIS_URL:-}" ]; then
 fi
 export JWT_KEY_DIR="${JWT_KEY_DIR:-$STACK_DIR/keys}"
 export JWT_DEV_KEYS="${JWT_DEV_KEYS:-1}"
+# Uploaded files: on the local disk, beside the stack's other data, unless
+# FILE_STORAGE=s3 names a store (README, "Files").
+export FILE_DIR="${FILE_DIR:-$STACK_DIR/files}"
 
 "$BIN/chatterly-api" migrate 2>&1 | sed -u 's/^/[migrate] /'
 "$BIN/chatterly-api" keygen 2>&1 | sed -u 's/^/[keygen] /'
