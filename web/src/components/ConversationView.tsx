@@ -175,7 +175,7 @@ export function ConversationView({ id, focus = null }: { id: ID; focus?: Focus |
         <p role="status" data-testid="typing" className="h-5 px-4 text-xs italic text-slate-500">
           {typingText(c.typingNames)}
         </p>
-        <Composer label="Message" button="Send" onSend={(b) => void c.send(b)} onTyping={c.sendTyping} placeholder={`Message ${c.title}`} disabled={!!conv.archived_at} />
+        <Composer label="Message" button="Send" onSend={(b, files) => void c.send(b, undefined, files)} attach onTyping={c.sendTyping} placeholder={`Message ${c.title}`} disabled={!!conv.archived_at} />
       </section>
       {openThreadId && <ThreadPanel conversationId={id} rootId={openThreadId} />}
       {panel === "members" && !openThreadId && <MembersPanel conversationId={id} onClose={() => setPanel(null)} />}

@@ -3,6 +3,7 @@ import { useEffect, useState } from "react";
 import { useStore } from "zustand";
 import type { ID, Role } from "@/lib/types";
 import { conversationStore, personalStore } from "@/state/stores";
+import { Avatar, StatusText } from "./Avatar";
 
 /** The conversation's members and their roles. */
 export function MembersPanel({ conversationId, onClose }: { conversationId: ID; onClose: () => void }) {
@@ -30,9 +31,13 @@ export function MembersPanel({ conversationId, onClose }: { conversationId: ID; 
           const u = m.user ?? users[m.user_id];
           return (
             <li key={m.user_id} className="flex items-center gap-2 px-2 py-1 text-sm">
-              <span className="min-w-0 flex-1 truncate">
-                {u ? u.display_name || u.username : m.user_id}
-                {u && <span className="text-slate-500"> @{u.username}</span>}
+              <Avatar user={u} size={24} />
+              <span className="flex min-w-0 flex-1 flex-col">
+                <span className="truncate">
+                  {u ? u.display_name || u.username : m.user_id}
+                  {u && <span className="text-slate-500"> @{u.username}</span>}
+                </span>
+                <StatusText user={u} />
               </span>
               <span data-testid="member-role" className="rounded bg-slate-100 px-1.5 text-xs text-slate-600">{m.role}</span>
               {owner && u && m.user_id !== me && (

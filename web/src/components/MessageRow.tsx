@@ -5,6 +5,8 @@ import type { ID, Mentions, Message, User } from "@/lib/types";
 import { bodyParts } from "@/lib/mentions";
 import type { PendingSend } from "@/state/messageList";
 import { conversationStore, personalStore } from "@/state/stores";
+import { Attachments } from "./Attachments";
+import { Avatar, StatusText } from "./Avatar";
 import { Dialog } from "./Dialogs";
 
 export const EMOJIS = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
@@ -15,10 +17,11 @@ const nameOf = (users: Record<ID, User>, id: ID | undefined) => {
 };
 const timeOf = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 
-function Header({ name, at }: { name: string; at: string }) {
+function Header({ name, at, user }: { name: string; at: string; user?: User }) {
   return (
     <div className="flex items-baseline gap-2">
       <span className="font-semibold">{name}</span>
+      <StatusText user={user} compact />
       <time dateTime={at} title={new Date(at).toLocaleString()} className="text-xs text-slate-500">
         {timeOf(at)}
       </time>
@@ -68,7 +71,10 @@ export function MessageRow({ m, conversationId, users, me, inThread = false }: {
   const act = async (fn: () => Promise<string | null>) => setError(await fn());
   return (
     <article data-message-id={m.id} aria-label={`${nameOf(users, m.user_id)}: ${m.body ?? ""}`} className="msg-row group relative px-4 py-1 hover:bg-slate-50 focus-within:bg-slate-50">
-      <Header name={nameOf(users, m.user_id)} at={m.created_at} />
+      <div className="flex gap-2">
+      <Avatar user={m.user_id ? users[m.user_id] : undefined} />
+      <div className="min-w-0 flex-1">
+      <Header name={nameOf(users, m.user_id)} at={m.created_at} user={m.user_id ? users[m.user_id] : undefined} />
       {(pinned || saved) && (
         <p className="flex gap-2 text-xs font-medium text-amber-700">
           {pinned && <span data-testid="pinned-badge">Pinned</span>}
@@ -83,6 +89,7 @@ export function MessageRow({ m, conversationId, users, me, inThread = false }: {
           {m.edited_at && <span className="ml-1 text-xs text-slate-500">(edited)</span>}
         </p>
       )}
+      {m.attachments && m.attachments.length > 0 && <Attachments items={m.attachments} />}
       {error && <p role="alert" className="text-xs text-red-700">{error}</p>}
       {m.reactions.length > 0 && (
         <div className="mt-1 flex flex-wrap gap-1">
@@ -103,6 +110,8 @@ export function MessageRow({ m, conversationId, users, me, inThread = false }: {
         </div>
       )}
       {!inThread && m.reply_count > 0 && <ThreadLink m={m} />}
+      </div>
+      </div>
       <div className="msg-actions absolute right-3 top-0 flex gap-1 rounded border border-slate-200 bg-white shadow-sm">
         <button type="button" className={actionBtn} aria-expanded={picker} onClick={() => setPicker(!picker)}>
           Add reaction

@@ -46,6 +46,7 @@ function PersonalLinks() {
     { href: "/calls", label: "Call history" },
     { href: "/saved", label: "Saved messages" },
     { href: "/blocked", label: "Blocked people" },
+    { href: "/profile", label: "Profile" },
   ];
   return (
     <nav aria-label="Your lists" className="flex flex-wrap gap-1 border-b border-slate-200 px-3 py-1">

@@ -37,7 +37,7 @@ export function ThreadPanel({ conversationId, rootId }: { conversationId: ID; ro
           <PendingRow key={p.clientMsgId} p={p} users={users} me={me} onRetry={() => void st.retry(conversationId, p.clientMsgId, rootId)} />
         ))}
       </div>
-      <Composer label="Reply" button="Send reply" onSend={(b) => void st.send(conversationId, b, rootId)} disabled={archived} />
+      <Composer label="Reply" button="Send reply" onSend={(b, files) => void st.send(conversationId, b, rootId, files)} attach disabled={archived} />
     </aside>
   );
 }

@@ -9,7 +9,7 @@
 import { useStore } from "zustand";
 import * as api from "@/lib/api";
 import { isFinal, mediaConstraints, sendSignal } from "@/lib/webrtc";
-import type { AppNotification, Call, Envelope, ID, Media, Signal } from "@/lib/types";
+import type { AppNotification, Call, Envelope, ID, Media, Signal, User } from "@/lib/types";
 import { authStore, callStore, conversationStore } from "@/state/stores";
 import { notificationArrived } from "./useNotifications";
 
@@ -34,6 +34,12 @@ export function handleUserEvent(env: Envelope, userId: ID): void {
   if (env.type === "read.updated") {
     const d = env.data as { conversation_id: ID; last_read_message_id: ID };
     conversationStore.getState().readUpdated(d.conversation_id, d.last_read_message_id);
+    return;
+  }
+  if (env.type === "user.updated") {
+    const u = env.data as User;
+    conversationStore.getState().userUpdated(u);
+    if (u.id === userId) authStore.getState().profileChanged(u);
     return;
   }
   if (env.type === "notification.created") {

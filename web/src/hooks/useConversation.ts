@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useMemo, useRef } from "react";
 import { useStore } from "zustand";
 import type { ChannelSub } from "@/lib/cable";
-import type { Envelope, ID } from "@/lib/types";
+import type { Attachment, Envelope, ID } from "@/lib/types";
 import { conversationStore } from "@/state/stores";
 import { conversationTitle, sortedConversations } from "@/state/conversationStore";
 import { useCable } from "./useSession";
@@ -105,9 +105,9 @@ export function useConversation(id: ID | null) {
   const actions = useMemo(() => {
     const st = conversationStore.getState();
     return {
-      send: (body: string, parentId?: ID) => {
+      send: (body: string, parentId?: ID, attachments?: Attachment[]) => {
         cancelTyping();
-        return id ? st.send(id, body, parentId ?? null) : Promise.resolve();
+        return id ? st.send(id, body, parentId ?? null, attachments ?? []) : Promise.resolve();
       },
       retry: (clientMsgId: string, parentId?: ID | null) => (id ? st.retry(id, clientMsgId, parentId ?? null) : Promise.resolve()),
       loadOlder: () => (id ? st.loadOlder(id) : Promise.resolve()),

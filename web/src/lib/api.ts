@@ -7,7 +7,8 @@
 import axios, { AxiosError, type AxiosRequestConfig, type InternalAxiosRequestConfig } from "axios";
 import type {
   Block, Call, CallHistoryEntry, ChannelListing, Conversation, Envelope, ID, Media, Member, Message, NotificationSettings,
-  NotifyLevel, Page, Problem, Pin, ReactionChange, ReadState, Role, SavedMessage, SearchHit, Session, User,
+  NotifyLevel, Page, Problem, Pin, ReactionChange, ReadState, Role, SavedMessage, SearchHit, Session, Upload,
+  UploadedFile, User, UserStatus,
 } from "./types";
 
 /** What the api client needs from whoever holds the session (authStore). */
@@ -148,7 +149,7 @@ export const setNotifications = async (id: ID, level: NotifyLevel, mutedUntil: s
 // messages
 export const listMessages = (id: ID, before?: ID, limit = 50) =>
   get<Page<Message>>(`/conversations/${id}/messages`, { before, limit });
-export const sendMessage = (id: ID, b: { body: string; parent_id?: ID; client_msg_id: string }) =>
+export const sendMessage = (id: ID, b: { body: string; parent_id?: ID; client_msg_id: string; attachment_ids?: ID[] }) =>
   post<Message>(`/conversations/${id}/messages`, b);
 export const editMessage = async (id: ID, body: string) => (await http.patch<Message>(`/messages/${id}`, { body })).data;
 export const deleteMessage = async (id: ID) => void (await http.delete(`/messages/${id}`));
@@ -168,6 +169,32 @@ export const unsaveMessage = async (id: ID) => void (await http.delete(`/me/save
 export const markRead = (id: ID, messageId: ID) => post<ReadState>(`/conversations/${id}/read`, { message_id: messageId });
 export const replayEvents = (id: ID, afterSeq: number) =>
   get<Page<Envelope>>(`/conversations/${id}/events`, { after_seq: afterSeq, limit: 500 });
+
+// files: declare, send the bytes where the api says (its own route with the
+// token, or a store's presigned URL without it), then complete.
+/** Uploads file (an attachment or an avatar), reporting progress (0–1), and returns it complete. */
+export async function uploadFile(file: File, purpose: "attachment" | "avatar", onProgress?: (p: number) => void): Promise<UploadedFile> {
+  const up = await post<Upload>("/files", { name: file.name, size: file.size, content_type: file.type || "application/octet-stream", purpose });
+  const cfg: AxiosRequestConfig = {
+    headers: up.upload_headers,
+    timeout: 0,
+    onUploadProgress: (e) => onProgress?.(e.total ? e.loaded / e.total : 0),
+  };
+  if (up.upload_url.startsWith("/")) await http.put(up.upload_url, file, cfg);
+  else await axios.put(up.upload_url, file, cfg); // the store's URL: no bearer token
+  onProgress?.(1);
+  return post<UploadedFile>(`/files/${up.file.id}/complete`);
+}
+/** A signed URL of an attachment (members only), absolute. */
+export const fileURL = async (id: ID, variant: "original" | "thumbnail" = "original") =>
+  absolute((await get<{ url: string; expires_at: string }>(`/files/${id}/url`, { variant })).url);
+/** An avatar's image URL (no token needed). */
+export const avatarURL = (id: ID, size: 64 | 256 = 64) => absolute(`/avatars/${id}?size=${size}`);
+const absolute = (path: string) => (path.startsWith("/") ? (http.defaults.baseURL ?? "").replace(/\/$/, "") + path : path);
+
+// profile
+export const updateProfile = async (b: { display_name?: string; avatar_id?: ID | null; status?: Omit<UserStatus, "expires_at"> & { expires_at?: string | null } | null; time_zone?: string }) =>
+  (await http.patch<User>("/me", b)).data;
 
 // calls
 export const iceServers = () => get<{ ice_servers: RTCIceServer[] }>("/calls/ice-servers");

@@ -9,6 +9,51 @@ export interface User {
   display_name: string;
   email?: string;
   created_at: string;
+  /** Shown with GET /avatars/:avatar_id?size=64|256; null for none. */
+  avatar_id?: ID | null;
+  /** Null when none is set or it has expired. */
+  status?: UserStatus | null;
+  /** An IANA time zone name; "" when not set. */
+  time_zone?: string;
+}
+
+export interface UserStatus {
+  text: string;
+  emoji: string;
+  expires_at: string | null;
+}
+
+/** A file attached to a message (docs/protocol.md). */
+export interface Attachment {
+  id: ID;
+  name: string;
+  size: number;
+  content_type: string;
+  width?: number;
+  height?: number;
+  thumbnail: boolean;
+}
+
+/** An uploaded file as its uploader sees it. */
+export interface UploadedFile {
+  id: ID;
+  purpose: "attachment" | "avatar";
+  name: string;
+  size: number;
+  state: "pending" | "complete";
+  content_type: string | null;
+  width?: number;
+  height?: number;
+  thumbnail: boolean;
+}
+
+/** The answer of POST /files: the pending file and where its bytes go. */
+export interface Upload {
+  file: UploadedFile;
+  upload_url: string;
+  upload_method: "PUT";
+  upload_headers: Record<string, string>;
+  expires_at: string;
 }
 
 export interface Session {
@@ -42,6 +87,8 @@ export interface Message {
   reactions: Reaction[];
   /** Structured mentions; null (or absent on a tombstone) when none. */
   mentions?: Mentions | null;
+  /** The files sent with it; [] (or absent on a tombstone) for none. */
+  attachments?: Attachment[];
   client_msg_id?: string;
 }
 

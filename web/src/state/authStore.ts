@@ -20,6 +20,8 @@ export interface AuthState {
   signOut(everywhere?: boolean): Promise<void>;
   /** Ends the session locally (the api refused it). */
   ended(): void;
+  /** The person's own profile changed (PATCH /me or user.updated from another device). */
+  profileChanged(u: User): void;
 }
 
 const problem = (err: unknown): Problem => api.problemOf(err) ?? { status: 0, code: "network", detail: api.errorText(err) };
@@ -45,6 +47,11 @@ export const authStore = createStore<AuthState>()((set, get) => {
     user: null,
     token: null,
     expiresAt: null,
+
+    profileChanged(u) {
+      const cur = get().user;
+      if (cur && cur.id === u.id) set({ user: { ...cur, ...u, email: u.email ?? cur.email } });
+    },
 
     async restore() {
       try {

@@ -9,7 +9,7 @@
 // counts.
 import { createStore } from "zustand/vanilla";
 import type * as Api from "@/lib/api";
-import type { Call, ChannelListing, Conversation, Envelope, ID, Member, Message, Pin, ReactionChange, Role, User } from "@/lib/types";
+import type { Attachment, Call, ChannelListing, Conversation, Envelope, ID, Member, Message, Pin, ReactionChange, Role, User } from "@/lib/types";
 import {
   addPending, cmpId, emptyList, hasClientMsg, mergePage, replaceIfPresent, setPending, setReaction,
   updateMessage, upsert, type MessageList,
@@ -66,7 +66,8 @@ export interface ConversationActions {
   /** After a (re)subscribe: fetches what the log has past the last applied seq. */
   catchUp(id: ID): Promise<void>;
   reload(id: ID): Promise<void>;
-  send(id: ID, body: string, parentId?: ID | null): Promise<void>;
+  /** Sends body (may be empty with attachments) and the uploaded files attachments. */
+  send(id: ID, body: string, parentId?: ID | null, attachments?: Attachment[]): Promise<void>;
   retry(id: ID, clientMsgId: string, parentId?: ID | null): Promise<void>;
   edit(messageId: ID, body: string): Promise<string | null>;
   remove(messageId: ID): Promise<string | null>;
@@ -82,6 +83,8 @@ export interface ConversationActions {
   togglePin(conversationId: ID, messageId: ID): Promise<string | null>;
   ensureUsers(ids: ID[]): void;
   setPresence(users: { id: ID; online: boolean }[]): void;
+  /** A person changed their profile (user.updated): every place showing them follows. */
+  userUpdated(u: User): void;
   typingSeen(conversationId: ID, userId: ID): void;
   expireTyping(now: number): void;
   leave(id: ID): Promise<string | null>;
@@ -409,7 +412,7 @@ export function createConversationStore(api: ConversationApi) {
       return st.running;
     };
 
-    const doSend = async (id: ID, clientMsgId: string, body: string, parentId: ID | null) => {
+    const doSend = async (id: ID, clientMsgId: string, body: string, parentId: ID | null, attachments: Attachment[] = []) => {
       const patchList = (fn: (l: MessageList) => MessageList) =>
         set((s) => {
           if (parentId) {
@@ -420,7 +423,10 @@ export function createConversationStore(api: ConversationApi) {
           return { timelines: { ...s.timelines, [id]: { ...tl, ...fn(tl) } } };
         });
       try {
-        const m = await api.sendMessage(id, { body, client_msg_id: clientMsgId, ...(parentId ? { parent_id: parentId } : {}) });
+        const m = await api.sendMessage(id, {
+          body, client_msg_id: clientMsgId, ...(parentId ? { parent_id: parentId } : {}),
+          ...(attachments.length ? { attachment_ids: attachments.map((a) => a.id) } : {}),
+        });
         patchList((l) => upsert(l, { ...m, client_msg_id: clientMsgId }));
         set((s) => {
           const conv = s.conversations[id];
@@ -538,11 +544,11 @@ export function createConversationStore(api: ConversationApi) {
         }
       },
 
-      async send(id, body, parentId = null) {
+      async send(id, body, parentId = null, attachments = []) {
         const text = body.trim();
-        if (!text) return;
+        if (!text && !attachments.length) return;
         const clientMsgId = newClientMsgId();
-        const p = { clientMsgId, conversationId: id, parentId, body: text, createdAt: new Date().toISOString(), state: "pending" as const };
+        const p = { clientMsgId, conversationId: id, parentId, body: text, attachments, createdAt: new Date().toISOString(), state: "pending" as const };
         set((s) => {
           if (parentId) {
             const th = s.threads[parentId] ?? { ...emptyList(), loaded: false };
@@ -551,7 +557,7 @@ export function createConversationStore(api: ConversationApi) {
           const tl = s.timelines[id] ?? newTimeline();
           return { timelines: { ...s.timelines, [id]: { ...tl, ...addPending(tl, p) } } };
         });
-        await doSend(id, clientMsgId, text, parentId);
+        await doSend(id, clientMsgId, text, parentId, attachments);
       },
 
       async retry(id, clientMsgId, parentId = null) {
@@ -567,7 +573,7 @@ export function createConversationStore(api: ConversationApi) {
           const tl = st.timelines[id]!;
           return { timelines: { ...st.timelines, [id]: { ...tl, ...setPending(tl, clientMsgId, { state: "pending", error: undefined }) } } };
         });
-        await doSend(id, clientMsgId, p.body, parentId);
+        await doSend(id, clientMsgId, p.body, parentId, p.attachments);
       },
 
       async edit(messageId, body) {
@@ -740,6 +746,16 @@ export function createConversationStore(api: ConversationApi) {
             .catch(() => undefined)
             .finally(() => usersInFlight.delete(uid));
         }
+      },
+
+      userUpdated(u) {
+        set((s) => {
+          const members: Record<ID, Member[]> = {};
+          for (const [cid, ms] of Object.entries(s.members)) {
+            members[cid] = ms.some((m) => m.user_id === u.id) ? ms.map((m) => (m.user_id === u.id ? { ...m, user: u } : m)) : ms;
+          }
+          return { users: { ...s.users, [u.id]: { ...s.users[u.id], ...u } }, members };
+        });
       },
 
       setPresence(users) {

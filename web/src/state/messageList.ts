@@ -2,13 +2,15 @@
 // sorting by id is sorting by time), plus the person's own sends that the
 // server has not confirmed yet. Every function returns a new list and is
 // idempotent: applying the same message twice leaves one row.
-import type { ID, Message } from "@/lib/types";
+import type { Attachment, ID, Message } from "@/lib/types";
 
 export interface PendingSend {
   clientMsgId: string;
   conversationId: ID;
   parentId: ID | null;
   body: string;
+  /** Files sent with it (complete uploads, attached by the send). */
+  attachments?: Attachment[];
   createdAt: string;
   state: "pending" | "failed";
   error?: string;

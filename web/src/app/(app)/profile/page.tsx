@@ -1,0 +1,6 @@
+"use client";
+import { ProfileSettings } from "@/components/ProfileSettings";
+
+export default function ProfilePage() {
+  return <ProfileSettings />;
+}
