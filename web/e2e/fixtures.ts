@@ -201,3 +201,20 @@ export const test = base.extend<{ people: (prefix: string) => Promise<Person> }>
     for (const p of made) await p.ctx.close();
   },
 });
+
+/** canvasPNG is a w×h PNG drawn by the page's own canvas. */
+export async function canvasPNG(page: Page, w: number, h: number): Promise<Buffer> {
+  const url = await page.evaluate(([w, h]) => {
+    const c = document.createElement("canvas");
+    c.width = w;
+    c.height = h;
+    const g = c.getContext("2d")!;
+    const grad = g.createLinearGradient(0, 0, w, h);
+    grad.addColorStop(0, "#f97316");
+    grad.addColorStop(1, "#4f46e5");
+    g.fillStyle = grad;
+    g.fillRect(0, 0, w, h);
+    return c.toDataURL("image/png");
+  }, [w, h] as const);
+  return Buffer.from(url.split(",")[1]!, "base64");
+}

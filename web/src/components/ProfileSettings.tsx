@@ -25,6 +25,11 @@ const input = "w-full rounded border border-slate-300 px-3 py-2 focus:outline-no
 /** The person's profile: display name, avatar, status (emoji, text, expiry) and time zone. */
 export function ProfileSettings() {
   const user = useStore(authStore, (s) => s.user);
+  // The form starts from the profile once the session has it (after a reload, a moment later).
+  return user ? <ProfileForm key={user.id} user={user} /> : null;
+}
+
+function ProfileForm({ user }: { user: User }) {
   const [name, setName] = useState(user?.display_name ?? "");
   const [emoji, setEmoji] = useState(user?.status?.emoji ?? "");
   const [text, setText] = useState(user?.status?.text ?? "");
@@ -32,7 +37,6 @@ export function ProfileSettings() {
   const [zone, setZone] = useState(user?.time_zone || Intl.DateTimeFormat().resolvedOptions().timeZone || "");
   const [progress, setProgress] = useState<number | null>(null);
   const [note, setNote] = useState<{ ok: boolean; text: string } | null>(null);
-  if (!user) return null;
 
   const adopt = (u: User) => {
     authStore.getState().profileChanged(u);
