@@ -249,14 +249,14 @@ func (s store) trimOutbox(ctx context.Context, before id.ID) error {
 	return nil
 }
 
-// ScrubBody removes the body from the logged message.created and
-// message.updated events of message m in conversation c, inside the
-// transaction that deletes m: replay must not hand out what the API no
-// longer shows. Events older than since (an id floor at or before m's
+// ScrubBody removes the body and the attachments (their names, sizes,
+// types) from the logged message.created and message.updated events of
+// message m in conversation c, inside the transaction that deletes m:
+// replay must not hand out what the API no longer shows. Events older than since (an id floor at or before m's
 // creation) are not searched; none of m's can be.
 func ScrubBody(ctx context.Context, tx pgx.Tx, c, m, since id.ID) error {
 	_, err := tx.Exec(ctx, `
-UPDATE conversation_events SET envelope = jsonb_set(envelope, '{data,body}', 'null')
+UPDATE conversation_events SET envelope = jsonb_set(jsonb_set(envelope, '{data,body}', 'null'), '{data,attachments}', '[]')
  WHERE conversation_id = $1 AND id >= $2 AND type IN ('message.created', 'message.updated')
    AND envelope->'data'->>'id' = $3`, int64(c), int64(since), m.String())
 	if err != nil {

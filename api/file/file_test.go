@@ -161,6 +161,10 @@ func exercise(t *testing.T, s *apitest.Stack, stored func(key string) bool) {
 	require.Eventually(t, func() bool {
 		return !stored("f/"+img.ID.String()+"/original") && !stored("f/"+img.ID.String()+"/thumbnail") && !stored("f/"+doc.ID.String()+"/original")
 	}, 10*time.Second, 50*time.Millisecond, "the deleted message's bytes are removed")
+	replay := s.Do("GET", "/conversations/"+g.ID.String()+"/events?after_seq=0", bob.Token, nil)
+	require.Equal(t, http.StatusOK, replay.Status)
+	require.NotContains(t, string(replay.Body), "sunset.png", "replay no longer hands out the deleted message's files")
+	require.Contains(t, string(replay.Body), "solo.txt", "nor anything else's")
 	page = convtest.Get[convtest.Page[messageJSON]](t, s, bob, "/conversations/"+g.ID.String()+"/messages")
 	for _, it := range page.Items {
 		if it.ID == m.ID {
