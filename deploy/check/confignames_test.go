@@ -27,7 +27,7 @@ type setting struct {
 // (shared/config/common.go) belong to every Go process. A new config file
 // must be added here; TestConfigSourcesComplete fails until it is.
 var configSources = map[string][]struct{ File, Func string }{
-	"api":    {{"shared/config/common.go", ""}, {"api/server/config.go", ""}, {"api/call/config.go", ""}},
+	"api":    {{"shared/config/common.go", ""}, {"api/server/config.go", ""}, {"api/call/config.go", ""}, {"api/file/config.go", ""}},
 	"worker": {{"shared/config/common.go", ""}, {"api/worker/config.go", ""}, {"api/call/config.go", "LoadRingTimeout"}},
 	"edge":   {{"shared/config/common.go", ""}, {"edge/server/config.go", ""}},
 }

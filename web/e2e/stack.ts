@@ -29,6 +29,8 @@ function env(stackDir: string): NodeJS.ProcessEnv {
     REDIS_URL: "redis://127.0.0.1:6379/0",
     JWT_KEY_DIR: path.join(stackDir, "keys"),
     JWT_DEV_KEYS: "1",
+    // Uploaded files stay in the suite's data folder.
+    FILE_DIR: path.join(stackDir, "files"),
     LOG_LEVEL: "info",
     ALLOWED_ORIGINS: WEB_URL,
     WEB_ADDR,
