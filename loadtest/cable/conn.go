@@ -22,7 +22,9 @@ type Conn struct {
 // a refused token is a disconnect message after the upgrade, as Action
 // Cable does it.
 func Dial(ctx context.Context, r Request) (*Conn, error) {
-	var d net.Dialer
+	// No TCP keepalive (four setsockopt calls a dial, which a socket
+	// holder making thousands pays): the edge pings every socket itself.
+	d := net.Dialer{KeepAlive: -1}
 	nc, err := d.DialContext(ctx, "tcp", r.Addr)
 	if err != nil {
 		return nil, err
