@@ -15,7 +15,9 @@ import (
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/proctest"
 	"github.com/chatterly/chatterly/shared/redistest"
+	"github.com/chatterly/chatterly/shared/rkey"
 	"github.com/chatterly/chatterly/shared/token"
+	"github.com/redis/rueidis"
 )
 
 // BenchmarkHandshake is the edge's whole handshake as `make bench`'s
@@ -23,14 +25,14 @@ import (
 // (Ed25519 signature, expiry, denylist), welcome, a ConversationChannel
 // subscribe and its membership check, confirm_subscription. The edge is
 // the built binary (a child process, GOMAXPROCS=2 as on the bench
-// machine) on the Redis of `make test`; the client is the bench's own
+// machine) on a redis-server of the benchmark's own; the client is the bench's own
 // socket holder (loadtest/sockets, 128 handshakes in flight, as each
 // `chatterly-bench sockets` child runs them). The sockets stay open until
 // the timer stops, as density holds them.
 //
-//	TEST_PACKAGES=./bench/ \
-//	GO_TEST_FLAGS="-race=false -run ^$ -bench Handshake -benchtime 4000x -count 6" \
-//	bash deploy/local/test.sh
+//	go test -run '^$' -bench Handshake -benchtime 4000x -count 6 ./bench/
+//
+// (HANDSHAKE_PROFILE=edge.pprof adds a CPU profile of the edge.)
 //
 // new: every token is one this edge process never saw (an edge that just
 // started, as in a reconnect storm after its restart). seen: the tokens
@@ -41,7 +43,8 @@ import (
 // Figures, all CPU time (robust to a shared machine, unlike rates):
 // edge-µs/op is the edge process's user+system time (/proc/<pid>/stat)
 // per handshake; load-µs/op the benchmark process's (the load
-// generator's, which shares the cores in `make bench`); edge-allocs/op the
+// generator's, which shares the cores in `make bench`); redis-µs/op the
+// redis-server's; edge-allocs/op the
 // edge's heap allocations (go_memstats_mallocs_total) per handshake.
 // allocs/op and B/op are the load generator's.
 func BenchmarkHandshake(b *testing.B) {
@@ -51,9 +54,17 @@ func BenchmarkHandshake(b *testing.B) {
 }
 
 func benchHandshakes(b *testing.B, seen bool) {
-	rdb, keys := redistest.Client(b)
+	// A Redis of the benchmark's own, so that its CPU time is the
+	// handshakes' alone.
+	srv := redistest.StartServer(b)
+	rdb, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{proctest.Addr(srv.Port)}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rdb.Close()
+	keys := rkey.New("hs:", 4)
 	dir := b.TempDir()
-	if err := token.GenerateKey(dir); err != nil {
+	if err = token.GenerateKey(dir); err != nil {
 		b.Fatal(err)
 	}
 	priv, err := token.LoadSigningKey(dir, false)
@@ -85,7 +96,7 @@ func benchHandshakes(b *testing.B, seen bool) {
 		}
 	}
 	p := proctest.Start(b, map[string]string{
-		"REDIS_URL":                 redistest.URL(b),
+		"REDIS_URL":                 srv.URL,
 		"REDIS_KEY_PREFIX":          keys.Prefix,
 		"STREAM_SHARDS":             strconv.Itoa(keys.Shards),
 		"JWT_KEY_DIR":               dir,
@@ -118,20 +129,29 @@ func benchHandshakes(b *testing.B, seen bool) {
 	}
 	g := sockets.NewGroup(job)
 	defer g.Close()
-	edge0, self0, allocs0 := cpuOf(b, p.Pid()), cpuOf(b, os.Getpid()), edgeMetric(b, admin, "go_memstats_mallocs_total")
+	edge0, self0, redis0 := cpuOf(b, p.Pid()), cpuOf(b, os.Getpid()), cpuOf(b, srv.Pid())
+	allocs0 := edgeMetric(b, admin, "go_memstats_mallocs_total")
 	profiled := profileEdge(b, admin)
 	b.ReportAllocs()
 	b.ResetTimer()
 	st := g.Connect(ctx)
 	b.StopTimer()
 	<-profiled
-	edge1, self1, allocs1 := cpuOf(b, p.Pid()), cpuOf(b, os.Getpid()), edgeMetric(b, admin, "go_memstats_mallocs_total")
+	edge1, self1, redis1 := cpuOf(b, p.Pid()), cpuOf(b, os.Getpid()), cpuOf(b, srv.Pid())
+	allocs1 := edgeMetric(b, admin, "go_memstats_mallocs_total")
 	if st.Connected != b.N {
 		b.Fatalf("%d of %d connected: %s", st.Connected, b.N, st.FirstErr)
 	}
 	n := float64(b.N)
+	if os.Getenv("HANDSHAKE_REDIS_STATS") != "" {
+		info, _ := rdb.Do(ctx, rdb.B().Info().Section("commandstats").Build()).ToString()
+		if b.N > 1 {
+			os.Stderr.WriteString(info)
+		}
+	}
 	b.ReportMetric(float64((edge1-edge0).Microseconds())/n, "edge-µs/op")
 	b.ReportMetric(float64((self1-self0).Microseconds())/n, "load-µs/op")
+	b.ReportMetric(float64((redis1-redis0).Microseconds())/n, "redis-µs/op")
 	b.ReportMetric((allocs1-allocs0)/n, "edge-allocs/op")
 }
 
