@@ -14,7 +14,8 @@ import (
 // conversation of 19, on a freshly started edge, leaves them idle, and
 // reads the edge's resident memory: per socket, RSS minus the idle
 // process's RSS, divided by the sockets held. Handshakes per second are
-// those completed while connecting at ConnectRate.
+// those completed while connecting at DensityConnectRate, with the CPU
+// each cost the edge, the load generator and Redis.
 func Density(ctx context.Context, e *Env) error {
 	sc := e.Run.Scenario("density", "Density: sockets one edge process holds, memory per socket, handshakes/s")
 	if why := e.noEdge(); why != "" {
@@ -48,7 +49,7 @@ func Density(ctx context.Context, e *Env) error {
 			}
 		}
 	}
-	r, err := e.openSockets(ctx, "density", plans, e.Size.PerChild, []int{0}, false, e.Size.ConnectRate)
+	r, err := e.openSockets(ctx, "density", plans, e.Size.PerChild, []int{0}, false, e.Size.DensityConnectRate)
 	if err != nil {
 		return err
 	}
@@ -65,7 +66,7 @@ func Density(ctx context.Context, e *Env) error {
 	}
 	rss := mem.RSS
 	fds, _ := stats.OpenFDs(pid)
-	st := connectStep(sc, r, e.Size.ConnectRate)
+	st := connectStep(sc, r, e.Size.DensityConnectRate)
 	st.Label = StepDensity
 	held := float64(status.Subscribed)
 	st.Set(socketsExtra, held)
@@ -79,7 +80,7 @@ func Density(ctx context.Context, e *Env) error {
 		// Where the memory goes: the edge's live heap, sockets still idle.
 		e.profileEdge(ctx, "heap", "edge-heap", 0, nil, st)
 	}
-	e.logf("density: %d sockets held, %.0f bytes RSS per socket, %.0f handshakes/s", status.Subscribed,
-		st.Extra[bytesPerSockExtra], r.start.Rate)
+	e.logf("density: %d sockets held, %.0f bytes RSS per socket, %.0f handshakes/s (CPU per handshake: edge %.0f µs, load %.0f µs)",
+		status.Subscribed, st.Extra[bytesPerSockExtra], r.start.Rate, st.Extra[edgeCPUPerHandshakeExtra], st.Extra[loadCPUPerHandshakeExtra])
 	return nil
 }

@@ -25,6 +25,11 @@ const (
 	cpuPerFrameExtra  = "edge_cpu_us_per_frame"
 	bytesPerSockExtra = "rss_bytes_per_socket"
 	socketsExtra      = "sockets_held"
+	handshakesExtra   = "handshakes_per_s"
+	// The CPU time per completed handshake of the edges connected to and
+	// of the socket children (the load generator), over the connect.
+	edgeCPUPerHandshakeExtra = "edge_cpu_us_per_handshake"
+	loadCPUPerHandshakeExtra = "load_cpu_us_per_handshake"
 )
 
 // FaultSteps are the fault scenario's steps, one per restarted piece.
@@ -48,6 +53,7 @@ func Targets(r *report.Run) []report.Target {
 		j.atMost("fanout", StepFanout, cpuPerFrameExtra, "edge CPU per delivered frame", "—", "≤ 11 µs", CPUPerFrameUS, "%.2f µs"),
 		j.atMost("density", StepDensity, bytesPerSockExtra, "user-space memory per idle authenticated, subscribed socket", "—", "≤ 1 KB", BytesPerSocket, "%.0f bytes"),
 		j.atLeast("density", StepDensity, socketsExtra, "concurrent WebSockets held by one edge process", "1,000,000 (fleet)", "the per-process limit (≥ 19,000 here)", DensitySockets, "%.0f sockets"),
+		j.handshakes(),
 		j.fleet(),
 		j.p99("search", StepSearch, "message search, 10 M messages, member of 100 conversations", "—", "p99 ≤ 50 ms", SearchP99),
 	}
@@ -161,6 +167,32 @@ func (j judge) bound(scenario, label, key, what, orig, ours, format string, ok f
 	}
 	row.Measured = fmt.Sprintf(format, v)
 	row.Pass = ok(v)
+	row.Profile, row.Where = st.Profile, st.Where
+	return row
+}
+
+// handshakes judges the rate density's sockets completed their handshake
+// at (upgrade, token check, subscription confirmed) on one fresh edge
+// process, offered faster than the target, and says what each handshake
+// cost the edge and the load generator that shares its cores.
+func (j judge) handshakes() report.Target {
+	row := report.Target{What: "authenticated WebSocket handshakes per second, one edge process (upgrade, token check, subscription confirmed)",
+		Original: "—", Ours: "≥ 5,000 authenticated handshakes/s per edge process"}
+	st := j.find("density", StepDensity, &row)
+	if st == nil {
+		return row
+	}
+	rate, has := st.Extra[handshakesExtra]
+	if !has {
+		row.NotMeasured = fmt.Sprintf("step %q recorded no %s", StepDensity, handshakesExtra)
+		return row
+	}
+	row.Measured = fmt.Sprintf("%.0f/s (%.0f sockets, %.0f/s offered)", rate, st.Extra["sockets_connected"], st.Rate)
+	if edge, ok := st.Extra[edgeCPUPerHandshakeExtra]; ok {
+		row.Measured += fmt.Sprintf("; CPU per handshake: edge %.0f µs, load generator %.0f µs, Redis %.0f µs",
+			edge, st.Extra[loadCPUPerHandshakeExtra], st.Extra["redis_cpu_us_per_handshake"])
+	}
+	row.Pass = rate >= HandshakesPerSecond && st.Failed == 0
 	row.Profile, row.Where = st.Profile, st.Where
 	return row
 }
