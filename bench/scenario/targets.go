@@ -176,24 +176,19 @@ func (j judge) bound(scenario, label, key, what, orig, ours, format string, ok f
 // process, offered faster than the target, and says what each handshake
 // cost the edge and the load generator that shares its cores.
 func (j judge) handshakes() report.Target {
-	row := report.Target{What: "authenticated WebSocket handshakes per second, one edge process (upgrade, token check, subscription confirmed)",
-		Original: "—", Ours: "≥ 5,000 authenticated handshakes/s per edge process"}
-	st := j.find("density", StepDensity, &row)
-	if st == nil {
+	row := j.atLeast("density", StepDensity, handshakesExtra,
+		"authenticated WebSocket handshakes per second, one edge process (upgrade, token check, subscription confirmed)",
+		"—", "≥ 5,000 authenticated handshakes/s per edge process", HandshakesPerSecond, "%.0f/s")
+	st := measuredStep(j.r, "density", StepDensity)
+	if st == nil || row.NotMeasured != "" {
 		return row
 	}
-	rate, has := st.Extra[handshakesExtra]
-	if !has {
-		row.NotMeasured = fmt.Sprintf("step %q recorded no %s", StepDensity, handshakesExtra)
-		return row
-	}
-	row.Measured = fmt.Sprintf("%.0f/s (%.0f sockets, %.0f/s offered)", rate, st.Extra["sockets_connected"], st.Rate)
+	row.Measured += fmt.Sprintf(" (%.0f sockets, %.0f/s offered)", st.Extra["sockets_connected"], st.Rate)
 	if edge, ok := st.Extra[edgeCPUPerHandshakeExtra]; ok {
 		row.Measured += fmt.Sprintf("; CPU per handshake: edge %.0f µs, load generator %.0f µs, Redis %.0f µs",
 			edge, st.Extra[loadCPUPerHandshakeExtra], st.Extra["redis_cpu_us_per_handshake"])
 	}
-	row.Pass = rate >= HandshakesPerSecond && st.Failed == 0
-	row.Profile, row.Where = st.Profile, st.Where
+	row.Pass = row.Pass && st.Failed == 0
 	return row
 }
 
