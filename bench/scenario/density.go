@@ -5,6 +5,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/chatterly/chatterly/bench/report"
 	"github.com/chatterly/chatterly/loadtest/stats"
 )
 
@@ -49,7 +50,18 @@ func Density(ctx context.Context, e *Env) error {
 			}
 		}
 	}
-	r, err := e.openSockets(ctx, "density", plans, e.Size.PerChild, []int{0}, false, e.Size.DensityConnectRate)
+	var r *wsRig
+	connect := func() {
+		r, err = e.openSockets(ctx, "density", plans, e.Size.PerChild, []int{0}, false, e.Size.DensityConnectRate)
+	}
+	// Where a handshake's CPU goes: the edge's profile over the first
+	// seconds of the storm (pprof's sampling costs it ~1 %).
+	cpu := &report.Step{}
+	if e.Size.Profile {
+		e.profileEdge(ctx, "profile", "edge-handshakes", 3, connect, cpu)
+	} else {
+		connect()
+	}
 	if err != nil {
 		return err
 	}
@@ -68,6 +80,7 @@ func Density(ctx context.Context, e *Env) error {
 	fds, _ := stats.OpenFDs(pid)
 	st := connectStep(sc, r, e.Size.DensityConnectRate)
 	st.Label = StepDensity
+	st.Profile, st.Where = cpu.Profile, cpu.Where // the memory row's heap profile replaces it, below
 	held := float64(status.Subscribed)
 	st.Set(socketsExtra, held)
 	st.Set("edge_open_fds", float64(fds))

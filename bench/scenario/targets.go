@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/chatterly/chatterly/bench/report"
@@ -189,6 +190,9 @@ func (j judge) handshakes() report.Target {
 			edge, st.Extra[loadCPUPerHandshakeExtra], st.Extra["redis_cpu_us_per_handshake"])
 	}
 	row.Pass = row.Pass && st.Failed == 0
+	if strings.HasPrefix(row.Where, heapWhere) {
+		row.Profile, row.Where = "", "" // density's memory row missed too: its heap profile is not this row's
+	}
 	return row
 }
 

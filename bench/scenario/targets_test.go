@@ -105,10 +105,11 @@ func TestTargetsJudgeFiguresAsDesignStatesThem(t *testing.T) {
 		failed int64
 	}{{4_900, 0}, {6_000, 3}} {
 		slow := report.NewRun("test")
-		slow.Scenario("density", "").Add(&report.Step{Label: StepDensity, Failed: c.failed}).Set(handshakesExtra, c.rate)
+		slow.Scenario("density", "").Add(&report.Step{Label: StepDensity, Failed: c.failed, Where: heapWhere + "10% hub"}).Set(handshakesExtra, c.rate)
 		for _, row := range Targets(slow) {
 			if strings.HasPrefix(row.What, "authenticated WebSocket handshakes") {
 				require.Equal(t, "FAIL", row.Verdict(), "%v", c)
+				require.Empty(t, row.Where, "the memory row's heap profile is not the handshakes'")
 			}
 		}
 	}
