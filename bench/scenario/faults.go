@@ -80,8 +80,9 @@ type fault struct {
 	storm bool
 }
 
-// stormExtra is the seconds from the restarted edge answering until every
-// socket of the rig was subscribed again; stormSocketsExtra how many
+// stormExtra is the seconds from the edge's kill until every socket of the
+// rig was subscribed again (its restart included: a socket may reconnect
+// as soon as the new process accepts, before it is seen answering); stormSocketsExtra how many
 // reconnected meanwhile.
 const (
 	stormExtra        = "resubscribed_s"
@@ -141,7 +142,7 @@ func (e *Env) faultPhases(ctx context.Context, sc *report.Scenario, r *wsRig, co
 		st.Set("down_s", ready.Sub(injected).Seconds())
 		st.Set(stormSocketsExtra, float64(after.Reconnects-before.Reconnects))
 		if !whole.IsZero() {
-			st.Set(stormExtra, whole.Sub(ready).Seconds())
+			st.Set(stormExtra, whole.Sub(injected).Seconds())
 		}
 		st.Set("replay_fetches", float64(after.Fetches-before.Fetches))
 		st.Set("replay_errors", float64(after.FetchErrs-before.FetchErrs))

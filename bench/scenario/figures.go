@@ -32,8 +32,8 @@ func Figures(r *report.Run) []report.Figure {
 	if st := step("faults", FaultSteps[0]); st != nil {
 		if v, ok := st.Extra[stormExtra]; ok {
 			out = append(out, report.Figure{What: "reconnect storm after an edge restart (killed): every socket subscribed again",
-				Value: fmt.Sprintf("%.2f s after the edge answered", v),
-				Note: fmt.Sprintf("%.0f sockets reconnected; edge down %.2f s; clients wait 10 ms–1 s (jittered backoff) before each attempt, which is in the time",
+				Value: fmt.Sprintf("%.2f s after the kill", v),
+				Note: fmt.Sprintf("%.0f sockets reconnected; edge down (kill → answering) %.2f s; clients wait 10 ms–1 s (jittered backoff) before each attempt, which is in the time",
 					st.Extra[stormSocketsExtra], st.Extra["down_s"])})
 		}
 	}
