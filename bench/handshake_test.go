@@ -32,7 +32,10 @@ import (
 //
 //	go test -run '^$' -bench Handshake -benchtime 4000x -count 6 ./bench/
 //
-// (HANDSHAKE_PROFILE=edge.pprof adds a CPU profile of the edge.)
+// (HANDSHAKE_PROFILE=edge.pprof adds a CPU profile of the edge;
+// HANDSHAKE_REDIS_STATS=1 prints Redis' commandstats after the run: per
+// handshake, the token's denylist GET, two SISMEMBERs, and presence's up
+// script and XADD for a user coming online.)
 //
 // new: every token is one this edge process never saw (an edge that just
 // started, as in a reconnect storm after its restart). seen: the tokens
