@@ -359,7 +359,7 @@ func (s *Service) newest(ctx context.Context, c, reader id.ID, limit int) (Page,
 func (s *Service) Previews(ctx context.Context, viewer id.ID, reqs []conversation.PreviewRequest) ([]conversation.Preview, error) {
 	refs := make([]cache.Ref, len(reqs))
 	for i, r := range reqs {
-		refs[i] = Refs(r.Conversation)[1]
+		refs[i] = cache.Ref{Kind: kindTail, ID: r.Conversation.String()}
 	}
 	bs, err := s.env.Cache.GetMany(ctx, refs, func(ctx context.Context, i int) ([]byte, error) {
 		r, err := tailRows(ctx, s.env.DB, reqs[i].Conversation, recentSize)
