@@ -3,15 +3,20 @@ package load
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"net"
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chatterly/chatterly/loadtest/stats"
+	"github.com/stretchr/testify/require"
+	"github.com/valyala/fasthttp"
 )
 
 // floorChildEnv makes the test binary the floor server (TestMain).
@@ -131,4 +136,53 @@ func BenchmarkGenerator(b *testing.B) {
 			b.ReportMetric(r.Throughput(), "req/s")
 		})
 	}
+}
+
+// TestPreparedRequestIsSentByManyAtOnce: one Prepared request sent from
+// several goroutines at once reaches the server whole each time (method,
+// path and query, bearer token), and the floor server answers its body.
+func TestPreparedRequestIsSentByManyAtOnce(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen atomic.Int64
+	srv := &fasthttp.Server{Handler: func(rc *fasthttp.RequestCtx) {
+		if string(rc.Method()) == "GET" && string(rc.RequestURI()) == "/x?limit=50" &&
+			string(rc.Request.Header.Peek("Authorization")) == "Bearer tok" {
+			seen.Add(1)
+			return
+		}
+		rc.SetStatusCode(400)
+	}}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Shutdown() })
+	c := NewHTTP("http://"+ln.Addr().String(), 4)
+	p := c.Prepare("GET", "/x?limit=50", "tok", nil)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 50 {
+				if st, err := c.Send(p); err != nil || st != 200 {
+					t.Errorf("send: %d %v", st, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	require.EqualValues(t, 400, seen.Load())
+
+	floor, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = ServeFloor(floor) }()
+	t.Cleanup(func() { _ = floor.Close() })
+	_, body, err := NewHTTP("http://"+floor.Addr().String(), 1).Do("GET", "/anything", "", nil, true)
+	require.NoError(t, err)
+	require.Equal(t, FloorBody, body)
+	require.Len(t, FloorBody, 4096)
+	require.True(t, json.Valid(FloorBody))
 }
