@@ -3,8 +3,8 @@ package bench
 import (
 	"fmt"
 	"net"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/chatterly/chatterly/api/convtest"
 	"github.com/chatterly/chatterly/shared/id"
