@@ -111,6 +111,13 @@ func redisClient(url string, callTimeout time.Duration, log *slog.Logger, name s
 	if err != nil {
 		return nil, err
 	}
+	// One pipelined connection per Redis node, as rueidis gives a cluster
+	// client by default (a single node's client gets 2–4): every command
+	// batch goes out in fewer, fuller writes, and a cached read of many
+	// keys (the conversation list's) is answered from one connection's
+	// process-memory cache in the caller's goroutine, where several
+	// connections made rueidis fan the lookups out to a goroutine each.
+	opt.PipelineMultiplex = -1
 	c, err := rueidis.NewClient(opt)
 	if err != nil {
 		return nil, err

@@ -80,7 +80,7 @@ func (s *Service) list(c *rest.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fasthttp.StatusOK, p)
+	return c.AppendJSON(fasthttp.StatusOK, func(b []byte) ([]byte, error) { return p.AppendJSON(b), nil })
 }
 
 type editRequest struct {
@@ -127,5 +127,5 @@ func (s *Service) replies(c *rest.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fasthttp.StatusOK, p)
+	return c.AppendJSON(fasthttp.StatusOK, func(b []byte) ([]byte, error) { return p.AppendJSON(b), nil })
 }

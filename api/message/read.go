@@ -255,9 +255,6 @@ func namesUser(ids string, u int64) bool {
 	return false
 }
 
-// Page is a timeline or thread page rendered for one reader.
-type Page = conversation.Page[any]
-
 // List pages c's top-level messages for caller. k.Before and k.After are
 // the cursors (0 for none); with neither, the newest page is read, newest
 // first, through the cache (when it holds enough: the cached page has
@@ -272,11 +269,11 @@ func (s *Service) List(ctx context.Context, caller, c id.ID, k Keyset) (Page, er
 	}
 	k = clamp(k)
 	if k.After == 0 && k.Before == 0 && k.Limit < pageSize {
-		ms, err := s.newest(ctx, c)
+		p, err := s.newest(ctx, c, caller, k.Limit)
 		if err != nil {
 			return Page{}, fault.Wrap(err, "list messages")
 		}
-		return renderPage(caller, ms, k.Limit), nil
+		return p, nil
 	}
 	// Pages of older messages may lag (a replica's, once it has what the
 	// caller wrote); a page after a cursor is "what is new" and is read
@@ -293,7 +290,11 @@ func (s *Service) List(ctx context.Context, caller, c id.ID, k Keyset) (Page, er
 	if err != nil {
 		return Page{}, fault.Wrap(err, "list messages")
 	}
-	return renderPage(caller, ms, k.Limit), nil
+	p, err := renderPage(caller, ms, k.Limit)
+	if err != nil {
+		return Page{}, fault.Wrap(err, "list messages")
+	}
+	return p, nil
 }
 
 // Replies pages the thread of top-level message root for caller, oldest
@@ -314,7 +315,11 @@ func (s *Service) Replies(ctx context.Context, caller, root id.ID, k Keyset) (Pa
 	if err != nil {
 		return Page{}, fault.Wrap(err, "list replies")
 	}
-	return renderPage(caller, ms, k.Limit), nil
+	p, err := renderPage(caller, ms, k.Limit)
+	if err != nil {
+		return Page{}, fault.Wrap(err, "list replies")
+	}
+	return p, nil
 }
 
 func clamp(k Keyset) Keyset {
@@ -331,40 +336,20 @@ func clamp(k Keyset) Keyset {
 
 func withOneMore(k Keyset) Keyset { k.Limit++; return k }
 
-// renderPage is the page of at most limit of ms (read with one more, which
-// says whether another page exists) for reader.
-func renderPage(reader id.ID, ms []Message, limit int) Page {
-	var next *string
-	if len(ms) > limit {
-		ms = ms[:limit]
-		n := ms[limit-1].ID.String()
-		next = &n
-	}
-	items := make([]any, len(ms))
-	for i, m := range ms {
-		items[i] = For(m, reader)
-	}
-	return conversation.NewPage(items, next)
-}
-
-// newest returns c's cached newest page (pageSize messages at most,
-// newest first).
-func (s *Service) newest(ctx context.Context, c id.ID) ([]Message, error) {
-	b, err := s.env.Cache.Get(ctx, Refs(c)[0], func(ctx context.Context) ([]byte, error) {
+// newest is c's cached newest page (pageSize messages at most, newest
+// first), at most limit of them, rendered for reader.
+func (s *Service) newest(ctx context.Context, c, reader id.ID, limit int) (Page, error) {
+	v, err := s.env.Cache.Get(ctx, Refs(c)[0], func(ctx context.Context) ([]byte, error) {
 		ms, err := timeline(ctx, s.env.DB, c, 0, Keyset{Limit: pageSize})
 		if err != nil {
 			return nil, err
 		}
-		return json.Marshal(ms)
+		return encodePage(ms)
 	})
 	if err != nil {
-		return nil, err
+		return Page{}, err
 	}
-	var ms []Message
-	if err := json.Unmarshal([]byte(b), &ms); err != nil {
-		return nil, fmt.Errorf("message: decode cached page: %w", err)
-	}
-	return ms, nil
+	return decodePage(v, reader, limit)
 }
 
 // Previews implements conversation.Timeline from the cached tails: the
@@ -374,7 +359,7 @@ func (s *Service) newest(ctx context.Context, c id.ID) ([]Message, error) {
 func (s *Service) Previews(ctx context.Context, viewer id.ID, reqs []conversation.PreviewRequest) ([]conversation.Preview, error) {
 	refs := make([]cache.Ref, len(reqs))
 	for i, r := range reqs {
-		refs[i] = Refs(r.Conversation)[1]
+		refs[i] = cache.Ref{Kind: kindTail, ID: r.Conversation.String()}
 	}
 	bs, err := s.env.Cache.GetMany(ctx, refs, func(ctx context.Context, i int) ([]byte, error) {
 		r, err := tailRows(ctx, s.env.DB, reqs[i].Conversation, recentSize)

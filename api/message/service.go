@@ -44,8 +44,10 @@ func New(env *conversation.Env, notifier *mention.Notifier, files Files) *Servic
 
 // Cache kinds of this package (viewer-neutral JSON).
 const (
-	// kindPage is a conversation's newest timeline page, by conversation.
-	kindPage = "page"
+	// kindPage is a conversation's newest timeline page, by conversation
+	// ("page2": the entry became the rendered lines of page.go, and an
+	// entry of the old form must not be read as one).
+	kindPage = "page2"
 	// kindTail is a conversation's preview material, by conversation
 	// ("tail2": the entry gained the mentions line, and an entry of the
 	// old form must not be read as one).

@@ -22,7 +22,9 @@ type Ctx struct {
 	Claims token.Claims
 	// RawToken is the caller's bearer token (never log it).
 	RawToken string
-	Log      *slog.Logger
+	// Log is the api's logger. It does not name the caller: add
+	// "user_id" to a line that should.
+	Log *slog.Logger
 
 	ctx     context.Context
 	origin  string   // the request's Origin when it is on the allow-list

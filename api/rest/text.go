@@ -62,21 +62,26 @@ func checkParams(params []string) error {
 // not text, or that gives one parameter twice (handlers read the first;
 // a proxy in front may read the last).
 func checkQuery(args *fasthttp.Args) error {
-	seen := make(map[string]struct{}, args.Len())
+	// The names seen so far, as slices of the request (valid while it is
+	// served): a query has a handful of parameters, so a scan of them
+	// costs less than a map, and nothing is allocated unless one is bad.
+	var small [8][]byte
+	seen := small[:0]
 	for k, v := range args.All() {
-		name := string(k)
 		switch {
-		case !IsText(name):
-			return &fault.Error{Code: fault.BadRequest, Field: fieldName(name),
+		case !utf8.Valid(k) || bytes.IndexByte(k, 0) >= 0:
+			return &fault.Error{Code: fault.BadRequest, Field: fieldName(string(k)),
 				Message: "a query parameter's name must be valid UTF-8 text without NUL characters"}
 		case !utf8.Valid(v) || bytes.IndexByte(v, 0) >= 0: // IsText, without a copy
-			return notText("query parameter", name)
+			return notText("query parameter", string(k))
 		}
-		if _, dup := seen[name]; dup {
-			return &fault.Error{Code: fault.BadRequest, Field: name,
-				Message: "query parameter " + strconv.Quote(name) + " is given more than once"}
+		for _, s := range seen {
+			if bytes.Equal(s, k) {
+				return &fault.Error{Code: fault.BadRequest, Field: string(k),
+					Message: "query parameter " + strconv.Quote(string(k)) + " is given more than once"}
+			}
 		}
-		seen[name] = struct{}{}
+		seen = append(seen, k)
 	}
 	return nil
 }

@@ -167,7 +167,12 @@ func connectStep(sc *report.Scenario, r *wsRig, rate float64) *report.Step {
 	st.Throughput, st.FirstError = r.start.Rate, r.start.FirstErr
 	st.Set("sockets_wanted", float64(r.start.Wanted))
 	st.Set("sockets_connected", float64(r.start.Connected))
-	st.Set("handshakes_per_s", r.start.Rate)
+	st.Set(handshakesExtra, r.start.Rate)
 	st.Set("load_processes", float64(len(r.clients)))
+	if n := float64(r.start.Connected); n > 0 {
+		st.Set(edgeCPUPerHandshakeExtra, float64(r.edgeCPU.Microseconds())/n)
+		st.Set(loadCPUPerHandshakeExtra, float64(r.loadCPU.Microseconds())/n)
+		st.Set("redis_cpu_us_per_handshake", float64(r.redisCPU.Microseconds())/n)
+	}
 	return st
 }

@@ -5,6 +5,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/chatterly/chatterly/bench/report"
 	"github.com/chatterly/chatterly/loadtest/stats"
 )
 
@@ -14,7 +15,8 @@ import (
 // conversation of 19, on a freshly started edge, leaves them idle, and
 // reads the edge's resident memory: per socket, RSS minus the idle
 // process's RSS, divided by the sockets held. Handshakes per second are
-// those completed while connecting at ConnectRate.
+// those completed while connecting at DensityConnectRate, with the CPU
+// each cost the edge, the load generator and Redis.
 func Density(ctx context.Context, e *Env) error {
 	sc := e.Run.Scenario("density", "Density: sockets one edge process holds, memory per socket, handshakes/s")
 	if why := e.noEdge(); why != "" {
@@ -48,7 +50,18 @@ func Density(ctx context.Context, e *Env) error {
 			}
 		}
 	}
-	r, err := e.openSockets(ctx, "density", plans, e.Size.PerChild, []int{0}, false, e.Size.ConnectRate)
+	var r *wsRig
+	connect := func() {
+		r, err = e.openSockets(ctx, "density", plans, e.Size.PerChild, []int{0}, false, e.Size.DensityConnectRate)
+	}
+	// Where a handshake's CPU goes: the edge's profile over the first
+	// seconds of the storm (pprof's sampling costs it ~1 %).
+	cpu := &report.Step{}
+	if e.Size.Profile {
+		e.profileEdge(ctx, "profile", "edge-handshakes", 3, connect, cpu)
+	} else {
+		connect()
+	}
 	if err != nil {
 		return err
 	}
@@ -65,8 +78,9 @@ func Density(ctx context.Context, e *Env) error {
 	}
 	rss := mem.RSS
 	fds, _ := stats.OpenFDs(pid)
-	st := connectStep(sc, r, e.Size.ConnectRate)
+	st := connectStep(sc, r, e.Size.DensityConnectRate)
 	st.Label = StepDensity
+	st.Profile, st.Where = cpu.Profile, cpu.Where // the memory row's heap profile replaces it, below
 	held := float64(status.Subscribed)
 	st.Set(socketsExtra, held)
 	st.Set("edge_open_fds", float64(fds))
@@ -79,7 +93,7 @@ func Density(ctx context.Context, e *Env) error {
 		// Where the memory goes: the edge's live heap, sockets still idle.
 		e.profileEdge(ctx, "heap", "edge-heap", 0, nil, st)
 	}
-	e.logf("density: %d sockets held, %.0f bytes RSS per socket, %.0f handshakes/s", status.Subscribed,
-		st.Extra[bytesPerSockExtra], r.start.Rate)
+	e.logf("density: %d sockets held, %.0f bytes RSS per socket, %.0f handshakes/s (CPU per handshake: edge %.0f µs, load %.0f µs)",
+		status.Subscribed, st.Extra[bytesPerSockExtra], r.start.Rate, st.Extra[edgeCPUPerHandshakeExtra], st.Extra[loadCPUPerHandshakeExtra])
 	return nil
 }

@@ -37,7 +37,7 @@ func Faults(ctx context.Context, e *Env) error {
 		worker = "not measured: the worker was not started: " + e.Stack.Missing["worker"]
 	}
 	return e.faultPhases(ctx, sc, r, convs, []fault{
-		{name: FaultSteps[0], inject: func(ctx context.Context) error { return e.Stack.RestartEdge(ctx, victim, syscall.SIGKILL) }},
+		{name: FaultSteps[0], inject: func(ctx context.Context) error { return e.Stack.RestartEdge(ctx, victim, syscall.SIGKILL) }, storm: true},
 		{name: FaultSteps[1], inject: e.Stack.RestartRedis},
 		{name: FaultSteps[2], inject: e.Stack.RestartPostgres},
 		{name: FaultSteps[3], inject: func(ctx context.Context) error { return e.Stack.RestartWorker(ctx, syscall.SIGTERM) }, skip: worker},
@@ -75,6 +75,31 @@ type fault struct {
 	inject func(context.Context) error
 	after  func() error
 	skip   string
+	// storm: the restarted piece's clients all reconnect to it; the time
+	// until every socket is subscribed again is recorded (stormExtra).
+	storm bool
+}
+
+// stormExtra is the seconds from the edge's kill until every socket of the
+// rig was subscribed again (its restart included: a socket may reconnect
+// as soon as the new process accepts, before it is seen answering); stormSocketsExtra how many
+// reconnected meanwhile.
+const (
+	stormExtra        = "resubscribed_s"
+	stormSocketsExtra = "reconnects"
+)
+
+// resubscribed polls until every socket of r is open and subscribed again
+// and returns when that was seen (zero if not within limit).
+func (r *wsRig) resubscribed(ctx context.Context, limit time.Duration) time.Time {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if st, err := r.clients.Status(); err == nil && st.Subscribed >= r.start.Connected {
+			return time.Now()
+		}
+		time.Sleep(20 * time.Millisecond) // polling a condition
+	}
+	return time.Time{}
 }
 
 // faultPhases runs one phase of the judged load (FaultRate messages/s
@@ -89,7 +114,7 @@ func (e *Env) faultPhases(ctx context.Context, sc *report.Scenario, r *wsRig, co
 			continue
 		}
 		before, _ := r.clients.Status()
-		var injected, ready time.Time
+		var injected, ready, whole time.Time
 		var restartErr error
 		res, err := r.run(ctx, phase{label: f.name, convs: convs, rate: e.Size.FaultRate, secs: e.Size.FaultSecs, viaAPI: true,
 			quiet: seconds(e.Size.FaultQuiet),
@@ -98,6 +123,9 @@ func (e *Env) faultPhases(ctx context.Context, sc *report.Scenario, r *wsRig, co
 				injected = time.Now()
 				restartErr = f.inject(ctx)
 				ready = time.Now()
+				if f.storm && restartErr == nil {
+					whole = r.resubscribed(ctx, 15*time.Second)
+				}
 			}})
 		if err != nil {
 			return err
@@ -112,7 +140,10 @@ func (e *Env) faultPhases(ctx context.Context, sc *report.Scenario, r *wsRig, co
 		}
 		st.Set(recoveryExtra, recovery(res, injected, ready).Seconds())
 		st.Set("down_s", ready.Sub(injected).Seconds())
-		st.Set("reconnects", float64(after.Reconnects-before.Reconnects))
+		st.Set(stormSocketsExtra, float64(after.Reconnects-before.Reconnects))
+		if !whole.IsZero() {
+			st.Set(stormExtra, whole.Sub(injected).Seconds())
+		}
 		st.Set("replay_fetches", float64(after.Fetches-before.Fetches))
 		st.Set("replay_errors", float64(after.FetchErrs-before.FetchErrs))
 		st.Set("resyncs", float64(after.Resyncs-before.Resyncs))

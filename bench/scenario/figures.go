@@ -26,11 +26,16 @@ func Figures(r *report.Run) []report.Figure {
 			Note:  fmt.Sprintf("%.0f checks/s", st.Rate)})
 	}
 	if st := step("density", StepDensity); st != nil {
-		out = append(out, report.Figure{What: "handshakes per second (upgrade, authentication, subscription confirmed)",
-			Value: fmt.Sprintf("%.0f/s", st.Extra["handshakes_per_s"]),
-			Note:  fmt.Sprintf("connecting %.0f sockets at %.0f/s offered; p99 %s ms from each one's due time", st.Extra["sockets_wanted"], st.Rate, msf(st.Latency.P99))})
 		out = append(out, report.Figure{What: "edge resident memory, idle process and with the sockets held",
 			Value: fmt.Sprintf("%.1f MiB → %.1f MiB", st.Extra["edge_rss_idle_process_bytes"]/(1<<20), st.Extra["edge_rss_bytes"]/(1<<20))})
+	}
+	if st := step("faults", FaultSteps[0]); st != nil {
+		if v, ok := st.Extra[stormExtra]; ok {
+			out = append(out, report.Figure{What: "reconnect storm after an edge restart (killed): every socket subscribed again",
+				Value: fmt.Sprintf("%.2f s after the kill", v),
+				Note: fmt.Sprintf("%.0f sockets reconnected; edge down (kill → answering) %.2f s; clients wait 10 ms–1 s (jittered backoff) before each attempt, which is in the time",
+					st.Extra[stormSocketsExtra], st.Extra["down_s"])})
+		}
 	}
 	if st := step("fleet", StepFleet); st != nil {
 		out = append(out, report.Figure{What: "fleet delivery, write accepted → every subscriber, across the edges",

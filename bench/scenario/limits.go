@@ -11,4 +11,7 @@ const (
 	CPUPerFrameUS     = 11.0
 	BytesPerSocket    = 1024.0
 	DensitySockets    = 19_000.0
+	// HandshakesPerSecond is issue 16's target for one edge process:
+	// upgrade, token check and a confirmed subscription, per second.
+	HandshakesPerSecond = 5_000.0
 )

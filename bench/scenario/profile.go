@@ -133,6 +133,9 @@ func pprofTop(path string, n int, only string, args ...string) ([]string, error)
 	return parts, nil
 }
 
+// heapWhere opens the Where of a heap profile.
+const heapWhere = "live heap with the sockets idle, "
+
 // profileEdge takes a profile of edge 0 from its admin address (kind
 // "profile": CPU for secs seconds, while fn runs; "heap": live heap now)
 // and records it on every step in steps, with args for pprof's summary.
@@ -153,7 +156,7 @@ func (e *Env) profileEdge(ctx context.Context, kind, name string, secs int, fn f
 		where = "no profile: " + err.Error()
 		rel = ""
 	case kind == "heap":
-		where = "live heap with the sockets idle, " + TopOfProfile(file, "-sample_index=inuse_space")
+		where = heapWhere + TopOfProfile(file, "-sample_index=inuse_space")
 	default:
 		where = TopOfProfile(file)
 	}

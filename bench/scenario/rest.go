@@ -99,26 +99,31 @@ func RESTRead(ctx context.Context, e *Env) error {
 		}
 	}
 	toks, convs := e.readers(min(e.Size.Users, 2000))
-	paths := make([]string, 0, 2*len(toks))
+	// Every request is built once: the generator shares the cores with
+	// the api, and what it spends formatting is not spent serving.
+	reqs := make([]*load.Prepared, 0, 2*len(toks))
 	for k := range toks {
-		paths = append(paths, "/conversations", messagesPath(convs[k])+"?limit=50")
+		reqs = append(reqs, c.Prepare("GET", "/conversations", toks[k], nil),
+			c.Prepare("GET", messagesPath(convs[k])+"?limit=50", toks[k], nil))
 	}
 	op := func(_ context.Context, call load.Call) error {
-		k := int(call.I) % len(paths)
-		_, _, err := c.Do("GET", paths[k], toks[k/2], nil, false)
+		_, err := c.Send(reqs[int(call.I)%len(reqs)])
 		return err
 	}
 	// Warm: every (reader, path) once, so the measured reads are cache hits.
-	for k := range paths {
+	for k := range reqs {
 		if err := op(ctx, load.Call{I: int64(k)}); err != nil {
 			return fmt.Errorf("rest read: warm: %w", err)
 		}
 	}
+	if err := e.floor(ctx, sc, toks[0]); err != nil {
+		e.logf("rest_read: floor: %v", err)
+	}
 	fixed := e.runREST(ctx, sc, stepFixed, e.Size.ReadRate, e.Size.FixedSeconds, op, ReadHeldP99)
 	e.ramp(ctx, sc, held(fixed, ReadHeldP99), e.Size.ReadRate, e.Size.ReadSteps, ReadHeldP99, op)
 	e.profileREST(ctx, sc, ReadHeldRate, ReadP99, ReadHeldP99, op, func() error {
-		c.CloseIdle()          // the api was restarted
-		for k := range paths { // a restarted api has cold caches: read everything once again
+		c.CloseIdle()         // the api was restarted
+		for k := range reqs { // a restarted api has cold caches: read everything once again
 			if err := op(ctx, load.Call{I: int64(k)}); err != nil {
 				return err
 			}
@@ -142,7 +147,9 @@ func (e *Env) profileREST(ctx context.Context, sc *report.Scenario, need float64
 	best := 0.0
 	var miss *report.Step
 	for _, st := range sc.Steps {
-		if st.Extra["held"] == 1 {
+		if h, ramped := st.Extra["held"]; !ramped {
+			continue // the floor: not a step of the api's
+		} else if h == 1 {
 			best = max(best, st.Rate)
 		} else if miss == nil && st.Label != stepFixed {
 			miss = st
@@ -203,13 +210,18 @@ func (e *Env) runREST(ctx context.Context, sc *report.Scenario, label string, ra
 	// Enough workers for the rate at 200 ms each before the driver, not
 	// the api, would be the queue (that waiting would still be counted).
 	workers := max(64, int(rate/5))
-	r := load.Run(ctx, load.Plan{Rate: rate, Duration: seconds(secs), Workers: workers, Grace: 2 * time.Second}, op)
-	e.logf("%s %s: %s", sc.Name, label, r)
+	var r load.Result
+	cpu := e.cpuPerRequest(e.Stack.API.PID(), func() int64 {
+		r = load.Run(ctx, load.Plan{Rate: rate, Duration: seconds(secs), Workers: workers, Grace: 2 * time.Second}, op)
+		return r.Done + r.Failed
+	})
+	e.logf("%s %s: %s; %s", sc.Name, label, r, cpu)
 	if label != stepFixed {
 		label = fmt.Sprintf("%s %.0f/s", label, rate)
 	}
 	st := sc.Add(report.FromLoad(label, r))
 	st.Set("held", b2f(held(r, target)))
+	cpu.set(st)
 	// A pause, not a wait for a condition: it lets a backlog the step left
 	// in the api drain before the next step's clock starts.
 	time.Sleep(500 * time.Millisecond)

@@ -45,10 +45,13 @@ type Size struct {
 	// FanoutRate events/s to every user's conversation for FanoutSecs.
 	FanoutRate, FanoutSecs float64
 
-	// DensitySockets are opened on one fresh edge process, then left idle
-	// for DensityIdle seconds before its memory is read.
-	DensitySockets int
-	DensityIdle    float64
+	// DensitySockets are opened on one fresh edge process, offered at
+	// DensityConnectRate handshakes/s (above the 5,000/s target, so the
+	// rate judged is what the edge completes, not what was offered), then
+	// left idle for DensityIdle seconds before its memory is read.
+	DensitySockets     int
+	DensityConnectRate float64
+	DensityIdle        float64
 	// FleetSockets are spread over every edge; FleetSecs of the judged
 	// g19 load run across them.
 	FleetSockets int
@@ -107,7 +110,7 @@ var Full = Size{
 		{Shape: "all", Rate: 1, Secs: 10, ViaAPI: true},
 	},
 	FanoutRate: 6, FanoutSecs: 20,
-	DensitySockets: 19_900, DensityIdle: 10,
+	DensitySockets: 19_900, DensityConnectRate: 10_000, DensityIdle: 10,
 	FleetSockets: 36_000, FleetSecs: 10,
 	FaultSockets: 2_000, FaultRate: 200, FaultSecs: 20, FaultAt: 5, FaultQuiet: 15,
 	Search: seed.MessagePlan{Messages: 10_000_000, Conversations: 10_000, Users: 2_000, Authors: 8,
@@ -138,7 +141,7 @@ var Smoke = Size{
 	AllRate: 5, AllSecs: 0.6,
 	Shapes:     []ShapePhase{{Shape: "g2", Rate: 20, Secs: 0.3}},
 	FanoutRate: 10, FanoutSecs: 0.5,
-	DensitySockets: 80, DensityIdle: 0.5,
+	DensitySockets: 80, DensityConnectRate: 500, DensityIdle: 0.5,
 	FleetSockets: 100, FleetSecs: 0.5,
 	FaultSockets: 40, FaultRate: 20, FaultSecs: 2, FaultAt: 0.5, FaultQuiet: 10,
 	Search: seed.MessagePlan{Messages: 12_000, Conversations: 300, Users: 60, Authors: 4,

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/chatterly/chatterly/bench/report"
@@ -25,6 +26,11 @@ const (
 	cpuPerFrameExtra  = "edge_cpu_us_per_frame"
 	bytesPerSockExtra = "rss_bytes_per_socket"
 	socketsExtra      = "sockets_held"
+	handshakesExtra   = "handshakes_per_s"
+	// The CPU time per completed handshake of the edges connected to and
+	// of the socket children (the load generator), over the connect.
+	edgeCPUPerHandshakeExtra = "edge_cpu_us_per_handshake"
+	loadCPUPerHandshakeExtra = "load_cpu_us_per_handshake"
 )
 
 // FaultSteps are the fault scenario's steps, one per restarted piece.
@@ -48,6 +54,7 @@ func Targets(r *report.Run) []report.Target {
 		j.atMost("fanout", StepFanout, cpuPerFrameExtra, "edge CPU per delivered frame", "—", "≤ 11 µs", CPUPerFrameUS, "%.2f µs"),
 		j.atMost("density", StepDensity, bytesPerSockExtra, "user-space memory per idle authenticated, subscribed socket", "—", "≤ 1 KB", BytesPerSocket, "%.0f bytes"),
 		j.atLeast("density", StepDensity, socketsExtra, "concurrent WebSockets held by one edge process", "1,000,000 (fleet)", "the per-process limit (≥ 19,000 here)", DensitySockets, "%.0f sockets"),
+		j.handshakes(),
 		j.fleet(),
 		j.p99("search", StepSearch, "message search, 10 M messages, member of 100 conversations", "—", "p99 ≤ 50 ms", SearchP99),
 	}
@@ -162,6 +169,30 @@ func (j judge) bound(scenario, label, key, what, orig, ours, format string, ok f
 	row.Measured = fmt.Sprintf(format, v)
 	row.Pass = ok(v)
 	row.Profile, row.Where = st.Profile, st.Where
+	return row
+}
+
+// handshakes judges the rate density's sockets completed their handshake
+// at (upgrade, token check, subscription confirmed) on one fresh edge
+// process, offered faster than the target, and says what each handshake
+// cost the edge and the load generator that shares its cores.
+func (j judge) handshakes() report.Target {
+	row := j.atLeast("density", StepDensity, handshakesExtra,
+		"authenticated WebSocket handshakes per second, one edge process (upgrade, token check, subscription confirmed)",
+		"—", "≥ 5,000 authenticated handshakes/s per edge process", HandshakesPerSecond, "%.0f/s")
+	st := measuredStep(j.r, "density", StepDensity)
+	if st == nil || row.NotMeasured != "" {
+		return row
+	}
+	row.Measured += fmt.Sprintf(" (%.0f sockets, %.0f/s offered)", st.Extra["sockets_connected"], st.Rate)
+	if edge, ok := st.Extra[edgeCPUPerHandshakeExtra]; ok {
+		row.Measured += fmt.Sprintf("; CPU per handshake: edge %.0f µs, load generator %.0f µs, Redis %.0f µs",
+			edge, st.Extra[loadCPUPerHandshakeExtra], st.Extra["redis_cpu_us_per_handshake"])
+	}
+	row.Pass = row.Pass && st.Failed == 0
+	if strings.HasPrefix(row.Where, heapWhere) {
+		row.Profile, row.Where = "", "" // density's memory row missed too: its heap profile is not this row's
+	}
 	return row
 }
 

@@ -50,7 +50,8 @@ func TestTargetsJudgeFiguresAsDesignStatesThem(t *testing.T) {
 	d.Add(stepWith(StepG19Stream, 2*time.Millisecond)).Set(lossExtra, 1).Set("deliveries_expected", 100)
 	d.Add(stepWith(StepAllStream, 150*time.Millisecond))
 	r.Scenario("fanout", "").Add(&report.Step{Label: StepFanout}).Set(framesExtra, 120_000).Set(cpuPerFrameExtra, 12)
-	r.Scenario("density", "").Add(&report.Step{Label: StepDensity}).Set(socketsExtra, 19_900).Set(bytesPerSockExtra, 900)
+	dens := r.Scenario("density", "").Add(&report.Step{Label: StepDensity, Rate: 10_000}).Set(socketsExtra, 19_900).Set(bytesPerSockExtra, 900)
+	dens.Set(handshakesExtra, 5_200).Set("sockets_connected", 19_900).Set(edgeCPUPerHandshakeExtra, 180).Set(loadCPUPerHandshakeExtra, 150)
 	r.Scenario("search", "").Add(stepWith(StepSearch, 60*time.Millisecond))
 	f := r.Scenario("faults", "")
 	f.Add(&report.Step{Label: FaultSteps[0]}).Set(lossExtra, 0).Set("deliveries_expected", 50).Set(recoveryExtra, 1.5)
@@ -58,7 +59,7 @@ func TestTargetsJudgeFiguresAsDesignStatesThem(t *testing.T) {
 
 	verdict := map[string]string{}
 	rows := Targets(r)
-	require.Len(t, rows, 13+2+len(FaultSteps)+len(FleetFaultSteps))
+	require.Len(t, rows, 14+2+len(FaultSteps)+len(FleetFaultSteps))
 	for _, row := range rows {
 		verdict[row.What] = row.Verdict()
 		require.Contains(t, []string{"PASS", "FAIL"}, row.Verdict())
@@ -86,6 +87,9 @@ func TestTargetsJudgeFiguresAsDesignStatesThem(t *testing.T) {
 	require.Equal(t, "FAIL", get("edge CPU").Verdict()) // 12 µs > 11 µs
 	require.Equal(t, "PASS", get("user-space memory").Verdict())
 	require.Equal(t, "PASS", get("concurrent WebSockets held by one").Verdict())
+	hs := get("authenticated WebSocket handshakes")
+	require.Equal(t, "PASS", hs.Verdict()) // 5,200/s ≥ 5,000/s
+	require.Equal(t, "5200/s (19900 sockets, 10000/s offered); CPU per handshake: edge 180 µs, load generator 150 µs, Redis 0 µs", hs.Measured)
 	require.NotEmpty(t, get("concurrent WebSockets, fleet").NotMeasured)
 	require.Equal(t, "FAIL", get("message search").Verdict()) // 60 ms > 50 ms
 	require.Equal(t, "FAIL", get("message loss, delivery").Verdict())
@@ -93,6 +97,22 @@ func TestTargetsJudgeFiguresAsDesignStatesThem(t *testing.T) {
 	require.Equal(t, "not measured: no worker", get("message loss during worker restart").NotMeasured)
 	require.NotEmpty(t, get("message loss during redis restart").NotMeasured)
 	require.Equal(t, "the fleet scenario did not run", get("message loss during redis master failover").NotMeasured)
+
+	// The handshake row on its other side: under the target, or a
+	// handshake that failed.
+	for _, c := range []struct {
+		rate   float64
+		failed int64
+	}{{4_900, 0}, {6_000, 3}} {
+		slow := report.NewRun("test")
+		slow.Scenario("density", "").Add(&report.Step{Label: StepDensity, Failed: c.failed, Where: heapWhere + "10% hub"}).Set(handshakesExtra, c.rate)
+		for _, row := range Targets(slow) {
+			if strings.HasPrefix(row.What, "authenticated WebSocket handshakes") {
+				require.Equal(t, "FAIL", row.Verdict(), "%v", c)
+				require.Empty(t, row.Where, "the memory row's heap profile is not the handshakes'")
+			}
+		}
+	}
 
 	est := strings.Join(Estimate(r), "\n")
 	require.Contains(t, est, "⌈1,000,000 / 19900⌉ = 51 edge processes")

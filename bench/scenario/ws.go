@@ -12,6 +12,7 @@ import (
 	"github.com/chatterly/chatterly/loadtest/hist"
 	"github.com/chatterly/chatterly/loadtest/load"
 	"github.com/chatterly/chatterly/loadtest/sockets"
+	"github.com/chatterly/chatterly/loadtest/stats"
 	"github.com/chatterly/chatterly/shared/event"
 	"github.com/chatterly/chatterly/shared/id"
 	"github.com/chatterly/chatterly/shared/rkey"
@@ -45,6 +46,10 @@ type wsRig struct {
 	// subs counts, per conversation id, the sockets subscribed to it.
 	subs  map[int64]int
 	start sockets.Start
+	// edgeCPU, loadCPU and redisCPU are the CPU time (user + system) the
+	// edges connected to, the socket children and the stack's Redis spent
+	// while connecting.
+	edgeCPU, loadCPU, redisCPU time.Duration
 	// rest has a client per api: a phase's sends go to them in turn.
 	rest []*load.HTTP
 }
@@ -88,18 +93,42 @@ func (e *Env) openSockets(ctx context.Context, name string, plans []sockPlan, pe
 	if err != nil {
 		return nil, err
 	}
+	var pids []int
+	for _, ei := range edges {
+		pids = append(pids, e.Stack.Edges[ei].PID())
+	}
+	var children []int
+	for _, c := range r.clients {
+		children = append(children, c.PID())
+	}
+	var redis []int
+	if e.Stack.Redis != nil {
+		redis = append(redis, e.Stack.Redis.PID())
+	}
+	edge0, load0, redis0 := cpuOf(pids), cpuOf(children), cpuOf(redis)
 	t0 := time.Now()
 	r.start, err = r.clients.Start(jobs)
 	if err != nil {
 		_ = r.close()
 		return nil, err
 	}
+	r.edgeCPU, r.loadCPU, r.redisCPU = cpuOf(pids)-edge0, cpuOf(children)-load0, cpuOf(redis)-redis0
 	e.logf("%s: %d of %d sockets connected and subscribed in %s (%.0f/s)", name, r.start.Connected, r.start.Wanted,
 		time.Since(t0).Round(time.Millisecond), r.start.Rate)
 	return r, nil
 }
 
 func (r *wsRig) close() error { return r.clients.Close() }
+
+// cpuOf is the CPU time the processes have used (a process gone counts 0).
+func cpuOf(pids []int) time.Duration {
+	var sum time.Duration
+	for _, pid := range pids {
+		d, _ := stats.CPU(pid)
+		sum += d
+	}
+	return sum
+}
 
 // lastSeqs reads every conversation's newest seq: what a client that
 // loaded its conversations before subscribing has applied.

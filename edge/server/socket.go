@@ -94,13 +94,15 @@ const (
 	listPending = -2
 )
 
-// aux is what few sockets need at a time: the handshake's deadline and
-// token until the socket is welcomed, a fragmented message being
+// aux is what few sockets need at a time: the handshake's deadline, its
+// token and its 101 answer (held back, see handshake) until the socket is
+// welcomed, a fragmented message being
 // assembled, and ConversationChannel subscribes whose membership check is
 // running.
 type aux struct {
 	deadline time.Time
 	token    string
+	head     []byte
 	frag     []byte
 	fragOp   byte
 	pending  []pendingSub
@@ -184,6 +186,10 @@ func (s *socket) Disconnect(r cable.Reason) {
 		return
 	}
 	s.l.srv.m.disconnected(r)
+	if a := s.aux; a != nil && a.head != nil {
+		_, _ = s.gc.Write(a.head) // the upgrade the token check held back
+		a.head = nil
+	}
 	_, _ = s.gc.Write(disconnectFrames[r])
 	if !s.closed {
 		_, _ = s.gc.Write(closeNormal)

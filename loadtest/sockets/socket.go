@@ -23,8 +23,10 @@ type rec struct {
 
 // sub is one subscription's client state, owned by the socket's goroutine.
 type sub struct {
-	conv      int64
-	ident     string
+	conv int64
+	// subscribe is the subscribe command, rendered once: a socket sends
+	// it on every (re)connect.
+	subscribe []byte
 	last      int64
 	confirmed bool
 }
@@ -53,8 +55,8 @@ type socket struct {
 func newSocket(g *Group, spec Spec) *socket {
 	s := &socket{g: g, spec: spec, subs: make([]sub, len(spec.Subs))}
 	for i, sp := range spec.Subs {
-		s.subs[i] = sub{conv: sp.Conv, last: sp.From,
-			ident: cable.Identifier("ConversationChannel", "id", strconv.FormatInt(sp.Conv, 10))}
+		ident := cable.Identifier("ConversationChannel", "id", strconv.FormatInt(sp.Conv, 10))
+		s.subs[i] = sub{conv: sp.Conv, last: sp.From, subscribe: cable.Command("subscribe", ident, "")}
 	}
 	return s
 }
@@ -146,7 +148,9 @@ func (s *socket) signal(err error) {
 
 // readLoop reads frames and handles them until the connection fails.
 func (s *socket) readLoop() error {
-	rb := make([]byte, 8192)
+	// Frames here are small (events, pings, confirmations); a bigger one
+	// just takes several reads. The buffer lives as long as the socket.
+	rb := make([]byte, 2048)
 	for {
 		for {
 			op, _, payload, n, err := cable.ParseServerFrame(s.buf)
@@ -191,7 +195,7 @@ func (s *socket) onFrame(op byte, payload []byte) error {
 			s.signal(nil) // authenticated, nothing to subscribe: ready
 		}
 		for _, sb := range s.subs {
-			if err := s.write(cable.OpText, cable.Command("subscribe", sb.ident, "")); err != nil {
+			if err := s.write(cable.OpText, sb.subscribe); err != nil {
 				return err
 			}
 		}

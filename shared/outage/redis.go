@@ -19,8 +19,14 @@ func RedisFailure(err error) bool {
 // redisAnswered: nil, a nil reply and an error reply (*rueidis.RedisError,
 // such as WRONGTYPE) all came from Redis.
 func redisAnswered(err error) bool {
+	if err == nil || rueidis.IsRedisNil(err) {
+		return true
+	}
+	// Declared past the common cases: errors.As takes its address, which
+	// puts it on the heap, and this runs for every result of every command
+	// (a cached read of the conversation list has dozens).
 	var re *rueidis.RedisError
-	return err == nil || rueidis.IsRedisNil(err) || errors.As(err, &re)
+	return errors.As(err, &re)
 }
 
 // TrackRedis returns c reporting every command's outcome to t. When

@@ -60,6 +60,9 @@ func (s *Server) Stop() {
 	<-s.proc.Done()
 }
 
+// Pid is the server process's id (for reading its CPU time).
+func (s *Server) Pid() int { return s.proc.Pid() }
+
 // Pause stops the server process (SIGSTOP) without closing anything.
 func (s *Server) Pause() { s.proc.Signal(syscall.SIGSTOP) }
 

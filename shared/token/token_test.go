@@ -22,10 +22,11 @@ import (
 // keys is a key directory with one generated key, its issuer and a
 // verifier with a cache of cacheSize.
 type keys struct {
-	dir string
-	iss *Issuer
-	ver *Verifier
-	pub ed25519.PublicKey
+	dir  string
+	iss  *Issuer
+	ver  *Verifier
+	pub  ed25519.PublicKey
+	priv ed25519.PrivateKey
 }
 
 func setup(t testing.TB, cacheSize int) keys {
@@ -40,7 +41,7 @@ func setup(t testing.TB, cacheSize int) keys {
 	require.NoError(t, err)
 	ver, err := NewVerifier(pubs, cacheSize)
 	require.NoError(t, err)
-	return keys{dir: dir, iss: iss, ver: ver, pub: priv.Public().(ed25519.PublicKey)}
+	return keys{dir: dir, iss: iss, ver: ver, pub: priv.Public().(ed25519.PublicKey), priv: priv}
 }
 
 func segment(t testing.TB, v any) string {
@@ -138,6 +139,11 @@ func TestRefusesForgeries(t *testing.T) {
 		return string(out)
 	}
 	exp := time.Now().Add(time.Hour)
+	// Signed by our key, but with a header marking an extension critical
+	// (here RFC 7797's unencoded payload): refused, never read under
+	// rules the Verifier does not apply.
+	ch := segment(t, map[string]any{"alg": "EdDSA", "kid": kid, "b64": false, "crit": []string{"b64"}}) + "." + goodClaims(t)
+	critical := ch + "." + base64.RawURLEncoding.EncodeToString(ed25519.Sign(k.priv, []byte(ch)))
 
 	for name, tc := range map[string]struct {
 		raw  string
@@ -159,6 +165,9 @@ func TestRefusesForgeries(t *testing.T) {
 		"sub not an id":          {signed(jwt.NewBuilder().Subject("ada").JwtID("j").Expiration(exp).Claim("sid", "9")), ErrInvalid},
 		"no jti":                 {signed(jwt.NewBuilder().Subject("7").Expiration(exp).Claim("sid", "9")), ErrInvalid},
 		"no exp":                 {signed(jwt.NewBuilder().Subject("7").JwtID("j").Claim("sid", "9")), ErrInvalid},
+		"critical extension":     {critical, ErrInvalid},
+		"padded signature":       {good + "==", ErrMalformed},
+		"four segments":          {good + ".x", ErrMalformed},
 	} {
 		_, err := k.ver.Verify(tc.raw)
 		require.ErrorIs(t, err, tc.want, name)

@@ -4,13 +4,15 @@
 // `chatterly-bench sockets` it is one of the harness's socket-holding
 // children (loadtest/sockets), driven over stdin and stdout; as
 // `chatterly-bench profile-api <file>` it is the api under a CPU profile
-// (bench/profiled).
+// (bench/profiled); as `chatterly-bench floor`, the REST scenario's
+// reference server (loadtest/load.ServeFloor), which prints its address.
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -22,6 +24,7 @@ import (
 	"github.com/chatterly/chatterly/bench/profiled"
 	"github.com/chatterly/chatterly/bench/scenario"
 	"github.com/chatterly/chatterly/bench/stack"
+	"github.com/chatterly/chatterly/loadtest/load"
 	"github.com/chatterly/chatterly/loadtest/sockets"
 )
 
@@ -30,6 +33,16 @@ func main() {
 		switch os.Args[1] {
 		case "sockets": // a child of the harness holding a share of the sockets
 			if err := sockets.Serve(context.Background(), os.Stdin, os.Stdout); err != nil {
+				fail(err)
+			}
+			return
+		case "floor": // the REST scenario's reference server (scenario.StepFloor)
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				fail(err)
+			}
+			fmt.Println(ln.Addr())
+			if err := load.ServeFloor(ln); err != nil {
 				fail(err)
 			}
 			return
