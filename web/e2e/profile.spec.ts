@@ -13,7 +13,7 @@ test("profile: display name, avatar, status and time zone, seen live by a group 
   const annInList = bob.page.getByRole("complementary", { name: "Members" }).getByRole("listitem").filter({ hasText: ann.username });
   await expect(annInList.getByTestId("avatar-initial")).toBeVisible();
 
-  await ann.page.getByRole("link", { name: "Profile" }).click();
+  await ann.page.getByRole("navigation", { name: "Your lists" }).getByRole("link", { name: "Profile", exact: true }).click();
   await expect(ann.page.getByRole("heading", { name: "Your profile" })).toBeVisible();
   await ann.page.getByTestId("avatar-input").setInputFiles({ name: "me.png", mimeType: "image/png", buffer: await canvasPNG(ann.page, 300, 300) });
   await expect(ann.page.getByRole("status")).toHaveText("Avatar updated");
