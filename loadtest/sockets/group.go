@@ -143,6 +143,7 @@ func (g *Group) Report(phase uint16, sent []Expect) Report {
 				}
 				rep.Delivered++
 				h.RecordValue(lat)
+				rep.Tail = append(rep.Tail, Delivery{K: k, Conv: sb.conv, Lat: lat})
 				rep.Last[k] = max(rep.Last[k], lat)
 			}
 		}
