@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"time"
 )
 
@@ -171,7 +172,13 @@ func (c *Conn) ReadFrame(timeout time.Duration) (op byte, payload []byte, err er
 func (c *Conn) Next(timeout time.Duration, skipPings bool) (Message, error) {
 	deadline := time.Now().Add(timeout)
 	for {
-		op, payload, err := c.ReadFrame(time.Until(deadline))
+		left := time.Until(deadline)
+		if left <= 0 {
+			// Pings skipped up to the deadline: ReadFrame takes a
+			// timeout of 0 or less as none and would wait for ever.
+			return Message{}, os.ErrDeadlineExceeded
+		}
+		op, payload, err := c.ReadFrame(left)
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) || isReset(err) {
 				return Message{}, ErrClosed
