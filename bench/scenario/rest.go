@@ -203,12 +203,13 @@ func (e *Env) runREST(ctx context.Context, sc *report.Scenario, label string, ra
 	// Enough workers for the rate at 200 ms each before the driver, not
 	// the api, would be the queue (that waiting would still be counted).
 	workers := max(64, int(rate/5))
-	r := load.Run(ctx, load.Plan{Rate: rate, Duration: seconds(secs), Workers: workers, Grace: 2 * time.Second}, op)
+	r, slow, waits := e.runRESTExplained(ctx, load.Plan{Rate: rate, Duration: seconds(secs), Workers: workers, Grace: 2 * time.Second}, op)
 	e.logf("%s %s: %s", sc.Name, label, r)
 	if label != stepFixed {
 		label = fmt.Sprintf("%s %.0f/s", label, rate)
 	}
 	st := sc.Add(report.FromLoad(label, r))
+	st.Slowest, st.Waits = slow, waits
 	st.Set("held", b2f(held(r, target)))
 	// A pause, not a wait for a condition: it lets a backlog the step left
 	// in the api drain before the next step's clock starts.

@@ -184,17 +184,26 @@ func (r *wsRig) explainPhase(ctx context.Context, ph uint16, p phase, res *phase
 
 // edgeLines are the first edge's own timings over the phase, every event.
 func edgeLines(probe *waitProbe) []string {
+	if len(probe.e.Stack.Edges) == 0 {
+		return nil
+	}
+	edge := probe.e.Stack.Edges[0].Name
 	var out []string
 	for _, m := range []struct{ name, what string }{
 		{"chatterly_edge_stream_read_lag_seconds", "edge XADD → read"},
 		{"chatterly_edge_delivery_lag_seconds", "edge XADD → frames written (per event and event loop)"},
 	} {
-		if h, ok := probe.edgeHist(m.name); ok && h.Count() > 0 {
-			out = append(out, fmt.Sprintf("%s p50 ≤ %s, p99 ≤ %s, max ≤ %s ms (%.0f)", m.what,
-				msBound(h, 0.5), msBound(h, 0.99), msBound(h, 1), h.Count()))
+		if h, ok := probe.hist(edge, m.name); ok && h.Count() > 0 {
+			out = append(out, histLine(m.what, h))
 		}
 	}
 	return out
+}
+
+// histLine prints a histogram's median, p99 and max as their bucket
+// bounds, and its count.
+func histLine(what string, h stats.Hist) string {
+	return fmt.Sprintf("%s p50 ≤ %s, p99 ≤ %s, max ≤ %s ms (%.0f)", what, msBound(h, 0.5), msBound(h, 0.99), msBound(h, 1), h.Count())
 }
 
 // msBound is the bucket bound of quantile q of h (seconds) in ms.

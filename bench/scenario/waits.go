@@ -32,6 +32,10 @@ type waitProbe struct {
 	missing []string
 }
 
+// benchProc names the bench's own process: the REST generator, and the
+// sender of the delivery phases' POSTs and XADDs.
+const benchProc = "bench (generator)"
+
 // probed is one process the probe reads.
 type probed struct {
 	name string
@@ -79,7 +83,7 @@ func (e *Env) startWaits(ctx context.Context, loads sockets.Clients) *waitProbe 
 	if st.Redis != nil {
 		w.procs = append(w.procs, &probed{name: "redis", pid: st.Redis.PID()})
 	}
-	w.procs = append(w.procs, &probed{name: "bench (REST and XADD generator)", pid: os.Getpid(), self: true})
+	w.procs = append(w.procs, &probed{name: benchProc, pid: os.Getpid(), self: true})
 	for _, p := range w.procs {
 		p.cpu0, p.err = cpuOf(p)
 		if p.err != nil {
@@ -157,20 +161,41 @@ func (w *waitProbe) stop(ctx context.Context) *report.Waits {
 	return out
 }
 
-// edgeHist is the change of histogram name on the first edge over the
-// phase (after stop).
-func (w *waitProbe) edgeHist(name string) (stats.Hist, bool) {
-	for _, p := range w.procs {
-		if len(w.e.Stack.Edges) == 0 || p.name != w.e.Stack.Edges[0].Name || p.text1 == nil {
-			continue
-		}
-		h1, _, ok1 := stats.ParseHist(p.text1, name)
-		h0, _, ok0 := stats.ParseHist(p.text0, name)
+// hist is the change of histogram metric on process proc over the phase
+// (after stop).
+func (w *waitProbe) hist(proc, metric string) (stats.Hist, bool) {
+	if p := w.proc(proc); p != nil {
+		h1, _, ok1 := stats.ParseHist(p.text1, metric)
+		h0, _, ok0 := stats.ParseHist(p.text0, metric)
 		if ok0 && ok1 {
 			return h1.Sub(h0), true
 		}
 	}
 	return stats.Hist{}, false
+}
+
+// counter is the change of counter metric (all its series) on process
+// proc over the phase (after stop).
+func (w *waitProbe) counter(proc, metric string) (float64, bool) {
+	if p := w.proc(proc); p != nil {
+		v1, ok1 := stats.ParseSum(p.text1, metric)
+		v0, ok0 := stats.ParseSum(p.text0, metric)
+		if ok0 && ok1 {
+			return v1 - v0, true
+		}
+	}
+	return 0, false
+}
+
+// proc is the probed process named name whose /metrics were read at both
+// ends, or nil.
+func (w *waitProbe) proc(name string) *probed {
+	for _, p := range w.procs {
+		if p.name == name && p.text0 != nil && p.text1 != nil {
+			return p
+		}
+	}
+	return nil
 }
 
 func firstErr(errs ...error) error {

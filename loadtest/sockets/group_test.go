@@ -43,6 +43,11 @@ func TestReportCountsLossDuplicatesAndUnexpected(t *testing.T) {
 	require.Equal(t, map[uint32]int64{0: 4000, 1: 3000, 2: 2000}, rep.Last)
 	require.Equal(t, uint64(4), rep.Latency.Total)
 	require.Equal(t, int64(4000), rep.Latency.Max)
+	// Every delivery is in the tail, for the child to keep its slowest.
+	require.ElementsMatch(t, []Delivery{{K: 0, Conv: 10, Lat: 1000}, {K: 1, Conv: 10, Lat: 3000},
+		{K: 2, Conv: 20, Lat: 2000}, {K: 0, Conv: 10, Lat: 4000}}, rep.Tail)
+	require.Equal(t, []Delivery{{K: 0, Conv: 10, Lat: 4000}, {K: 1, Conv: 10, Lat: 3000}}, slowest(rep.Tail, 2))
+	require.Nil(t, slowest(rep.Tail, 0))
 	// The phase's records are consumed; the other phase's stay.
 	require.Len(t, a.recs, 1)
 	require.Equal(t, int64(1), g.Count(8))

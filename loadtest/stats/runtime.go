@@ -229,6 +229,17 @@ func ParseHist(text []byte, name string) (h Hist, sum float64, ok bool) {
 	return h, sum, len(les) > 0
 }
 
+// ParseSum is the sum of every series of the sample name (a counter's
+// label sets) in a text exposition; ok is false when there is none.
+func ParseSum(text []byte, name string) (sum float64, ok bool) {
+	eachSample(text, func(n, _ string, v float64) {
+		if n == name {
+			sum, ok = sum+v, true
+		}
+	})
+	return sum, ok
+}
+
 // eachSample calls f with each sample line of a text exposition.
 func eachSample(text []byte, f func(name, labels string, v float64)) {
 	sc := bufio.NewScanner(bytes.NewReader(text))
