@@ -138,8 +138,7 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 		case req.Cmd == "count":
 			resp.Count = g.Count(req.Phase)
 		case req.Cmd == "report":
-			rep := g.Report(req.Phase, req.Sent)
-			rep.Tail = slowest(rep.Tail, req.Tail)
+			rep := g.ReportTail(req.Phase, req.Sent, req.Tail)
 			resp.Report = &rep
 		case req.Cmd == "runtime":
 			rt := stats.ReadRuntime()
