@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,6 +73,7 @@ func TestBenchSmoke(t *testing.T) {
 			require.NotEmpty(t, tg.NotMeasured, "a row with no figure says why: %s", tg.What)
 		}
 	}
+	checkBreakdown(t, run)
 	// The harness stopped its stacks (the fleet scenario's too): Postgres,
 	// and the fleet's replica, removed their pid files.
 	for _, pg := range []string{"pg", "fleet/pg", "fleet/pg-replica"} {
@@ -88,4 +90,46 @@ func fileSum(t *testing.T, path string) [32]byte {
 	}
 	require.NoError(t, err)
 	return sha256.Sum256(b)
+}
+
+// checkBreakdown: each judged delivery row carries the breakdown of its
+// slowest 1 %, every stage timed (the commit, the stream entry and the
+// bench's send and receive), and the waits of its phase; so do the REST
+// steps at their fixed rate.
+func checkBreakdown(t *testing.T, run *report.Run) {
+	t.Helper()
+	for _, label := range []string{scenario.StepG19API, scenario.StepG19Stream, scenario.StepAllStream} {
+		st := run.Scenario("delivery", "").Step(label)
+		require.NotNil(t, st, label)
+		require.NotNil(t, st.Slowest, "%s: slowest 1 %%", label)
+		require.Positive(t, st.Slowest.Samples, label)
+		for _, sg := range st.Slowest.Stages {
+			require.Positive(t, sg.N, "%s: stage %s timed", label, sg.Name)
+		}
+		require.NotNil(t, st.Waits, label)
+		require.Empty(t, st.Waits.Missing, label)
+		require.NotNil(t, st.Waits.Postgres, label)
+		require.NotNil(t, st.Waits.Redis, label)
+		names := map[string]bool{}
+		for _, p := range st.Waits.Procs {
+			names[p.Name] = p.Go != nil
+		}
+		require.True(t, names["api"] && names["edge0"] && names["worker"], "%s: Go processes' waits: %v", label, names)
+	}
+	for _, name := range []string{"rest_write", "rest_read"} {
+		st := run.Scenario(name, "").Step("fixed rate")
+		require.NotNil(t, st, name)
+		require.NotNil(t, st.Slowest, "%s: slowest 1 %%", name)
+		require.NotNil(t, st.Waits, name)
+		require.Contains(t, st.Slowest.Line(), "CPU per request: api", name)
+	}
+	var rows int
+	for _, tg := range run.Targets {
+		if tg.Scenario == "delivery" && strings.Contains(tg.Ours, "p99") {
+			require.Contains(t, tg.Slowest, "slowest 1 %", tg.What)
+			require.Contains(t, tg.Waits, "waits over the phase", tg.What)
+			rows++
+		}
+	}
+	require.Equal(t, 3, rows, "the delivery latency rows")
 }

@@ -133,6 +133,7 @@ func Run(ctx context.Context, o Options) (run *report.Run, files []string, err e
 		}
 	}
 	run.Targets = scenario.Targets(run)
+	scenario.Explain(run)
 	run.Figures = append(scenario.Figures(run), run.Figures...)
 	run.Estimate = scenario.Estimate(run)
 	run.Notes = notes(run, st, o.Size)

@@ -52,6 +52,11 @@ func Markdown(r *Run) []byte {
 				fmt.Fprintf(&b, "; profile: [`%s`](%s)", t.Profile, t.Profile)
 			}
 			b.WriteString("\n")
+			for _, l := range []string{t.Slowest, t.Waits} {
+				if l != "" {
+					fmt.Fprintf(&b, "  - %s\n", l)
+				}
+			}
 		}
 		b.WriteString("\n")
 	}

@@ -56,12 +56,18 @@ type Target struct {
 	// NotMeasured, when set, is why the row has no figure.
 	NotMeasured string `json:"not_measured,omitempty"`
 	Pass        bool   `json:"pass"`
-	// Scenario names the scenario that measured the row.
+	// Scenario names the scenario that measured the row, Step its step
+	// (for a ramp, the first rate missed).
 	Scenario string `json:"scenario"`
+	Step     string `json:"step,omitempty"`
 	// Where says, for a FAIL, where the time or memory goes; Profile is
 	// the pprof file (relative to bench/) that shows it.
 	Where   string `json:"where,omitempty"`
 	Profile string `json:"profile,omitempty"`
+	// Slowest and Waits are the measuring step's breakdown of its slowest
+	// 1 % and its waits, each in one line (Breakdown.Line, Waits.Line).
+	Slowest string `json:"slowest,omitempty"`
+	Waits   string `json:"waits,omitempty"`
 }
 
 // Verdict is PASS or FAIL.
@@ -121,6 +127,10 @@ type Step struct {
 	// entries in one line.
 	Profile string `json:"profile,omitempty"`
 	Where   string `json:"where,omitempty"`
+	// Slowest is the breakdown of the step's slowest 1 %, Waits what the
+	// processes waited on during it (both when measured).
+	Slowest *Breakdown `json:"slowest,omitempty"`
+	Waits   *Waits     `json:"waits,omitempty"`
 }
 
 // FromLoad records a load driver result as a step.

@@ -30,6 +30,7 @@ func Delivery(ctx context.Context, e *Env) error {
 		return err
 	}
 	defer r.close()
+	r.explain = true
 	connectStep(sc, r, e.Size.ConnectRate)
 	if r.start.Connected < r.start.Wanted {
 		return fmt.Errorf("only %d of %d sockets connected: %s", r.start.Connected, r.start.Wanted, r.start.FirstErr)

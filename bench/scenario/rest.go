@@ -210,16 +210,24 @@ func (e *Env) runREST(ctx context.Context, sc *report.Scenario, label string, ra
 	// Enough workers for the rate at 200 ms each before the driver, not
 	// the api, would be the queue (that waiting would still be counted).
 	workers := max(64, int(rate/5))
-	var r load.Result
+	var (
+		r     load.Result
+		slow  *report.Breakdown
+		waits *report.Waits
+	)
 	cpu := e.cpuPerRequest(e.Stack.API.PID(), func() int64 {
-		r = load.Run(ctx, load.Plan{Rate: rate, Duration: seconds(secs), Workers: workers, Grace: 2 * time.Second}, op)
+		r, slow, waits = e.runRESTExplained(ctx, load.Plan{Rate: rate, Duration: seconds(secs), Workers: workers, Grace: 2 * time.Second}, op)
 		return r.Done + r.Failed
 	})
 	e.logf("%s %s: %s; %s", sc.Name, label, r, cpu)
+	if slow != nil && (cpu.server > 0 || cpu.load > 0) {
+		slow.Phase = append(slow.Phase, cpu.String())
+	}
 	if label != stepFixed {
 		label = fmt.Sprintf("%s %.0f/s", label, rate)
 	}
 	st := sc.Add(report.FromLoad(label, r))
+	st.Slowest, st.Waits = slow, waits
 	st.Set("held", b2f(held(r, target)))
 	cpu.set(st)
 	// A pause, not a wait for a condition: it lets a backlog the step left

@@ -81,6 +81,7 @@ func (j judge) find(scenario, label string, row *report.Target) *report.Step {
 		row.NotMeasured = sc.NotMeasured
 	default:
 		if st := sc.Step(label); st != nil {
+			row.Step = label
 			return st
 		}
 		row.NotMeasured = fmt.Sprintf("the %s scenario has no step %q", scenario, label)
@@ -142,7 +143,7 @@ func (j judge) held(scenario, what, orig, ours string, need float64) report.Targ
 	if firstMiss != nil && (best == nil || firstMiss.Rate > best.Rate) {
 		row.Measured += fmt.Sprintf("; at %.0f/s: p99 %s ms, throughput %.0f/s, %d failed, %d unsent",
 			firstMiss.Rate, msf(firstMiss.Latency.P99), firstMiss.Throughput, firstMiss.Failed, firstMiss.Unsent)
-		row.Profile, row.Where = firstMiss.Profile, firstMiss.Where
+		row.Profile, row.Where, row.Step = firstMiss.Profile, firstMiss.Where, firstMiss.Label
 	}
 	return row
 }

@@ -52,6 +52,9 @@ type wsRig struct {
 	edgeCPU, loadCPU, redisCPU time.Duration
 	// rest has a client per api: a phase's sends go to them in turn.
 	rest []*load.HTTP
+	// explain has each phase read the stack's waits and break its slowest
+	// 1 % down into stages (slowest.go, waits.go).
+	explain bool
 }
 
 // openSockets spawns children of at most perChild sockets each and
@@ -178,7 +181,14 @@ type phaseResult struct {
 	deliveries, last *hist.Histogram
 	due              []time.Time
 	ok               []bool
-	start, settled   time.Time
+	// times are each event's stage timestamps (slowest.go), when the rig
+	// explains its phases.
+	times *stageTimes
+	// waits and the breakdowns of the slowest 1 % (every subscriber; each
+	// event's last) are set when the rig explains its phases.
+	waits          *report.Waits
+	slow, slowLast *report.Breakdown
+	start, settled time.Time
 	// refused counts the sends the api answered 503 (unavailable).
 	refused atomic.Int64
 }
@@ -197,6 +207,9 @@ func (r *wsRig) run(ctx context.Context, p phase) (*phaseResult, error) {
 	}
 	n := int64(p.rate * p.secs)
 	res := &phaseResult{due: make([]time.Time, n), ok: make([]bool, n)}
+	if r.explain {
+		res.times = newStageTimes(n)
+	}
 	app := event.NewAppender(e.Redis, e.Keys, 100_000)
 	op := func(ctx context.Context, c load.Call) error {
 		conv := e.World.Conversations[convs[int(c.I)%len(convs)]]
@@ -207,7 +220,9 @@ func (r *wsRig) run(ctx context.Context, p phase) (*phaseResult, error) {
 			t := sockets.Tag(ph, uint32(c.I), c.Due)
 			res.due[c.I] = c.Due
 			poster := conv.Members[posterOf(c.I, len(convs), len(conv.Members))]
+			t0 := time.Now()
 			_, _, err = r.rest[int(c.I)%len(r.rest)].Do("POST", messagesPath(conv.ID.String()), e.World.Users[poster].Token, messageBody(t), false)
+			res.times.sent(c.I, t0, time.Now(), "")
 			if se, ok := err.(*load.StatusError); ok && se.Status == 503 {
 				res.refused.Add(1)
 			}
@@ -220,7 +235,9 @@ func (r *wsRig) run(ctx context.Context, p phase) (*phaseResult, error) {
 			now := time.Now()
 			res.due[c.I] = now
 			t := sockets.Tag(ph, uint32(c.I), now)
-			_, err = app.AppendEvent(ctx, rkey.ConversationTopic(conv.ID), probeEvent(conv.ID, now, t))
+			var sid string
+			sid, err = app.AppendEvent(ctx, rkey.ConversationTopic(conv.ID), probeEvent(conv.ID, now, t))
+			res.times.sent(c.I, now, time.Now(), sid)
 		}
 		res.ok[c.I] = err == nil
 		return err
@@ -229,6 +246,10 @@ func (r *wsRig) run(ctx context.Context, p phase) (*phaseResult, error) {
 		if err := r.warmPosters(ctx, convs); err != nil {
 			return nil, err
 		}
+	}
+	var probe *waitProbe
+	if r.explain {
+		probe = e.startWaits(ctx, r.clients)
 	}
 	res.start = time.Now()
 	done := make(chan struct{})
@@ -257,13 +278,21 @@ func (r *wsRig) run(ctx context.Context, p phase) (*phaseResult, error) {
 		sent = append(sent, sockets.Expect{Conv: c, Ks: ks})
 	}
 	res.settled = r.settle(ctx, ph, expected, p.quiet)
-	rep, h, err := r.clients.Report(ph, sent)
+	var tail int
+	if probe != nil {
+		res.waits = probe.stop(ctx)
+		tail = int((expected + 99) / 100)
+	}
+	rep, h, err := r.clients.ReportTail(ph, sent, tail)
 	if err != nil {
 		return nil, err
 	}
 	res.rep, res.deliveries, res.last = rep, h, hist.New()
 	for _, v := range rep.Last {
 		res.last.RecordValue(v)
+	}
+	if probe != nil {
+		r.explainPhase(ctx, ph, p, res, probe)
 	}
 	e.logf("%s %s: sent %s; deliveries expected %d delivered %d lost %d dup %d; p99 %.3f ms",
 		r.name, p.label, res.send, rep.Expected, rep.Delivered, rep.Lost, rep.Duplicates, hist.Millis(int64(h.Quantile(0.99))))
@@ -325,6 +354,7 @@ func (res *phaseResult) step(label string) *report.Step {
 	st.Set("unexpected", float64(res.rep.Unexpected))
 	st.Set("send_p99_ms", hist.Millis(int64(sr.Latency.Quantile(0.99))))
 	st.Set("answered_503", float64(res.refused.Load()))
+	st.Slowest, st.Waits = res.slow, res.waits
 	return st
 }
 
@@ -335,6 +365,7 @@ func (res *phaseResult) lastStep(label string) *report.Step {
 	st.Rate, st.Seconds, st.Due, st.Failed, st.Unsent = res.send.Plan.Rate, res.send.Plan.Duration.Seconds(), res.send.Due, res.send.Failed, res.send.Unsent
 	st.Set(lossExtra, float64(res.rep.Lost))
 	st.Set("deliveries_expected", float64(res.rep.Expected))
+	st.Slowest, st.Waits = res.slowLast, res.waits
 	return st
 }
 

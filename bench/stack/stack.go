@@ -64,12 +64,14 @@ type Stack struct {
 	// every api's (one, or a fleet's several), APIs their processes.
 	APIURL  string
 	APIURLs []string
-	PG      *proc.Proc
-	Redis   *proc.Proc
-	API     *proc.Proc
-	APIs    []*proc.Proc
-	Edges   []*Edge
-	Worker  *proc.Proc
+	// APIAdminURLs serve each api's /metrics, in APIURLs' order.
+	APIAdminURLs []string
+	PG           *proc.Proc
+	Redis        *proc.Proc
+	API          *proc.Proc
+	APIs         []*proc.Proc
+	Edges        []*Edge
+	Worker       *proc.Proc
 	// fleet is the multi-node topology's own pieces (Config.Fleet).
 	fleet *fleetParts
 	// WorkerURL serves the worker's /readyz and /metrics.
@@ -212,7 +214,11 @@ func (s *Stack) startServices(ctx context.Context) error {
 	}
 	// Benchmarks reconnect thousands of sockets at once; the api pool and
 	// worker still fit in lib.sh's max_connections.
-	s.PG = proc.New("postgres", s.cfg.Dir, os.Environ(), argvOf(out)...)
+	// The bench reads where commits wait (bench/scenario/waits.go): WAL
+	// write and fsync times (pg_stat_wal), and each bench message's commit
+	// time (pg_xact_commit_timestamp), a few bytes per transaction.
+	argv := append(argvOf(out), "-c", "track_wal_io_timing=on", "-c", "track_commit_timestamp=on")
+	s.PG = proc.New("postgres", s.cfg.Dir, os.Environ(), argv...)
 	s.AdminURL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.PGPort)
 	s.DatabaseURL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/chatterly?sslmode=disable", s.PGPort)
 	if err := s.startPG(ctx); err != nil {
@@ -233,7 +239,10 @@ func (s *Stack) startServices(ctx context.Context) error {
 	// relay exists for).
 	s.Redis = proc.New("redis", s.cfg.Dir, os.Environ(), "redis-server", "--port", strconv.Itoa(s.RedisPort),
 		"--bind", "127.0.0.1", "--dir", redisDir, "--save", "", "--appendonly", "yes",
-		"--appendfsync", "everysec", "--loglevel", "warning", "--daemonize", "no", "--maxclients", "10000")
+		"--appendfsync", "everysec", "--loglevel", "warning", "--daemonize", "no", "--maxclients", "10000",
+		// What the bench reads of Redis's own waits around each phase
+		// (LATENCY LATEST, SLOWLOG): events and commands of 1 ms or more.
+		"--latency-monitor-threshold", "1", "--slowlog-log-slower-than", "1000")
 	s.RedisURL = fmt.Sprintf("redis://127.0.0.1:%d/0", s.RedisPort)
 	return s.startRedis(ctx)
 }
@@ -332,6 +341,7 @@ func (s *Stack) startApp(ctx context.Context, built []string) error {
 		p := proc.New(name, s.cfg.Dir, s.appEnv(map[string]string{"API_ADDR": strings.TrimPrefix(url, "http://"),
 			"API_ADMIN_ADDR": fmt.Sprintf("127.0.0.1:%d", admin)}), binary(s.BinDir, "api"))
 		s.APIs, s.APIURLs = append(s.APIs, p), append(s.APIURLs, url)
+		s.APIAdminURLs = append(s.APIAdminURLs, fmt.Sprintf("http://127.0.0.1:%d", admin))
 		if err := startAPI(ctx, p, url); err != nil {
 			return err
 		}

@@ -234,6 +234,7 @@ func (c *Consumer) start(ctx context.Context, streams, ids []string) error {
 func (c *Consumer) publish(streams, ids []string, res map[string][]rueidis.XRangeEntry) {
 	var evs []*hub.Event
 	var newest time.Time
+	now := time.Now()
 	for i, s := range streams {
 		entries := res[s]
 		if len(entries) == 0 {
@@ -252,6 +253,9 @@ func (c *Consumer) publish(streams, ids []string, res map[string][]rueidis.XRang
 				continue
 			}
 			evs = append(evs, ev)
+			if !ev.Time.IsZero() {
+				c.m.readLag.Observe(now.Sub(ev.Time).Seconds())
+			}
 			if ev.Time.After(newest) {
 				newest = ev.Time
 			}
@@ -259,7 +263,7 @@ func (c *Consumer) publish(streams, ids []string, res map[string][]rueidis.XRang
 	}
 	c.m.consumed.Add(float64(len(evs)))
 	if !newest.IsZero() {
-		c.m.lag.Set(time.Since(newest).Seconds())
+		c.m.lag.Set(now.Sub(newest).Seconds())
 	}
 	c.sink.Publish(evs)
 }

@@ -7,6 +7,7 @@ type metrics struct {
 	bad      prometheus.Counter
 	errors   prometheus.Counter
 	lag      prometheus.Gauge
+	readLag  prometheus.Histogram
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -24,9 +25,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "chatterly_edge_stream_lag_seconds",
 			Help: "Age of the newest entry in the last batch read (0 when caught up): how far the consumer trails the streams.",
 		}),
+		readLag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "chatterly_edge_stream_read_lag_seconds",
+			Help:    "Time from each entry's append (its id's millisecond, so up to 1 ms high) to the XREAD that returned it.",
+			Buckets: []float64{.0005, .001, .002, .003, .005, .0075, .01, .015, .02, .03, .05, .075, .1, .2, .5, 1, 2, 5},
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.consumed, m.bad, m.errors, m.lag)
+		reg.MustRegister(m.consumed, m.bad, m.errors, m.lag, m.readLag)
 	}
 	return m
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/chatterly/chatterly/loadtest/stats"
 )
 
 // The one protocol between a load process and the child processes that
@@ -136,8 +138,11 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 		case req.Cmd == "count":
 			resp.Count = g.Count(req.Phase)
 		case req.Cmd == "report":
-			rep := g.Report(req.Phase, req.Sent)
+			rep := g.ReportTail(req.Phase, req.Sent, req.Tail)
 			resp.Report = &rep
+		case req.Cmd == "runtime":
+			rt := stats.ReadRuntime()
+			resp.Runtime = &rt
 		default:
 			resp.Err = fmt.Sprintf("unknown command %q", req.Cmd)
 		}

@@ -3,10 +3,12 @@ package sockets
 import (
 	"context"
 	"errors"
+	"sort"
 	"sync"
 	"time"
 
 	"github.com/chatterly/chatterly/loadtest/hist"
+	"github.com/chatterly/chatterly/loadtest/stats"
 )
 
 // Clients are several children, driven together.
@@ -101,7 +103,13 @@ func (cs Clients) Count(phase uint16) (int64, error) {
 // Report merges the children's accounting of phase: sums, the merged
 // latency, and per event the latest of its last subscribers.
 func (cs Clients) Report(phase uint16, sent []Expect) (Report, *hist.Histogram, error) {
-	outs, err := cs.call(func(int) Request { return Request{Cmd: "report", Phase: phase, Sent: sent} })
+	return cs.ReportTail(phase, sent, 0)
+}
+
+// ReportTail is Report with, in its Tail, the tail slowest deliveries of
+// all the children.
+func (cs Clients) ReportTail(phase uint16, sent []Expect, tail int) (Report, *hist.Histogram, error) {
+	outs, err := cs.call(func(int) Request { return Request{Cmd: "report", Phase: phase, Sent: sent, Tail: tail} })
 	all := Report{Last: map[uint32]int64{}}
 	h := hist.New()
 	for _, o := range outs {
@@ -118,9 +126,41 @@ func (cs Clients) Report(phase uint16, sent []Expect) (Report, *hist.Histogram, 
 		for k, v := range r.Last {
 			all.Last[k] = max(all.Last[k], v)
 		}
+		all.Tail = append(all.Tail, r.Tail...)
 	}
 	all.Latency = h.Snapshot()
+	all.Tail = slowest(all.Tail, tail)
 	return all, h, err
+}
+
+// slowest keeps the n slowest of ds (none when n is 0).
+func slowest(ds []Delivery, n int) []Delivery {
+	if n <= 0 {
+		return nil
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i].Lat > ds[j].Lat })
+	return ds[:min(n, len(ds))]
+}
+
+// Runtime reads each child's Go runtime (GC, scheduler latency), in order.
+func (cs Clients) Runtime() ([]stats.Runtime, error) {
+	outs, err := cs.call(func(int) Request { return Request{Cmd: "runtime"} })
+	rts := make([]stats.Runtime, len(outs))
+	for i, o := range outs {
+		if o.Runtime != nil {
+			rts[i] = *o.Runtime
+		}
+	}
+	return rts, err
+}
+
+// PIDs are the children's process ids.
+func (cs Clients) PIDs() []int {
+	out := make([]int, len(cs))
+	for i, c := range cs {
+		out[i] = c.PID()
+	}
+	return out
 }
 
 // Settle waits until the children hold expected records of phase, or no

@@ -1,6 +1,7 @@
 package sockets
 
 import (
+	"container/heap"
 	"context"
 	"encoding/json"
 	"errors"
@@ -100,7 +101,11 @@ type key struct {
 }
 
 // Report accounts phase against what was sent, and forgets its records.
-func (g *Group) Report(phase uint16, sent []Expect) Report {
+func (g *Group) Report(phase uint16, sent []Expect) Report { return g.ReportTail(phase, sent, 0) }
+
+// ReportTail is Report with, in its Tail, the tail slowest deliveries.
+func (g *Group) ReportTail(phase uint16, sent []Expect, tail int) Report {
+	top := &slowHeap{n: tail}
 	want := make(map[int64]map[uint32]bool, len(sent))
 	for _, e := range sent {
 		m := make(map[uint32]bool, len(e.Ks))
@@ -143,6 +148,7 @@ func (g *Group) Report(phase uint16, sent []Expect) Report {
 				}
 				rep.Delivered++
 				h.RecordValue(lat)
+				top.offer(Delivery{K: k, Conv: sb.conv, Lat: lat})
 				rep.Last[k] = max(rep.Last[k], lat)
 			}
 		}
@@ -153,7 +159,35 @@ func (g *Group) Report(phase uint16, sent []Expect) Report {
 		}
 	}
 	rep.Latency = h.Snapshot()
+	rep.Tail = top.ds
 	return rep
+}
+
+// slowHeap keeps the n slowest deliveries offered: a min-heap on latency.
+type slowHeap struct {
+	n  int
+	ds []Delivery
+}
+
+func (h *slowHeap) Len() int           { return len(h.ds) }
+func (h *slowHeap) Less(i, j int) bool { return h.ds[i].Lat < h.ds[j].Lat }
+func (h *slowHeap) Swap(i, j int)      { h.ds[i], h.ds[j] = h.ds[j], h.ds[i] }
+func (h *slowHeap) Push(x any)         { h.ds = append(h.ds, x.(Delivery)) }
+func (h *slowHeap) Pop() any {
+	d := h.ds[len(h.ds)-1]
+	h.ds = h.ds[:len(h.ds)-1]
+	return d
+}
+
+func (h *slowHeap) offer(d Delivery) {
+	switch {
+	case h.n <= 0:
+	case len(h.ds) < h.n:
+		heap.Push(h, d)
+	case d.Lat > h.ds[0].Lat:
+		h.ds[0] = d
+		heap.Fix(h, 0)
+	}
 }
 
 // Close closes every socket and stops reconnecting.

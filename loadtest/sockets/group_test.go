@@ -43,6 +43,7 @@ func TestReportCountsLossDuplicatesAndUnexpected(t *testing.T) {
 	require.Equal(t, map[uint32]int64{0: 4000, 1: 3000, 2: 2000}, rep.Last)
 	require.Equal(t, uint64(4), rep.Latency.Total)
 	require.Equal(t, int64(4000), rep.Latency.Max)
+	require.Empty(t, rep.Tail, "no tail asked for")
 	// The phase's records are consumed; the other phase's stay.
 	require.Len(t, a.recs, 1)
 	require.Equal(t, int64(1), g.Count(8))
@@ -75,4 +76,21 @@ func TestServeAnswersEachRequest(t *testing.T) {
 	require.Zero(t, rs[3].Count)
 	require.Contains(t, rs[4].Err, "unknown command")
 	require.Empty(t, rs[5].Err)
+}
+
+// TestReportTailKeepsTheSlowest: a report asked for its 2 slowest
+// deliveries returns those, whatever the order they arrived in; the
+// parent's merge keeps the slowest of every child's.
+func TestReportTailKeepsTheSlowest(t *testing.T) {
+	t.Parallel()
+	g := NewGroup(Job{Sockets: []Spec{{Subs: []Sub{{Conv: 10}}}, {Subs: []Sub{{Conv: 10}}}}})
+	g.sockets[0].recs = []rec{{phase: 1, k: 0, lat: 500}, {phase: 1, k: 1, lat: 9000}, {phase: 1, k: 2, lat: 100}}
+	g.sockets[1].recs = []rec{{phase: 1, k: 0, lat: 7000}, {phase: 1, k: 1, lat: 50}, {phase: 1, k: 2, lat: 8000}}
+	rep := g.ReportTail(1, []Expect{{Conv: 10, Ks: []uint32{0, 1, 2}}}, 2)
+	require.Equal(t, int64(6), rep.Delivered)
+	require.ElementsMatch(t, []Delivery{{K: 1, Conv: 10, Lat: 9000}, {K: 2, Conv: 10, Lat: 8000}}, rep.Tail)
+
+	merged := slowest(append(rep.Tail, Delivery{K: 5, Conv: 20, Lat: 8500}), 2)
+	require.Equal(t, []Delivery{{K: 1, Conv: 10, Lat: 9000}, {K: 5, Conv: 20, Lat: 8500}}, merged)
+	require.Nil(t, slowest(merged, 0))
 }

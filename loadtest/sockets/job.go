@@ -20,7 +20,10 @@
 // exactly once; what is missing is lost.
 package sockets
 
-import "github.com/chatterly/chatterly/loadtest/hist"
+import (
+	"github.com/chatterly/chatterly/loadtest/hist"
+	"github.com/chatterly/chatterly/loadtest/stats"
+)
 
 // Job is what one child process connects.
 type Job struct {
@@ -60,10 +63,12 @@ type Expect struct {
 
 // Request is a command from the parent.
 type Request struct {
-	Cmd   string   `json:"cmd"` // start, status, count, report, close
+	Cmd   string   `json:"cmd"` // start, status, count, report, runtime, close
 	Job   *Job     `json:"job,omitempty"`
 	Phase uint16   `json:"phase,omitempty"`
 	Sent  []Expect `json:"sent,omitempty"`
+	// Tail asks a report for its slowest deliveries, up to that many.
+	Tail int `json:"tail,omitempty"`
 }
 
 // Response answers one Request.
@@ -73,6 +78,8 @@ type Response struct {
 	Status *Status `json:"status,omitempty"`
 	Count  int64   `json:"count,omitempty"`
 	Report *Report `json:"report,omitempty"`
+	// Runtime is the child's Go runtime (GC, scheduler latency) now.
+	Runtime *stats.Runtime `json:"runtime,omitempty"`
 }
 
 // Start is how connecting went.
@@ -116,4 +123,15 @@ type Report struct {
 	// Last is, per event k, the latency of its last subscriber here (the
 	// parent takes the max over children).
 	Last map[uint32]int64 `json:"last"`
+	// Tail are the slowest deliveries, as many as the request's Tail
+	// asked for, in no order.
+	Tail []Delivery `json:"tail,omitempty"`
+}
+
+// Delivery is one event k of a phase applied at a subscriber of Conv,
+// Lat after its intended send time.
+type Delivery struct {
+	K    uint32 `json:"k"`
+	Conv int64  `json:"conv"`
+	Lat  int64  `json:"lat"`
 }

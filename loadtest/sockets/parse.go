@@ -17,6 +17,13 @@ func Tag(phase uint16, k uint32, sent time.Time) string {
 		":" + strconv.FormatInt(sent.UnixNano(), 10)
 }
 
+// TagOf reads the bench tag of an envelope (as a stream entry holds it):
+// the phase and index k of the event, ok false when it has none.
+func TagOf(envelope []byte) (phase uint16, k uint32, ok bool) {
+	_, _, t := parseEnvelope(envelope)
+	return t.phase, t.k, t.ok
+}
+
 // tag is a parsed bench tag.
 type tag struct {
 	phase uint16

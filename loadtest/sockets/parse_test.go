@@ -87,3 +87,18 @@ func FuzzParseEnvelope(f *testing.F) {
 		identConv(b)
 	})
 }
+
+// TestTagOfReadsAStreamEntry reads the tag of an envelope as a stream
+// entry holds it (the bench finds its events' entry ids this way).
+func TestTagOfReadsAStreamEntry(t *testing.T) {
+	t.Parallel()
+	data, _ := json.Marshal(map[string]any{"id": "99", "body": Tag(7, 1234, time.Unix(1_800_000_000, 0))})
+	env, err := event.Encode(event.Envelope{Type: event.MessageCreated, ConversationID: 77, Seq: 3, At: time.Now(), Data: data})
+	require.NoError(t, err)
+	ph, k, ok := TagOf(env)
+	require.True(t, ok)
+	require.Equal(t, uint16(7), ph)
+	require.Equal(t, uint32(1234), k)
+	_, _, ok = TagOf([]byte(`{"type":"typing","data":{"body":"hello"}}`))
+	require.False(t, ok)
+}

@@ -3,6 +3,8 @@
 package metrics
 
 import (
+	"regexp"
+
 	"github.com/chatterly/chatterly/shared/buildinfo"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -16,10 +18,19 @@ import (
 // nothing uses the global one.
 func NewRegistry() *prometheus.Registry {
 	r := prometheus.NewRegistry()
-	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	r.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(waits)),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		buildInfo(buildinfo.Get()))
 	return r
 }
+
+// waits are the runtime metrics, beyond the Go collector's defaults, that
+// say what a process waited on: how long runnable goroutines waited for a
+// thread (go_sched_latencies_seconds), GC pauses, cycles and CPU, assists
+// included (go_cpu_classes_gc_*). The bench reads them around each measured
+// phase (loadtest/stats.ParseRuntime).
+var waits = collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(
+	`^/sched/latencies:seconds$|^/sched/pauses/total/gc:seconds$|^/gc/cycles/total:gc-cycles$|^/cpu/classes/gc/`)}
 
 // buildInfo is the gauge every process exports, always 1, whose labels say
 // which build it runs (the convention of Prometheus' own *_build_info).
