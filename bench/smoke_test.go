@@ -121,7 +121,7 @@ func checkBreakdown(t *testing.T, run *report.Run) {
 		require.NotNil(t, st, name)
 		require.NotNil(t, st.Slowest, "%s: slowest 1 %%", name)
 		require.NotNil(t, st.Waits, name)
-		require.Contains(t, st.Slowest.Line(), "CPU per request: api", name)
+		require.Contains(t, st.Slowest.Line(), "CPU per request: server", name)
 	}
 	var rows int
 	for _, tg := range run.Targets {
