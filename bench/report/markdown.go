@@ -57,6 +57,9 @@ func Markdown(r *Run) []byte {
 					fmt.Fprintf(&b, "  - %s\n", l)
 				}
 			}
+			if t.Next != "" {
+				fmt.Fprintf(&b, "  - next step: %s\n", t.Next)
+			}
 		}
 		b.WriteString("\n")
 	}

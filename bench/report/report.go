@@ -68,6 +68,9 @@ type Target struct {
 	// 1 % and its waits, each in one line (Breakdown.Line, Waits.Line).
 	Slowest string `json:"slowest,omitempty"`
 	Waits   string `json:"waits,omitempty"`
+	// Next is, for a measured FAIL, the one next step that would move it,
+	// chosen from what its step measured (scenario.Explain).
+	Next string `json:"next,omitempty"`
 }
 
 // Verdict is PASS or FAIL.

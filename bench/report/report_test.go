@@ -31,10 +31,12 @@ func sampleRun(t *testing.T) *Run {
 	sc.Add(FromHist("deliveries", h))
 	r.Scenario("density", "Density").NotMeasured = "the edge has not landed"
 	r.Targets = []Target{
-		{What: "REST read p99", Original: "< 50 ms", Ours: "p99 ≤ 2 ms", Measured: "p99 0.9 ms", Pass: true},
+		{What: "REST read p99", Original: "< 50 ms", Ours: "p99 ≤ 2 ms", Measured: "p99 0.9 ms", Pass: true, Next: "not for a PASS row"},
 		{What: "write | p99", Original: "< 100 ms", Ours: "p99 ≤ 5 ms", Measured: "p99 9 ms", Pass: false,
-			Where: "fsync on commit.", Profile: "results/x.pprof"},
+			Where: "fsync on commit.", Profile: "results/x.pprof", Slowest: "slowest 1 % (1 of 100)", Waits: "waits over the phase (1.0 s)",
+			Next: "group the commits"},
 		{What: "sockets", Original: "1,000,000", Ours: "≥ 19,000", NotMeasured: "the edge has not landed", Pass: true},
+		{What: "frames/s", Original: "—", Ours: "≥ 100,000 frames/s", Measured: "90000 frames/s", Next: "cut the edge's CPU per frame"},
 	}
 	r.Figures = []Figure{{What: "auth, new token", Value: "p99 0.09 ms"}}
 	r.Estimate = []string{"1,000,000 / 19,000 = 53 nodes"}
@@ -65,7 +67,9 @@ func TestWriteProducesReportJSONAndPlots(t *testing.T) {
 	require.Contains(t, s, "| REST read p99 | < 50 ms | p99 ≤ 2 ms | p99 0.9 ms | PASS |")
 	require.Contains(t, s, "| write \\| p99 |", "pipes inside cells are escaped")
 	require.Contains(t, s, "| sockets | 1,000,000 | ≥ 19,000 | not measured: the edge has not landed | FAIL |")
-	require.Contains(t, s, "fsync on commit.; profile: [`results/x.pprof`]")
+	require.Contains(t, s, "fsync on commit.; profile: [`results/x.pprof`](results/x.pprof)\n  - slowest 1 % (1 of 100)\n  - waits over the phase (1.0 s)\n  - next step: group the commits\n")
+	require.Contains(t, s, "- **frames/s**: –\n  - next step: cut the edge's CPU per frame\n", "a FAIL row without a breakdown has its next step too")
+	require.NotContains(t, s, "not for a PASS row")
 	require.Contains(t, s, "Not measured: the edge has not landed")
 	require.Contains(t, s, "(results/"+r.ID+"-rest_read.svg)")
 	require.Contains(t, s, "1,000,000 / 19,000 = 53 nodes")

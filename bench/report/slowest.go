@@ -90,7 +90,7 @@ func (b *Breakdown) Line() string {
 	}
 	var chain, aside []string
 	for _, st := range b.Stages {
-		s := fmt.Sprintf("%s %s / %s", st.Name, msNum(st.Median), msNum(st.Max))
+		s := fmt.Sprintf("%s %s / %s", st.Name, Ms(st.Median), Ms(st.Max))
 		switch {
 		case st.N == 0:
 			s = st.Name + " not timed"
@@ -104,7 +104,7 @@ func (b *Breakdown) Line() string {
 		}
 	}
 	line := fmt.Sprintf("slowest 1 %% (%d of %d, from %s ms), median / max ms per stage: %s", b.Samples, b.Of,
-		msNum(b.From), strings.Join(chain, " → "))
+		Ms(b.From), strings.Join(chain, " → "))
 	if len(aside) > 0 {
 		line += "; beside it: " + strings.Join(aside, "; ")
 	}
@@ -117,8 +117,9 @@ func (b *Breakdown) Line() string {
 	return line
 }
 
-// msNum prints milliseconds with the precision they deserve.
-func msNum(v float64) string {
+// Ms prints milliseconds with the precision they deserve (the report's
+// lines and the next steps written from them quote alike).
+func Ms(v float64) string {
 	switch a := math.Abs(v); {
 	case a >= 100:
 		return fmt.Sprintf("%.0f", v)

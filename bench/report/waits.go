@@ -88,22 +88,22 @@ func (w *Waits) Line() string {
 		s := fmt.Sprintf("%s %.0f %% CPU", p.Name, p.CPUPct)
 		if g := p.Go; g != nil {
 			if g.GCCycles > 0 {
-				s += fmt.Sprintf(", GC %.0f× paused %s ms, %.1f %% CPU (assist %.1f %%)", g.GCCycles, msNum(g.GCPauseMs), g.GCCPUPct, g.AssistPct)
+				s += fmt.Sprintf(", GC %.0f× paused %s ms, %.1f %% CPU (assist %.1f %%)", g.GCCycles, Ms(g.GCPauseMs), g.GCCPUPct, g.AssistPct)
 			} else {
 				s += ", no GC"
 			}
-			s += fmt.Sprintf(", runnable waits mean %s ms, p99 ≤ %s ms, %.0f ≥ 0.9 ms", msNum(g.SchedMeanMs), msNum(g.SchedP99Ms), g.SchedLong)
+			s += fmt.Sprintf(", runnable waits mean %s ms, p99 ≤ %s ms, %.0f ≥ 0.9 ms", Ms(g.SchedMeanMs), Ms(g.SchedP99Ms), g.SchedLong)
 		}
 		parts = append(parts, s)
 	}
 	if pg := w.Postgres; pg != nil {
 		s := fmt.Sprintf("postgres %.0f commits, %.0f WAL fsyncs", pg.Commits, pg.WALSyncs)
 		if pg.WALSyncs > 0 {
-			s += fmt.Sprintf(" averaging %s ms (%s ms in all)", msNum(pg.WALSyncMs/pg.WALSyncs), msNum(pg.WALSyncMs))
+			s += fmt.Sprintf(" averaging %s ms (%s ms in all)", Ms(pg.WALSyncMs/pg.WALSyncs), Ms(pg.WALSyncMs))
 		}
 		s += fmt.Sprintf(", %.0f WAL writes", pg.WALWrites)
 		if pg.WALWrites > 0 {
-			s += fmt.Sprintf(" averaging %s ms", msNum(pg.WALWriteMs/pg.WALWrites))
+			s += fmt.Sprintf(" averaging %s ms", Ms(pg.WALWriteMs/pg.WALWrites))
 		}
 		if pg.BuffersFull > 0 {
 			s += fmt.Sprintf(", WAL buffers full %.0f×", pg.BuffersFull)
@@ -115,13 +115,13 @@ func (w *Waits) Line() string {
 		if len(r.Events) > 0 {
 			var ev []string
 			for _, e := range r.Events {
-				ev = append(ev, fmt.Sprintf("%s max %s ms", e.Name, msNum(e.MaxMs)))
+				ev = append(ev, fmt.Sprintf("%s max %s ms", e.Name, Ms(e.MaxMs)))
 			}
 			s = "redis latency events " + strings.Join(ev, ", ")
 		}
 		s += fmt.Sprintf("; %d commands ≥ 1 ms", r.Slow)
 		if r.Slow > 0 {
-			s += fmt.Sprintf(" (slowest %s ms: %s)", msNum(r.SlowMaxMs), r.SlowCommand)
+			s += fmt.Sprintf(" (slowest %s ms: %s)", Ms(r.SlowMaxMs), r.SlowCommand)
 		}
 		parts = append(parts, s)
 	}

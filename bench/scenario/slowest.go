@@ -269,20 +269,27 @@ func (e *Env) commitTimes(ctx context.Context, ph uint16, convs []int, since tim
 }
 
 // Explain copies, onto each target row, the breakdown of the slowest 1 %
-// and the waits of the step that measured it, each as one line.
+// and the waits of the step that measured it, each as one line, and gives
+// each measured FAIL row its next step (next.go).
 func Explain(r *report.Run) {
 	for i := range r.Targets {
 		t := &r.Targets[i]
-		if t.Step == "" {
-			continue
+		var st *report.Step
+		if t.Step != "" {
+			st = measuredStep(r, t.Scenario, t.Step)
 		}
-		st := measuredStep(r, t.Scenario, t.Step)
-		if st == nil {
-			continue
+		if st != nil {
+			t.Waits = st.Waits.Line()
+			if latencyRow(*t) {
+				t.Slowest = st.Slowest.Line()
+			}
 		}
-		t.Waits = st.Waits.Line()
-		if strings.Contains(t.Ours, "p99") { // a latency row
-			t.Slowest = st.Slowest.Line()
+		if t.Verdict() == "FAIL" && t.NotMeasured == "" {
+			_, t.Next = nextStep(r, *t, st)
 		}
 	}
 }
+
+// latencyRow says whether a row judges a latency (and so has a slowest
+// 1 % to break down).
+func latencyRow(t report.Target) bool { return strings.Contains(t.Ours, "p99") }

@@ -217,11 +217,7 @@ func (j judge) loss(scenario, what string) report.Target {
 	if j.find(scenario, stepFirstOf(j.r, scenario), &row) == nil {
 		return row
 	}
-	var lost, checked float64
-	for _, s := range scenarioOf(j.r, scenario).Steps {
-		lost += s.Extra[lossExtra]
-		checked += s.Extra["deliveries_expected"]
-	}
+	lost, checked := lossOf(j.r, row)
 	row.Measured = fmt.Sprintf("%.0f lost of %.0f deliveries expected", lost, checked)
 	row.Pass = lost == 0 && checked > 0
 	return row
