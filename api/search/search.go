@@ -6,8 +6,12 @@
 // a generated column, in the send's own statement), so a message is
 // findable as soon as its send returns; a deleted message is never found
 // (the index leaves deleted rows out, and the search asks for live ones).
-// Results are ranked by ts_rank, best first, then newest, and paged by a
-// keyset on (rank, id). Each result carries a snippet: the body's
+// Results are ranked by ts_rank in batches by recency: the newest
+// RankWindow matches (SEARCH_RANK_WINDOW, 1,000 by default) best first,
+// then newest; then the next RankWindow older ones, ranked the same way;
+// and so on to the oldest. A search thus costs at most one window's reads
+// however long the history, and ranking stays where people look first.
+// Pages follow a keyset on (batch, rank, id). Each result carries a snippet: the body's
 // fragments around the matched words, as segments marked matched or not,
 // never HTML, so the client renders it without trusting markup.
 package search
@@ -58,15 +62,20 @@ type Hit struct {
 	Message        any       `json:"message"`
 }
 
+// DefaultRankWindow is how many of the newest matches a batch ranks.
+const DefaultRankWindow = 1000
+
 // Service is message search.
 type Service struct {
 	env      *conversation.Env
 	messages *message.Service
+	window   int
 }
 
-// New returns a Service reading through env, rendering through messages.
-func New(env *conversation.Env, messages *message.Service) *Service {
-	return &Service{env: env, messages: messages}
+// New returns a Service reading through env, rendering through messages,
+// ranking batches of rankWindow matches.
+func New(env *conversation.Env, messages *message.Service, rankWindow int) *Service {
+	return &Service{env: env, messages: messages, window: rankWindow}
 }
 
 // Search runs r for caller. Only caller's conversations are searched; a
@@ -81,7 +90,7 @@ func (s *Service) Search(ctx context.Context, caller id.ID, r Request) (conversa
 	if err != nil {
 		return conversation.Page[Hit]{}, err
 	}
-	w := window{From: 0, To: math.MaxInt64, Author: r.AuthorID, After: after}
+	w := window{From: 0, To: math.MaxInt64, Author: r.AuthorID}
 	if !r.Since.IsZero() {
 		w.From = id.Floor(r.Since)
 	}
@@ -114,15 +123,19 @@ func (s *Service) Search(ctx context.Context, caller id.ID, r Request) (conversa
 	if p.empty || len(p.convs) == 0 || w.From >= w.To {
 		return conversation.NewPage[Hit](nil, nil), nil
 	}
+	if after.Batch.Top == 0 {
+		after.Batch.Top = w.To
+	}
 	// One more than asked tells whether another page exists.
-	hits, err := find(ctx, s.env.DB, p, w, limit+1)
+	hits, err := s.collect(ctx, p, w, after, limit+1)
 	if err != nil {
 		return conversation.Page[Hit]{}, fault.Wrap(err, "search messages")
 	}
 	var next *string
 	if len(hits) > limit {
 		hits = hits[:limit]
-		c := cursor{Rank: hits[limit-1].Rank, ID: hits[limit-1].ID}.String()
+		last := hits[limit-1]
+		c := cursor{Batch: last.Batch, Rank: last.Rank, ID: last.ID}.String()
 		next = &c
 	}
 	ids := make([]id.ID, len(hits))
@@ -171,20 +184,61 @@ func segments(h string) []Segment {
 	return out
 }
 
-// cursor is the keyset of the last result of a page: results after it
-// rank lower, or the same and are older.
-type cursor struct {
-	Rank float32
-	ID   id.ID
+// collect reads up to n hits after c: the rest of c's batch, then as
+// many older batches as it takes.
+func (s *Service) collect(ctx context.Context, p plan, w window, c cursor, n int) ([]hit, error) {
+	var out []hit
+	for {
+		f, err := find(ctx, s.env.DB, p, w, c.Batch, c, s.window, n-len(out))
+		if err != nil {
+			return nil, err
+		}
+		// The batch as the next page must see it: its top pinned to just
+		// above its newest match (messages sent since do not join it), its
+		// low known when it was full (older matches remain below it). A
+		// batch the cursor already knew keeps what it knew.
+		b := c.Batch
+		if b.Low == 0 && len(f.hits) > 0 {
+			b.Top = min(b.Top, f.high+1)
+			if f.total >= s.window {
+				b.Low = f.low
+			}
+		}
+		for _, h := range f.hits {
+			h.Batch = b
+			out = append(out, h)
+		}
+		if len(out) >= n || b.Low == 0 || b.Low <= w.From {
+			return out, nil
+		}
+		c = cursor{Batch: batch{Top: b.Low}, Rank: first.Rank, ID: first.ID}
+	}
 }
 
-// first is the cursor before every result.
+// batch is a ranked window of matches: those with ids in [Low, Top). Low
+// is 0 while unknown (the first read of a batch) and for the last batch
+// (it holds every match down to the search's start).
+type batch struct {
+	Top, Low id.ID
+}
+
+// cursor is the keyset of the last result of a page: its batch, then,
+// within it, results that rank lower, or the same and are older.
+type cursor struct {
+	Batch batch
+	Rank  float32
+	ID    id.ID
+}
+
+// first is the cursor before every result (its batch's top is the
+// search's end, set by Search).
 var first = cursor{Rank: float32(math.Inf(1)), ID: math.MaxInt64}
 
-// String is the cursor as next_cursor: "<rank>_<id>", the rank written so
-// that it reads back to the same float32.
+// String is the cursor as next_cursor: "<rank>_<id>_<top>_<low>", the
+// rank written so that it reads back to the same float32.
 func (c cursor) String() string {
-	return strconv.FormatFloat(float64(c.Rank), 'g', -1, 32) + "_" + c.ID.String()
+	return strconv.FormatFloat(float64(c.Rank), 'g', -1, 32) + "_" + c.ID.String() + "_" +
+		strconv.FormatInt(int64(c.Batch.Top), 10) + "_" + strconv.FormatInt(int64(c.Batch.Low), 10)
 }
 
 var errCursor = fault.Invalid("cursor", "cursor must be a next_cursor this endpoint returned")
@@ -193,17 +247,22 @@ func parseCursor(s string) (cursor, error) {
 	if s == "" {
 		return first, nil
 	}
-	r, i, ok := strings.Cut(s, "_")
-	if !ok {
+	f := strings.Split(s, "_")
+	if len(f) != 4 {
 		return cursor{}, errCursor
 	}
-	rank, err := strconv.ParseFloat(r, 32)
+	rank, err := strconv.ParseFloat(f[0], 32)
 	if err != nil || math.IsNaN(rank) || math.IsInf(rank, 0) || rank < 0 {
 		return cursor{}, errCursor
 	}
-	mid, err := id.Parse(i)
+	mid, err := id.Parse(f[1])
 	if err != nil {
 		return cursor{}, errCursor
 	}
-	return cursor{Rank: float32(rank), ID: mid}, nil
+	top, err1 := strconv.ParseInt(f[2], 10, 64)
+	low, err2 := strconv.ParseInt(f[3], 10, 64)
+	if err1 != nil || err2 != nil || top <= 0 || low < 0 || low >= top {
+		return cursor{}, errCursor
+	}
+	return cursor{Batch: batch{Top: id.ID(top), Low: id.ID(low)}, Rank: float32(rank), ID: mid}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,40 @@ type hitJSON struct {
 }
 
 type page = convtest.Page[hitJSON]
+
+// hitIDs are the page's message ids, in order.
+func hitIDs(p page) []id.ID {
+	out := []id.ID{}
+	for _, h := range p.Items {
+		out = append(out, h.MessageID)
+	}
+	return out
+}
+
+// walk pages through query as u, limit hits a page, and returns every
+// hit's id in order; after the first page it calls between (when not nil).
+func walk(t *testing.T, s *apitest.Stack, u convtest.User, query string, limit int, between func()) []id.ID {
+	t.Helper()
+	var out []id.ID
+	cursor := ""
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 20, "pages never end")
+		v := q(query, "limit", strconv.Itoa(limit))
+		if cursor != "" {
+			v.Set("cursor", cursor)
+		}
+		p := find(t, s, u, v)
+		require.LessOrEqual(t, len(p.Items), limit)
+		out = append(out, hitIDs(p)...)
+		if pages == 0 && between != nil {
+			between()
+		}
+		if p.NextCursor == nil {
+			return out
+		}
+		cursor = *p.NextCursor
+	}
+}
 
 // find searches as u with the query parameters q and returns the page.
 func find(t *testing.T, s *apitest.Stack, u convtest.User, q url.Values) page {
@@ -238,29 +273,8 @@ func TestSearchRanksAndPages(t *testing.T) {
 		require.Equal(t, plain[7-i], all.Items[i].MessageID)
 	}
 
-	var paged []id.ID
-	cursor := ""
-	for pages := 0; ; pages++ {
-		require.Less(t, pages, 5)
-		v := q("lunch", "limit", "3")
-		if cursor != "" {
-			v.Set("cursor", cursor)
-		}
-		p := find(t, s, ann, v)
-		require.LessOrEqual(t, len(p.Items), 3)
-		for _, h := range p.Items {
-			paged = append(paged, h.MessageID)
-		}
-		if p.NextCursor == nil {
-			break
-		}
-		cursor = *p.NextCursor
-	}
-	want := make([]id.ID, len(all.Items))
-	for i, h := range all.Items {
-		want[i] = h.MessageID
-	}
-	require.Equal(t, want, paged)
+	paged := walk(t, s, ann, "lunch", 3, nil)
+	require.Equal(t, hitIDs(all), paged)
 }
 
 // The search index is on every partition of messages, the ones the
@@ -290,4 +304,54 @@ func TestSearchIndexOnNewPartitions(t *testing.T) {
 	for _, d := range indexes {
 		require.Contains(t, d, "(ARRAY[conversation_id]), search_vector) WHERE (deleted_at IS NULL)")
 	}
+}
+
+// Hits are ranked in batches of the newest SEARCH_RANK_WINDOW matches:
+// the best of an older batch comes after every hit of a newer one. The
+// walk crosses months (partitions) to fill a batch; pages follow each
+// other without a gap or a repeat across batches; a message sent while
+// paging does not join, and one deleted while paging ends no batch early.
+func TestSearchRanksTheNewestMatchesFirstInBatches(t *testing.T) {
+	t.Parallel()
+	s := apitest.Start(t, map[string]string{"SEARCH_RANK_WINDOW": "3"})
+	ctx := context.Background()
+	ann := convtest.NewUser(t, s, "ann")
+	g := convtest.Create(t, s, ann, "group", "g")
+	// Older history, written as an import would: five and two months ago.
+	now := time.Now().UTC()
+	var made int
+	require.NoError(t, s.Deps.DB.QueryRow(ctx, "SELECT chatterly_ensure_partitions('messages', $1, 6)", now.AddDate(0, -6, 0)).Scan(&made))
+	old := func(months int, k int64, body string) id.ID {
+		mid := id.Floor(now.AddDate(0, -months, 0)) + id.ID(k)
+		_, err := s.Deps.DB.Exec(ctx, `INSERT INTO messages (id, conversation_id, user_id, body, created_at) VALUES ($1, $2, $3, $4, $5)`,
+			int64(mid), int64(g.ID), int64(ann.ID), body, now.AddDate(0, -months, 0))
+		require.NoError(t, err)
+		return mid
+	}
+	best := old(5, 1, "lunch lunch lunch lunch, the best lunch thread")
+	a := old(2, 1, "lunch a")
+	b := old(2, 2, "lunch b")
+	c := convtest.Send(t, s, ann, g.ID, "lunch c").ID
+	d := convtest.Send(t, s, ann, g.ID, "lunch d").ID
+	e := convtest.Send(t, s, ann, g.ID, "lunch lunch e").ID
+
+	// Newest three ranked (e says it twice), then the older three ranked:
+	// the old thread is the best match of all but comes in the second batch.
+	want := []id.ID{e, d, c, best, b, a}
+	require.Equal(t, want, hitIDs(find(t, s, ann, q("lunch"))))
+	require.Equal(t, []id.ID{e, d, c, b, a}, hitIDs(find(t, s, ann, q("lunch", "since", now.AddDate(0, -3, 0).Format(time.RFC3339)))))
+	require.Equal(t, []id.ID{best, b, a}, hitIDs(find(t, s, ann, q("lunch", "until", now.AddDate(0, -1, 0).Format(time.RFC3339)))))
+
+	// Pages of two: e d | c best | b a. After the first page a new match
+	// is sent and d is deleted; neither changes the rest of the walk.
+	paged := walk(t, s, ann, "lunch", 2, func() {
+		convtest.Send(t, s, ann, g.ID, "lunch lunch lunch lunch lunch now")
+		r := s.Do("DELETE", "/messages/"+c.String(), ann.Token, nil)
+		require.Equal(t, http.StatusNoContent, r.Status, "%s", r.Body)
+	})
+	require.Equal(t, []id.ID{e, d, best, b, a}, paged)
+
+	// A cursor of another shape (an older server's) is refused.
+	r := s.Do("GET", "/search/messages?"+q("lunch", "cursor", "0.1_"+e.String()).Encode(), ann.Token, nil)
+	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
 }

@@ -57,47 +57,62 @@ func prepare(ctx context.Context, db *pgxpool.Pool, terms []term, u, c id.ID) (p
 	return p, nil
 }
 
-// window bounds a search: ids in [From, To) (the time range), an author
-// (0: anyone), and the keyset after the previous page (Rank, ID).
+// window bounds a search: ids in [From, To) (the time range) and an
+// author (0: anyone).
 type window struct {
 	From, To id.ID
 	Author   id.ID
-	After    cursor
 }
 
-// hit is one message found, with its rank and its headline (marked text).
+// hit is one message found, with its rank, its headline (marked text) and
+// the batch it was ranked in.
 type hit struct {
 	ID             id.ID
 	ConversationID id.ID
 	Rank           float32
 	Headline       string
+	Batch          batch
 }
 
-// find reads up to limit messages of p's conversations matching p's query
-// in w, best rank first (then newest), with their headlines. Only the rows
-// of the page are given a headline, which is the costly part.
-func find(ctx context.Context, db *pgxpool.Pool, p plan, w window, limit int) ([]hit, error) {
+// found is what one read of a batch returns: the hits after the cursor,
+// and the batch's extent (known whenever a hit was returned).
+type found struct {
+	hits []hit
+	// high and low are the newest and oldest ids in the batch; total is
+	// how many matches it holds.
+	high, low id.ID
+	total     int
+}
+
+// find reads, ranked best first (then newest), up to limit hits of batch
+// b after c: the newest size live matches of p's query in p's
+// conversations among the ids [max(w.From, b.Low), b.Top), by w.Author.
+// Only the rows of the page are given a headline, which is the costly
+// part; ranking the batch reads each of its rows once
+// (chatterly_search_recent).
+func find(ctx context.Context, db *pgxpool.Pool, p plan, w window, b batch, c cursor, size, limit int) (found, error) {
+	lo := max(w.From, b.Low)
 	rows, err := db.Query(ctx, `SELECT s.id, s.conversation_id, s.rank,
-       ts_headline('chatterly_search', s.body, $1::tsquery, CASE WHEN length(s.body) <= $9 THEN $10 ELSE $11 END)
-  FROM (SELECT m.id, m.conversation_id, m.body, ts_rank(m.search_vector, $1::tsquery) AS rank
-          FROM messages m
-         WHERE ARRAY[m.conversation_id] && $2::bigint[] AND m.search_vector @@ $1::tsquery
-           AND m.deleted_at IS NULL AND m.id >= $3 AND m.id < $4
-           AND ($5::bigint = 0 OR m.user_id = $5)) s
- WHERE s.rank < $6 OR (s.rank = $6 AND s.id < $7)
+       ts_headline('chatterly_search', s.body, $1::tsquery, CASE WHEN length(s.body) <= $10 THEN $11 ELSE $12 END),
+       s.high, s.low, s.total
+  FROM (SELECT r.id, r.conversation_id, r.body, r.rank,
+               max(r.id) OVER () AS high, min(r.id) OVER () AS low, count(*) OVER () AS total
+          FROM chatterly_search_recent($1::tsquery, $2::bigint[], $3, $4, $5, $6) r) s
+ WHERE s.rank < $7 OR (s.rank = $7 AND s.id < $8)
  ORDER BY s.rank DESC, s.id DESC
- LIMIT $8`, p.query, p.convs, int64(w.From), int64(w.To), int64(w.Author), w.After.Rank, int64(w.After.ID), limit,
-		shortBody, wholeOptions, excerptOption)
+ LIMIT $9`, p.query, p.convs, int64(lo), int64(b.Top), int64(w.Author), size,
+		c.Rank, int64(c.ID), limit, shortBody, wholeOptions, excerptOption)
 	if err != nil {
-		return nil, fmt.Errorf("search: find: %w", err)
+		return found{}, fmt.Errorf("search: find: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (hit, error) {
-		var h hit
-		err := r.Scan(&h.ID, &h.ConversationID, &h.Rank, &h.Headline)
-		return h, err
+	var f found
+	var h hit
+	_, err = pgx.ForEachRow(rows, []any{&h.ID, &h.ConversationID, &h.Rank, &h.Headline, &f.high, &f.low, &f.total}, func() error {
+		f.hits = append(f.hits, h)
+		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("search: find: %w", err)
+		return found{}, fmt.Errorf("search: find: %w", err)
 	}
-	return out, nil
+	return f, nil
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/chatterly/chatterly/api/call"
 	"github.com/chatterly/chatterly/api/file"
 	"github.com/chatterly/chatterly/api/reaction"
+	"github.com/chatterly/chatterly/api/search"
 	"github.com/chatterly/chatterly/shared/config"
 )
 
@@ -49,6 +50,7 @@ type MessagingConfig struct {
 	ReactionsPerMin     int           // RATE_REACTIONS
 	UserSearchPerMin    int           // RATE_USER_SEARCH
 	MessageSearchPerMin int           // RATE_MESSAGE_SEARCH
+	SearchRankWindow    int           // SEARCH_RANK_WINDOW: matches a message search ranks at once, newest first
 	ReactionsPerMessage int           // REACTIONS_PER_MESSAGE: distinct emoji on one message
 	ReactionsPerUser    int           // REACTIONS_PER_USER_PER_MESSAGE: one user's reactions on one message
 	EventRetention      time.Duration // EVENT_RETENTION: how long the event log keeps events
@@ -102,6 +104,7 @@ func LoadConfig(e *config.Env) (Config, error) {
 			ReactionsPerMin:     e.Int("RATE_REACTIONS", 300, 1, 10_000_000),
 			UserSearchPerMin:    e.Int("RATE_USER_SEARCH", 120, 1, 10_000_000),
 			MessageSearchPerMin: e.Int("RATE_MESSAGE_SEARCH", 60, 1, 10_000_000),
+			SearchRankWindow:    e.Int("SEARCH_RANK_WINDOW", search.DefaultRankWindow, 1, 100_000),
 			ReactionsPerMessage: e.Int("REACTIONS_PER_MESSAGE", reaction.DefaultCaps().PerMessage, 1, 10_000),
 			ReactionsPerUser:    e.Int("REACTIONS_PER_USER_PER_MESSAGE", reaction.DefaultCaps().PerUser, 1, 10_000),
 			EventRetention:      e.Duration("EVENT_RETENTION", 30*24*time.Hour, time.Hour, 10*365*24*time.Hour),

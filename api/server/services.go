@@ -100,7 +100,7 @@ func buildServices(d *Deps) (*services, error) {
 	s.reactions = reaction.New(env, s.messages, reaction.Caps{PerMessage: c.ReactionsPerMessage, PerUser: c.ReactionsPerUser})
 	s.pins = pin.New(env, s.messages)
 	s.saved = saved.New(env, s.messages)
-	s.search = search.New(env, s.messages)
+	s.search = search.New(env, s.messages, c.SearchRankWindow)
 	s.readState = readstate.New(env, s.messages)
 	s.users = user.NewDirectory(d.Replica, limiter, limits.UserSearch)
 	s.notifications = mention.NewSettings(env)
