@@ -72,6 +72,9 @@ func TestBenchSmoke(t *testing.T) {
 		if tg.Measured == "" {
 			require.NotEmpty(t, tg.NotMeasured, "a row with no figure says why: %s", tg.What)
 		}
+		if tg.Verdict() == "FAIL" && tg.NotMeasured == "" {
+			require.NotEmpty(t, tg.Next, "a measured FAIL row has its next step: %s", tg.What)
+		}
 	}
 	checkBreakdown(t, run)
 	// The harness stopped its stacks (the fleet scenario's too): Postgres,

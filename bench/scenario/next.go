@@ -88,7 +88,7 @@ var nextRules = []struct {
 	{"request", topIs("request"), sayRequest},
 	// No breakdown: what the row's step has instead.
 	{"search query", func(f *nextFacts) bool { return f.row.Scenario == "search" && slowestQuery(f.st) >= 0 }, saySearch},
-	{"cpu within budget", func(f *nextFacts) bool { return f.cost != nil && f.cost.need > 0 }, sayWithinBudget},
+	{"cpu within budget", func(f *nextFacts) bool { return f.cost != nil && f.cost.need > 0 && len(f.cost.procs) > 0 }, sayWithinBudget},
 	{"late starts", func(f *nextFacts) bool { return f.serviceP99() > 0 && f.serviceP99() < lateShare*f.latencyP99() }, sayLate},
 	{"slow operation", func(f *nextFacts) bool { return f.serviceP99() > 0 }, sayOperation},
 	{"nothing to split", func(*nextFacts) bool { return true }, sayNothing},
@@ -594,8 +594,12 @@ func sayLate(f *nextFacts) string {
 }
 
 func sayOperation(f *nextFacts) string {
-	return fmt.Sprintf("no breakdown measured; service p99 %s ms of latency p99 %s ms is the operation's own time: CPU-profile it at this rate and cut its top entry",
+	s := fmt.Sprintf("no breakdown measured; service p99 %s ms of latency p99 %s ms is time after each operation started, not a late start: ",
 		report.Ms(f.serviceP99()), report.Ms(f.latencyP99()))
+	if f.row.Profile != "" {
+		return s + "cut the top entry of the profile above"
+	}
+	return s + "CPU-profile the operation at this rate and cut its top entry"
 }
 
 func sayNothing(f *nextFacts) string {

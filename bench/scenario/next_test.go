@@ -169,7 +169,7 @@ func TestNextStepRules(t *testing.T) {
 		{name: "auth check slow itself", rule: "slow operation",
 			row:   report.Target{Ours: "p99 ≤ 0.1 ms", Scenario: "auth", Step: stepAuthSeen},
 			steps: []*report.Step{latencyStep(stepAuthSeen, 500*time.Microsecond, 400*time.Microsecond)},
-			want:  []string{"no breakdown measured", "service p99 0.40 ms of latency p99 0.50 ms"}},
+			want:  []string{"no breakdown measured", "service p99 0.40 ms of latency p99 0.50 ms", "CPU-profile the operation"}},
 		{name: "no step at all", rule: "nothing to split",
 			row:  report.Target{Ours: "something", Scenario: "elsewhere"},
 			want: []string{"no breakdown measured for this row"}},
