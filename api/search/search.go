@@ -7,7 +7,7 @@
 // findable as soon as its send returns; a deleted message is never found
 // (the index leaves deleted rows out, and the search asks for live ones).
 // Results are ranked by ts_rank in batches by recency: the newest
-// RankWindow matches (SEARCH_RANK_WINDOW, 1,000 by default) best first,
+// RankWindow matches (SEARCH_RANK_WINDOW, 500 by default) best first,
 // then newest; then the next RankWindow older ones, ranked the same way;
 // and so on to the oldest. A search thus costs at most one window's reads
 // however long the history, and ranking stays where people look first.
@@ -63,7 +63,7 @@ type Hit struct {
 }
 
 // DefaultRankWindow is how many of the newest matches a batch ranks.
-const DefaultRankWindow = 1000
+const DefaultRankWindow = 500
 
 // Service is message search.
 type Service struct {

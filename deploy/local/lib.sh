@@ -72,6 +72,30 @@ ensure_binaries() {
   fi
 }
 
+# chromium_bin prints the Debian package's Chromium, or fails.
+chromium_bin() {
+  local p
+  for p in /usr/lib/chromium/chromium /usr/bin/chromium; do
+    [ -x "$p" ] && { echo "$p"; return 0; }
+  done
+  return 1
+}
+
+# ensure_chromium installs the Debian package's Chromium with apt-get when
+# it is missing and we are root (the E2E suite never downloads a browser);
+# otherwise it stops with the command to run.
+ensure_chromium() {
+  chromium_bin >/dev/null && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    log "e2e: Chromium is missing. Install it with: sudo apt-get install -y chromium"
+    exit 1
+  fi
+  log "e2e: installing chromium with apt-get"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  chromium_bin >/dev/null || { log "e2e: apt-get install -y chromium did not provide a chromium binary"; exit 1; }
+}
+
 # as_pg runs a command as the postgres system user when we are root (Postgres
 # refuses to run as root); otherwise as ourselves. For foreground commands.
 as_pg() {

@@ -9,6 +9,10 @@ test_start_ns=$(date +%s%N)
 
 started=()
 cleanup() {
+  # The web build running beside the Go tests, when they stopped first.
+  if [ -n "${web_pid:-}" ] && kill -0 "$web_pid" 2>/dev/null; then
+    pkill -TERM -P "$web_pid" 2>/dev/null; kill -TERM "$web_pid" 2>/dev/null
+  fi
   [ -n "${PG_PID:-}" ] && kill -INT "$PG_PID" 2>/dev/null
   [ -n "${REDIS_PID:-}" ] && kill -TERM "$REDIS_PID" 2>/dev/null
   for p in "${started[@]}"; do wait "$p" 2>/dev/null; done
@@ -45,6 +49,21 @@ if [ -z "${TEST_REDIS_URL:-}" ]; then
 fi
 
 export STACK_DIR
+# The web client's suite runs when the whole suite does (TEST_WEB=1, the
+# default unless TEST_PACKAGES picks Go packages). What it needs first —
+# Chromium (apt-get, now: the Go tests may install pgbouncer with apt-get
+# later, and two cannot run at once), the release binaries, npm ci and the
+# production build (each only when out of date), its unit tests — is made
+# while the Go tests run, which spend much of their time waiting on
+# processes they started rather than on the CPU.
+web=0
+if [ -f "$WEB_DIR/package.json" ] && [ "${TEST_WEB:-$([ -z "${TEST_PACKAGES:-}" ] && echo 1 || echo 0)}" = 1 ]; then
+  web=1
+  ensure_chromium
+  web_log="$STACK_DIR/web-prepare.log"
+  (make -s build && web_build && cd "$WEB_DIR" && npm test) >"$web_log" 2>&1 &
+  web_pid=$!; started+=("$web_pid")
+fi
 # shellcheck disable=SC2086
 go test -race -count=1 ${GO_TEST_FLAGS:-} ${TEST_PACKAGES:-./...}
 # The messaging, calls and worker suites once more with their processes'
@@ -69,11 +88,12 @@ fi
 # it runs tools, not product code); it runs when TEST_PACKAGES is unset.
 if [ -z "${TEST_PACKAGES:-}" ]; then (cd deploy/check && go test -count=1 ${GO_TEST_FLAGS:-} ./...); fi
 
-# The web client, when the whole suite runs (TEST_WEB=1, the default unless
-# TEST_PACKAGES picks Go packages): its unit tests, then the E2E suite in
-# Chromium (web/e2e/run.sh). npm ci and the build run only when web/ changed.
-if [ -f "$WEB_DIR/package.json" ] && [ "${TEST_WEB:-$([ -z "${TEST_PACKAGES:-}" ] && echo 1 || echo 0)}" = 1 ]; then
-  web_build
-  (cd "$WEB_DIR" && npm test)
+# The web client: its unit tests and build (made meanwhile, above), then
+# the E2E suite in Chromium (web/e2e/run.sh).
+if [ "$web" = 1 ]; then
+  web_st=0
+  wait "$web_pid" || web_st=$?
+  sed 's/^/[web] /' "$web_log"
+  [ "$web_st" -eq 0 ] || { log "web: the build or the unit tests failed (status $web_st)"; exit "$web_st"; }
   bash "$WEB_DIR/e2e/run.sh"
 fi

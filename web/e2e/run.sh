@@ -17,24 +17,7 @@ source "$(dirname "$0")/../../deploy/local/lib.sh"
 cd "$CHECKOUT"
 start_ns=$(date +%s%N)
 
-# chromium_bin prints the Debian package's Chromium, or fails.
-chromium_bin() {
-  local p
-  for p in /usr/lib/chromium/chromium /usr/bin/chromium; do
-    [ -x "$p" ] && { echo "$p"; return 0; }
-  done
-  return 1
-}
-if ! chromium_bin >/dev/null; then
-  if [ "$(id -u)" -ne 0 ]; then
-    log "e2e: Chromium is missing. Install it with: sudo apt-get install -y chromium"
-    exit 1
-  fi
-  log "e2e: installing chromium with apt-get"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  chromium_bin >/dev/null || { log "e2e: apt-get install -y chromium did not provide a chromium binary"; exit 1; }
-fi
+ensure_chromium
 for tool in unshare ip; do
   command -v "$tool" >/dev/null 2>&1 || {
     log "e2e: $tool is missing. Install it with: sudo apt-get install -y util-linux iproute2"; exit 1; }

@@ -37,13 +37,22 @@ BEGIN
     m := date_trunc('month', (timestamptz '2024-01-01 00:00:00+00'
            + ((hi - 1) >> 22) * interval '1 millisecond') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
     s_lo := greatest(lo, chatterly_id_floor(m));
+    -- The matches of the slice come from the search index (a bitmap of
+    -- the words and conversations), then the newest are kept. Asked
+    -- directly for the newest few, the planner walks the month's primary
+    -- key backwards filtering every row instead (it expects many matches:
+    -- 1.8 s for a frequent word, measured, against 14 ms), which the
+    -- materialized CTE rules out.
     RETURN QUERY
-      SELECT x.id, x.conversation_id, x.body, ts_rank(x.search_vector, q)
-        FROM messages x
-       WHERE ARRAY[x.conversation_id] && convs AND x.search_vector @@ q
-         AND x.deleted_at IS NULL AND x.id >= s_lo AND x.id < hi
-         AND (author = 0 OR x.user_id = author)
-       ORDER BY x.id DESC
+      WITH slice AS MATERIALIZED (
+        SELECT x.id, x.conversation_id, x.body, x.search_vector
+          FROM messages x
+         WHERE ARRAY[x.conversation_id] && convs AND x.search_vector @@ q
+           AND x.deleted_at IS NULL AND x.id >= s_lo AND x.id < hi
+           AND (author = 0 OR x.user_id = author))
+      SELECT s.id, s.conversation_id, s.body, ts_rank(s.search_vector, q)
+        FROM slice s
+       ORDER BY s.id DESC
        LIMIT n - got;
     GET DIAGNOSTICS k = ROW_COUNT;
     got := got + k;
