@@ -77,6 +77,7 @@ var nextRules = []struct {
 	{"cpu over budget", func(f *nextFacts) bool { return f.cost != nil && f.cost.total() > f.cost.budget }, sayBudget},
 	{"scheduler", func(f *nextFacts) bool { return f.sched != nil }, saySched},
 	// The largest stage of the slowest 1 %.
+	{"generator workers taken", func(f *nextFacts) bool { return topIs("generator wait")(f) && f.workersTaken() }, sayWorkersTaken},
 	{"generator wait", topIs("generator wait"), sayGenerator},
 	{"commit wait", func(f *nextFacts) bool {
 		return topIs("POST → commit")(f) || topIs("request")(f) && f.row.Scenario == "rest_write" && fsyncMs(f.waits()) >= slowFsyncMs
@@ -427,6 +428,60 @@ func sayGenerator(f *nextFacts) string {
 		s += fmt.Sprintf("; %s at %.0f %% CPU", p.Name, p.CPUPct)
 	}
 	return s + "; give the generator a core or machine of its own, or cut its CPU per request (harness placement, not the product)"
+}
+
+// requestMs is the median time of the slowest 1 %'s requests themselves:
+// the REST "request" stage, or a delivery's POST round trip (0 when not
+// timed).
+func (f *nextFacts) requestMs() float64 {
+	if f.st == nil || f.st.Slowest == nil {
+		return 0
+	}
+	for _, sg := range f.st.Slowest.Stages {
+		if sg.N > 0 && (sg.Name == "request" || sg.Name == "POST round trip") {
+			return sg.Median
+		}
+	}
+	return 0
+}
+
+// workersTaken says whether the generator's late starts were its workers
+// all being busy with slow requests rather than its own want of CPU: by
+// Little's law, the rate times the slow requests' own time kept at least
+// as many in flight as it has workers.
+func (f *nextFacts) workersTaken() bool {
+	w := f.st.Extra[workersExtra]
+	return w > 0 && f.st.Rate*f.requestMs()/1000 >= w
+}
+
+func sayWorkersTaken(f *nextFacts) string {
+	req := f.requestMs()
+	s := fmt.Sprintf("the server, not the generator: %s, but the slowest requests themselves took a median %s ms, "+
+		"so %.0f/s kept about %.0f in flight and all %.0f of the generator's workers were taken",
+		f.stageText(), report.Ms(req), f.st.Rate, f.st.Rate*req/1000, f.st.Extra[workersExtra])
+	busiest, what := serverBusiest(f.waits()), "the request path"
+	if busiest != nil {
+		s += fmt.Sprintf("; the busiest server process was %s at %.0f %% CPU", busiest.Name, busiest.CPUPct)
+		what = busiest.Name + "'s work per request"
+	}
+	if w := f.waits(); w != nil && w.Postgres != nil && w.Postgres.Commits > 0 && busiest != nil && busiest.Name == "postgres" {
+		s += fmt.Sprintf(" (%.0f µs of its CPU per commit over %.0f commits)", busiest.CPUPct/100*w.Seconds*1e6/w.Postgres.Commits, w.Postgres.Commits)
+		what = "Postgres's work per send (the rows and statements each send commits)"
+	}
+	return s + "; cut " + what
+}
+
+// serverBusiest is the busiest process of w that is not the bench's own.
+func serverBusiest(w *report.Waits) *report.ProcWaits {
+	var top *report.ProcWaits
+	if w != nil {
+		for i, p := range w.Procs {
+			if !harness(p.Name) && (top == nil || p.CPUPct > top.CPUPct) {
+				top = &w.Procs[i]
+			}
+		}
+	}
+	return top
 }
 
 func sayCommit(f *nextFacts) string {

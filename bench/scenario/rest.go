@@ -229,6 +229,7 @@ func (e *Env) runREST(ctx context.Context, sc *report.Scenario, label string, ra
 	st := sc.Add(report.FromLoad(label, r))
 	st.Slowest, st.Waits = slow, waits
 	st.Set("held", b2f(held(r, target)))
+	st.Set(workersExtra, float64(r.Plan.Workers))
 	cpu.set(st)
 	// A pause, not a wait for a condition: it lets a backlog the step left
 	// in the api drain before the next step's clock starts.

@@ -27,6 +27,9 @@ const (
 	bytesPerSockExtra = "rss_bytes_per_socket"
 	socketsExtra      = "sockets_held"
 	handshakesExtra   = "handshakes_per_s"
+	// workersExtra is how many operations a step's generator kept in
+	// flight at most (load.Plan.Workers).
+	workersExtra = "workers"
 	// The CPU time per completed handshake of the edges connected to and
 	// of the socket children (the load generator), over the connect.
 	edgeCPUPerHandshakeExtra = "edge_cpu_us_per_handshake"

@@ -353,6 +353,7 @@ func (res *phaseResult) step(label string) *report.Step {
 	st.Set("duplicates_dropped", float64(res.rep.Duplicates))
 	st.Set("unexpected", float64(res.rep.Unexpected))
 	st.Set("send_p99_ms", hist.Millis(int64(sr.Latency.Quantile(0.99))))
+	st.Set(workersExtra, float64(sr.Plan.Workers))
 	st.Set("answered_503", float64(res.refused.Load()))
 	st.Slowest, st.Waits = res.slow, res.waits
 	return st
