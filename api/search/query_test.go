@@ -38,12 +38,19 @@ func TestSegments(t *testing.T) {
 }
 
 func TestCursorRoundTrip(t *testing.T) {
-	for _, c := range []cursor{{Rank: 0.0607927, ID: 1}, {Rank: 1e-20, ID: math.MaxInt64}, {Rank: 0, ID: 42}} {
+	for _, c := range []cursor{
+		{Batch: batch{Top: math.MaxInt64}, Rank: 0.0607927, ID: 1},
+		{Batch: batch{Top: 900, Low: 100}, Rank: 1e-20, ID: math.MaxInt64},
+		{Batch: batch{Top: 43}, Rank: 0, ID: 42},
+	} {
 		got, err := parseCursor(c.String())
 		require.NoError(t, err)
 		require.Equal(t, c, got)
 	}
-	for _, bad := range []string{"x", "1_", "_1", "-1_2", "Inf_2", "NaN_2", "0.1_x"} {
+	// The old shape (rank_id), and batches that cannot be: no top, low at
+	// or above top, negative ends.
+	for _, bad := range []string{"x", "1_", "_1", "-1_2", "Inf_2", "NaN_2", "0.1_x", "0.1_2", "0.1_2_0_0",
+		"0.1_2_5_5", "0.1_2_5_9", "0.1_2_5_-1", "0.1_2_x_1", "0.1_2_5_1_7"} {
 		_, err := parseCursor(bad)
 		require.Error(t, err, bad)
 	}
