@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -206,7 +205,7 @@ func cpuOf(b *testing.B, pid int) time.Duration {
 	return d
 }
 
-// edgeMetric reads one unlabelled sample from the edge's /metrics.
+// edgeMetric reads a sample (summed over its series) from the edge's /metrics.
 func edgeMetric(b *testing.B, admin, name string) float64 {
 	c := http.Client{Timeout: 5 * time.Second}
 	r, err := c.Get("http://" + admin + "/metrics")
@@ -214,15 +213,12 @@ func edgeMetric(b *testing.B, admin, name string) float64 {
 		b.Fatal(err)
 	}
 	defer r.Body.Close()
-	body, _ := io.ReadAll(r.Body)
-	for _, l := range strings.Split(string(body), "\n") {
-		if v, ok := strings.CutPrefix(l, name+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				b.Fatal(err)
-			}
-			return f
-		}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if v, ok := stats.ParseSum(body, name); ok {
+		return v
 	}
 	b.Fatalf("the edge's /metrics has no %s", name)
 	return 0

@@ -303,13 +303,13 @@ func harness(name string) bool {
 	return name == "load generator" || name == benchProc || strings.HasPrefix(name, "load ")
 }
 
-// proc is the busiest process of w whose name starts with prefix ("edge":
-// the edge under load), nil when none.
-func proc(w *report.Waits, prefix string) *report.ProcWaits {
+// busiest is the process of w with the most CPU among those keep
+// accepts, nil when none is.
+func busiest(w *report.Waits, keep func(name string) bool) *report.ProcWaits {
 	var top *report.ProcWaits
 	if w != nil {
 		for i, p := range w.Procs {
-			if strings.HasPrefix(p.Name, prefix) && (top == nil || p.CPUPct > top.CPUPct) {
+			if keep(p.Name) && (top == nil || p.CPUPct > top.CPUPct) {
 				top = &w.Procs[i]
 			}
 		}
@@ -317,17 +317,15 @@ func proc(w *report.Waits, prefix string) *report.ProcWaits {
 	return top
 }
 
+// proc is the busiest process of w whose name starts with prefix ("edge":
+// the edge under load), nil when none.
+func proc(w *report.Waits, prefix string) *report.ProcWaits {
+	return busiest(w, func(n string) bool { return strings.HasPrefix(n, prefix) })
+}
+
 // busiestBut is the process of w with the most CPU other than name.
 func busiestBut(w *report.Waits, name string) *report.ProcWaits {
-	var top *report.ProcWaits
-	if w != nil {
-		for i, p := range w.Procs {
-			if p.Name != name && (top == nil || p.CPUPct > top.CPUPct) {
-				top = &w.Procs[i]
-			}
-		}
-	}
-	return top
+	return busiest(w, func(n string) bool { return n != name })
 }
 
 func cpuTotal(w *report.Waits) float64 {
@@ -459,7 +457,7 @@ func sayWorkersTaken(f *nextFacts) string {
 	s := fmt.Sprintf("the server, not the generator: %s, but the slowest requests themselves took a median %s ms, "+
 		"so %.0f/s kept about %.0f in flight and all %.0f of the generator's workers were taken",
 		f.stageText(), report.Ms(req), f.st.Rate, f.st.Rate*req/1000, f.st.Extra[workersExtra])
-	busiest, what := serverBusiest(f.waits()), "the request path"
+	busiest, what := busiest(f.waits(), func(n string) bool { return !harness(n) }), "the request path"
 	if busiest != nil {
 		s += fmt.Sprintf("; the busiest server process was %s at %.0f %% CPU", busiest.Name, busiest.CPUPct)
 		what = busiest.Name + "'s work per request"
@@ -469,19 +467,6 @@ func sayWorkersTaken(f *nextFacts) string {
 		what = "Postgres's work per send (the rows and statements each send commits)"
 	}
 	return s + "; cut " + what
-}
-
-// serverBusiest is the busiest process of w that is not the bench's own.
-func serverBusiest(w *report.Waits) *report.ProcWaits {
-	var top *report.ProcWaits
-	if w != nil {
-		for i, p := range w.Procs {
-			if !harness(p.Name) && (top == nil || p.CPUPct > top.CPUPct) {
-				top = &w.Procs[i]
-			}
-		}
-	}
-	return top
 }
 
 func sayCommit(f *nextFacts) string {

@@ -168,7 +168,7 @@ func (e *Env) profileREST(ctx context.Context, sc *report.Scenario, need float64
 			}
 			return nil
 		}, func() error {
-			again = load.Run(ctx, load.Plan{Rate: rate, Duration: seconds(e.Size.StepSeconds), Workers: max(64, int(rate/5)),
+			again = load.Run(ctx, load.Plan{Rate: rate, Duration: seconds(e.Size.StepSeconds), Workers: workersFor(rate),
 				Grace: 2 * time.Second}, op)
 			return nil
 		}, st)
@@ -206,10 +206,13 @@ func (e *Env) warmTokens(ctx context.Context, c *load.HTTP, toks []string) error
 }
 
 // runREST runs one fixed-rate step and records it.
+// workersFor is how many operations a generator keeps in flight at rate:
+// enough for 200 ms each before the driver, not the server, would be the
+// queue (that waiting would still be counted).
+func workersFor(rate float64) int { return max(64, int(rate/5)) }
+
 func (e *Env) runREST(ctx context.Context, sc *report.Scenario, label string, rate, secs float64, op load.Op, target time.Duration) load.Result {
-	// Enough workers for the rate at 200 ms each before the driver, not
-	// the api, would be the queue (that waiting would still be counted).
-	workers := max(64, int(rate/5))
+	workers := workersFor(rate)
 	var (
 		r     load.Result
 		slow  *report.Breakdown

@@ -107,7 +107,7 @@ func (e *Env) floor(ctx context.Context, sc *report.Scenario, tok string) error 
 	}
 	var r load.Result
 	cpu := e.cpuPerRequest(cmd.Process.Pid, func() int64 {
-		r = load.Run(ctx, load.Plan{Rate: rate, Duration: seconds(e.Size.StepSeconds), Workers: max(64, int(rate/5)),
+		r = load.Run(ctx, load.Plan{Rate: rate, Duration: seconds(e.Size.StepSeconds), Workers: workersFor(rate),
 			Grace: 2 * time.Second}, op)
 		return r.Done + r.Failed
 	})

@@ -268,7 +268,7 @@ func (e *Env) searchWriteCost(ctx context.Context, sc *report.Scenario) error {
 	// machine still settling (measured: p99 550–600 ms, then 210–230 ms
 	// for the same step run again): a few unrecorded seconds at the rate
 	// first, so both steps start alike.
-	load.Run(ctx, load.Plan{Rate: e.Size.WriteRate, Duration: seconds(min(3, e.Size.FixedSeconds)), Workers: max(64, int(e.Size.WriteRate/5))}, op)
+	load.Run(ctx, load.Plan{Rate: e.Size.WriteRate, Duration: seconds(min(3, e.Size.FixedSeconds)), Workers: workersFor(e.Size.WriteRate)}, op)
 	e.runREST(ctx, sc, stepWriteIndexed, e.Size.WriteRate, e.Size.FixedSeconds, op, WriteHeldP99)
 	indexDef, err := seed.SearchIndexDef(ctx, e.DB)
 	if err != nil {

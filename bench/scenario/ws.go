@@ -261,7 +261,7 @@ func (r *wsRig) run(ctx context.Context, p phase) (*phaseResult, error) {
 	} else {
 		close(done)
 	}
-	res.send = load.Run(ctx, load.Plan{Rate: p.rate, Ops: n, Workers: max(64, int(p.rate/5)), Grace: 5 * time.Second}, op)
+	res.send = load.Run(ctx, load.Plan{Rate: p.rate, Ops: n, Workers: workersFor(p.rate), Grace: 5 * time.Second}, op)
 	<-done
 	var expected int64
 	var sent []sockets.Expect
