@@ -177,10 +177,20 @@ func TestSearchQueries(t *testing.T) {
 	// Phrase: the words next to each other, in order.
 	require.Equal(t, []string{"We run the deploy tomorrow"}, bodies(find(t, s, ann, q(`"run the deploy"`))))
 	require.Empty(t, find(t, s, ann, q(`"deploy run"`)).Items)
+	// A message's last word and its first are not a phrase (its stemmed and
+	// written words are one vector, the written ones after the stemmed).
+	require.Empty(t, find(t, s, ann, q(`"migration bob"`)).Items)
 	// Prefix: words as written starting with "runn" ("run" is no such word).
 	require.Equal(t, []string{"She was running late to the standup", "The runners met at dawn"}, bodies(find(t, s, ann, q("runn*"))))
 	require.Equal(t, []string{"Bob runs the database migration", "deploy postponed, the database is busy"},
 		bodies(find(t, s, ann, q("datab*"))))
+	// A prefix that is a whole word finds it; a prefix of 6 letters or more,
+	// or of 1 or 2, completes words the same way (see TestSearchIndexQuery).
+	require.Equal(t, []string{"Bob runs the database migration"}, bodies(find(t, s, ann, q("runs*"))))
+	require.Equal(t, []string{"Bob runs the database migration", "deploy postponed, the database is busy"},
+		bodies(find(t, s, ann, q("databas*"))))
+	require.Equal(t, []string{"Bob runs the database migration", "She was running late to the standup", "The runners met at dawn", "We run the deploy tomorrow"},
+		bodies(find(t, s, ann, q("ru*"))))
 	// Exclusion, of a word and of a phrase.
 	require.Equal(t, []string{"deploy postponed, the database is busy"}, bodies(find(t, s, ann, q("database -migration"))))
 	require.Equal(t, []string{"Bob runs the database migration"}, bodies(find(t, s, ann, q(`database -"is busy"`))))
@@ -277,6 +287,41 @@ func TestSearchRanksAndPages(t *testing.T) {
 	require.Equal(t, hitIDs(all), paged)
 }
 
+// The index is asked a prefix of 3 to 5 letters as its shortcut (one
+// posting list) or the word itself, a shorter or longer one as a prefix of
+// its lexemes, and a phrase as the hashes of its adjacent pairs, which a
+// message's index terms hold; a left-out phrase is not asked of the index
+// (a hash names other pairs too), and a query of nothing else to find is
+// empty.
+func TestSearchIndexQuery(t *testing.T) {
+	t.Parallel()
+	s := apitest.Start(t, nil)
+	ctx := context.Background()
+	asked := func(terms []string, prefix, negated []bool) string {
+		var q string
+		require.NoError(t, s.Deps.DB.QueryRow(ctx, `SELECT chatterly_search_index_query($1, $2, $3)::text`, terms, prefix, negated).Scan(&q))
+		return q
+	}
+	one := func(term string, prefix bool) string { return asked([]string{term}, []bool{prefix}, []bool{false}) }
+	require.Equal(t, `'renfi*' | 'renfi'`, one("Renfi", true))
+	require.Equal(t, `'ren*' | 'ren'`, one("ren", true))
+	require.Equal(t, `'renfiol':*`, one("renfiol", true))
+	require.Equal(t, `'re':*`, one("re", true))
+	require.Equal(t, `'run' | 'running'`, one("running", false))
+	phrase := one("run the deploy", false)
+	require.Regexp(t, `^'\*[0-9a-f]{1,4}' & '\*[0-9a-f]{1,4}'$`, phrase)
+	require.Equal(t, `'deploy' & ( 'run' | 'running' )`,
+		asked([]string{"deploy", "running", "on friday"}, []bool{false, false, false}, []bool{false, false, true}))
+	require.Empty(t, asked([]string{"!!!", "deploy"}, []bool{false, false}, []bool{false, true}))
+
+	var holds bool
+	body := "We run the deploy tomorrow"
+	require.NoError(t, s.Deps.DB.QueryRow(ctx, `SELECT chatterly_search_terms(chatterly_search_vector($1), $1) @@ $2::tsquery
+   AND chatterly_search_terms(chatterly_search_vector($1), $1) @@ 'tom*'
+   AND NOT chatterly_search_terms(chatterly_search_vector($1), $1) @@ 'tomorrow*'`, body, phrase).Scan(&holds))
+	require.True(t, holds, "the index terms of %q hold its pairs and its words' prefixes", body)
+}
+
 // The search index is on every partition of messages, the ones the
 // worker makes later included, and leaves deleted messages out.
 func TestSearchIndexOnNewPartitions(t *testing.T) {
@@ -302,7 +347,7 @@ func TestSearchIndexOnNewPartitions(t *testing.T) {
 	require.NoError(t, s.Deps.DB.QueryRow(ctx, `SELECT count(*) FROM pg_inherits WHERE inhparent = 'messages'::regclass`).Scan(&parts))
 	require.Len(t, indexes, parts, "every partition has the search index: %v", indexes)
 	for _, d := range indexes {
-		require.Contains(t, d, "(ARRAY[conversation_id]), search_vector) WHERE (deleted_at IS NULL)")
+		require.Contains(t, d, "(ARRAY[conversation_id]), chatterly_search_terms(search_vector, body)) WHERE (deleted_at IS NULL)")
 	}
 }
 

@@ -30,10 +30,13 @@ const (
 )
 
 // plan is what a search needs before it reads messages: the query as a
-// tsquery (its text) and the conversations to search.
+// tsquery (its text: what a message must match, positions included), what
+// the index is asked (index: the query's words, prefixes' and phrases'
+// shortcuts; see migration 0011) and the conversations to search.
 type plan struct {
-	query string
-	// empty: the query made no lexeme (only punctuation); nothing matches.
+	query, index string
+	// empty: the query made no lexeme to find (only punctuation, or only
+	// left-out terms); nothing matches.
 	empty bool
 	convs []int64
 }
@@ -44,16 +47,17 @@ type plan struct {
 func prepare(ctx context.Context, db *pgxpool.Pool, terms []term, u, c id.ID) (plan, error) {
 	texts, prefix, negated := columns(terms)
 	var p plan
-	var nodes int
-	err := db.QueryRow(ctx, `SELECT q::text, numnode(q),
+	var nodes, indexNodes int
+	err := db.QueryRow(ctx, `SELECT q::text, numnode(q), iq::text, numnode(iq),
   CASE WHEN $5::bigint <> 0 THEN ARRAY[$5::bigint]
        ELSE ARRAY(SELECT conversation_id FROM memberships WHERE user_id = $4) END
-  FROM chatterly_search_query($1::text[], $2::boolean[], $3::boolean[]) q`,
-		texts, prefix, negated, int64(u), int64(c)).Scan(&p.query, &nodes, &p.convs)
+  FROM chatterly_search_query($1::text[], $2::boolean[], $3::boolean[]) q,
+       chatterly_search_index_query($1::text[], $2::boolean[], $3::boolean[]) iq`,
+		texts, prefix, negated, int64(u), int64(c)).Scan(&p.query, &nodes, &p.index, &indexNodes, &p.convs)
 	if err != nil {
 		return plan{}, fmt.Errorf("search: prepare: %w", err)
 	}
-	p.empty = nodes == 0
+	p.empty = nodes == 0 || indexNodes == 0
 	return p, nil
 }
 
@@ -97,11 +101,11 @@ func find(ctx context.Context, db *pgxpool.Pool, p plan, w window, b batch, c cu
        s.high, s.low, s.total
   FROM (SELECT r.id, r.conversation_id, r.body, r.rank,
                max(r.id) OVER () AS high, min(r.id) OVER () AS low, count(*) OVER () AS total
-          FROM chatterly_search_recent($1::tsquery, $2::bigint[], $3, $4, $5, $6) r) s
+          FROM chatterly_search_recent($1::tsquery, $13::tsquery, $2::bigint[], $3, $4, $5, $6) r) s
  WHERE s.rank < $7 OR (s.rank = $7 AND s.id < $8)
  ORDER BY s.rank DESC, s.id DESC
  LIMIT $9`, p.query, p.convs, int64(lo), int64(b.Top), int64(w.Author), size,
-		c.Rank, int64(c.ID), limit, shortBody, wholeOptions, excerptOption)
+		c.Rank, int64(c.ID), limit, shortBody, wholeOptions, excerptOption, p.index)
 	if err != nil {
 		return found{}, fmt.Errorf("search: find: %w", err)
 	}

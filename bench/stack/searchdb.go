@@ -41,8 +41,9 @@ func (d *SearchDB) URL(name string) string {
 }
 
 // StartSearchDB starts the search server on its kept folder (initdb the
-// first time), sized for a 10 M-message database: bigger shared buffers
-// and maintenance memory for the index build, and no fsync (it is a cache
+// first time), sized for a 10 M-message database: shared buffers that
+// hold its messages and search index (5.1 and 2.6 GB), maintenance memory
+// for the index build, and no fsync (it is a cache
 // rebuilt whenever it is not known good: the seed writes its fingerprint
 // last, after a checkpoint).
 func (s *Stack) StartSearchDB(ctx context.Context) (*SearchDB, error) {
@@ -61,7 +62,7 @@ func (s *Stack) StartSearchDB(ctx context.Context) (*SearchDB, error) {
 		return nil, fmt.Errorf("stack: search db: pg-argv: %w", err)
 	}
 	argv := strings.Split(strings.TrimSuffix(out, "\x00"), "\x00")
-	argv = append(argv, "-c", "shared_buffers=3GB", "-c", "maintenance_work_mem=1GB", "-c", "work_mem=64MB",
+	argv = append(argv, "-c", "shared_buffers=8GB", "-c", "maintenance_work_mem=1GB", "-c", "work_mem=64MB",
 		"-c", "effective_cache_size=12GB", "-c", "max_wal_size=16GB", "-c", "checkpoint_timeout=30min",
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "max_parallel_maintenance_workers=2", "-c", "random_page_cost=1.1")
