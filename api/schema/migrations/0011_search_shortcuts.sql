@@ -140,13 +140,15 @@ $$;
 DROP INDEX messages_search;
 CREATE INDEX messages_search ON messages USING gin ((ARRAY[conversation_id]), chatterly_search_terms(search_vector, body)) WHERE deleted_at IS NULL;
 
--- chatterly_search_recent as in 0010, asking the index iq and each row q.
--- The 0010 form (without iq) stays for the apis of the previous release
+-- chatterly_search_recent as in 0010, asking the index iq and each row q,
+-- each month's slice planned for its own bounds (the generic plan, over
+-- every partition and pruned as it starts, made a search of a rare word
+-- 30 ms rather than 9: measured, 10 M messages). The 0010 form (without iq) stays for the apis of the previous release
 -- while a rolling update replaces them: it still answers, without the
 -- index's help (slow). A later migration drops it.
 CREATE FUNCTION chatterly_search_recent(q tsquery, iq tsquery, convs bigint[], lo bigint, hi bigint, author bigint, n int)
 RETURNS TABLE (id bigint, conversation_id bigint, body text, rank real)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
   newest bigint;
   oldest bigint;
