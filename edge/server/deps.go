@@ -80,8 +80,27 @@ func Open(cfg Config, log *slog.Logger, reg *prometheus.Registry) (*Deps, error)
 		Node: cfg.Node, Grace: cfg.PresenceGrace, NodeTTL: cfg.NodeTTL,
 	}, log, reg)
 	d.Hub = hub.New(reg)
-	d.Consumer = stream.New(d.Streams, d.Keys, d.Hub, stream.Config{Readers: cfg.StreamReaders, MaxBacklog: int64(cfg.MaxBacklog)}, log, reg)
+	d.Consumer = stream.New(d.Streams, d.Keys, revocations{d.Hub, d.Checker.Denylist}, stream.Config{Readers: cfg.StreamReaders, MaxBacklog: int64(cfg.MaxBacklog)}, log, reg)
 	return d, nil
+}
+
+// revocations hands the stream's events to the hub, first telling the
+// denylist of each session.revoked: the event that disconnects the
+// session's sockets must also refuse its next handshake here, which the
+// denylist's cached "not revoked" answer could otherwise still welcome
+// until Redis's invalidation arrives.
+type revocations struct {
+	*hub.Hub
+	denylist *token.Denylist
+}
+
+func (r revocations) Publish(evs []*hub.Event) {
+	for _, ev := range evs {
+		if ev.Type == event.SessionRevoked {
+			r.denylist.Announced(ev.SID)
+		}
+	}
+	r.Hub.Publish(evs)
 }
 
 // openRedis opens a client whose descriptors stay few and bounded (the

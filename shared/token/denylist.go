@@ -24,12 +24,13 @@ type Denylist struct {
 	cacheTTL time.Duration
 
 	// mine holds the sessions this Denylist revoked itself, until their
-	// entries expire. Redis pushes the invalidation of a cached "not
-	// revoked" answer asynchronously, on whichever pooled connection read
-	// it, so without this a check made right after Revoke returns (the
-	// next request of a client that just logged out) could still be
-	// answered from memory. Other processes rely on the push alone, which
-	// Redis sends as the SET runs.
+	// entries expire, and those Announced to it. Redis pushes the
+	// invalidation of a cached "not revoked" answer asynchronously, on
+	// whichever pooled connection read it, so without this a check made
+	// right after Revoke returns (the next request of a client that just
+	// logged out) could still be answered from memory. Other processes
+	// rely on the push, which Redis sends as the SET runs, and on the
+	// session.revoked event (Announced), which may reach them first.
 	mu   sync.RWMutex
 	mine map[id.ID]time.Time
 }
@@ -52,6 +53,23 @@ func (d *Denylist) Revoke(ctx context.Context, sid id.ID, until time.Time) error
 	if err := d.rdb.Do(ctx, cmd).Error(); err != nil {
 		return fmt.Errorf("denylist: revoke: %w", err)
 	}
+	d.remember(sid, until)
+	return nil
+}
+
+// Announced notes that session sid was revoked elsewhere (an edge reading
+// its session.revoked event): it is denied from now on, whatever this
+// process still has cached, until its cached answers could no longer be
+// the stale "not revoked" (the cache's lifetime; Redis answers after).
+// Without it, a handshake right after the event that disconnected the
+// session's sockets could be welcomed on that cached answer while Redis's
+// invalidation was still on its way (seen on a Redis Cluster).
+func (d *Denylist) Announced(sid id.ID) {
+	d.remember(sid, time.Now().Add(d.cacheTTL))
+}
+
+// remember denies sid from memory until until.
+func (d *Denylist) remember(sid id.ID, until time.Time) {
 	now := time.Now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -65,7 +83,6 @@ func (d *Denylist) Revoke(ctx context.Context, sid id.ID, until time.Time) error
 	if until.After(d.mine[sid]) {
 		d.mine[sid] = until
 	}
-	return nil
 }
 
 // Revoked reports whether session sid is denied. A repeated check is

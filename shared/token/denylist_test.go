@@ -36,6 +36,28 @@ func TestRevokeSeenAtOnceBySameClient(t *testing.T) {
 	}
 }
 
+// A session announced revoked (an edge reading its session.revoked event)
+// is refused at once, though this process has its "not revoked" answer
+// cached and Redis has not (yet) told it otherwise; other sessions are not.
+func TestAnnouncedRevocationRefusedAtOnce(t *testing.T) {
+	t.Parallel()
+	rdb, keys := redistest.Client(t)
+	d := NewDenylist(rdb, keys)
+	ctx := context.Background()
+	for range 2 {
+		revoked, err := d.Revoked(ctx, 41)
+		require.NoError(t, err)
+		require.False(t, revoked)
+	}
+	d.Announced(41)
+	revoked, err := d.Revoked(ctx, 41)
+	require.NoError(t, err)
+	require.True(t, revoked, "an announced revocation is not answered from the cache")
+	revoked, err = d.Revoked(ctx, 42)
+	require.NoError(t, err)
+	require.False(t, revoked)
+}
+
 // secondClient is another connection pool on the same Redis, as another
 // api or edge process would have.
 func secondClient(t *testing.T) rueidis.Client {
