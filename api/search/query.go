@@ -11,12 +11,14 @@ import (
 // Query syntax, as a web search box reads it:
 //
 //	word       messages with the word (stemmed: "runs" finds "running")
-//	"a b c"    the words in that order, next to each other
-//	word*      words starting with "word"
+//	"a b c"    the words as written, in that order, next to each other
+//	word*      words as written starting with "word"
 //	-word      messages without the word (also -"a phrase")
 //
-// Terms are ANDed. Postgres turns each term into lexemes
-// (chatterly_search_query); this file only splits the query into terms.
+// Terms are ANDed. Postgres turns each term into lexemes: what a message
+// must match (chatterly_search_query) and what its index is asked
+// (chatterly_search_index_query); this file only splits the query into
+// terms.
 
 // Limits of a query.
 const (
