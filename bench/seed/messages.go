@@ -116,14 +116,14 @@ func SeedMessages(ctx context.Context, db *pgxpool.Pool, p MessagePlan, logf fun
 	if _, err := db.Exec(ctx, `SELECT chatterly_ensure_partitions('messages', $1, $2)`, start, p.Months+2); err != nil {
 		return fmt.Errorf("seed: partitions: %w", err)
 	}
-	var indexDef string
-	if err := db.QueryRow(ctx, `SELECT pg_get_indexdef('messages_search'::regclass)`).Scan(&indexDef); err != nil {
-		return fmt.Errorf("seed: read search index: %w", err)
+	indexDef, err := SearchIndexDef(ctx, db)
+	if err != nil {
+		return err
 	}
 	if _, err := db.Exec(ctx, `DROP INDEX messages_search`); err != nil {
 		return err
 	}
-	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		var users, convs, members [][]any
 		for i := 0; i < p.Users; i++ {
 			users = append(users, []any{int64(userID(i)), fmt.Sprintf("search%d@bench.invalid", i),
@@ -188,16 +188,16 @@ func SeedMessages(ctx context.Context, db *pgxpool.Pool, p MessagePlan, logf fun
 	return nil
 }
 
-// buildSearchIndex makes messages_search (def, as pg_get_indexdef gives
-// it: ON ONLY the parent) on the parent, then its part on each partition,
+// buildSearchIndex makes messages_search (def, as SearchIndexDef gives
+// it) on the parent alone, then its part on each partition,
 // two at a time (the machine's cores; one CREATE INDEX on the parent
 // builds them one after another), attaching each.
 func buildSearchIndex(ctx context.Context, db *pgxpool.Pool, def string) error {
-	_, rest, ok := strings.Cut(def, " ON ONLY public.messages ")
+	head, rest, ok := strings.Cut(def, " ON public.messages ")
 	if !ok {
 		return fmt.Errorf("unexpected index definition %q", def)
 	}
-	if _, err := db.Exec(ctx, def); err != nil {
+	if _, err := db.Exec(ctx, head+" ON ONLY public.messages "+rest); err != nil {
 		return err
 	}
 	var parts []string
@@ -254,7 +254,8 @@ func SearchIndexComplete(ctx context.Context, db *pgxpool.Pool) (bool, error) {
 	return missing == 0, err
 }
 
-// RebuildSearchIndex makes messages_search again, on every partition.
+// RebuildSearchIndex makes messages_search again, on every partition
+// (two at a time, as the seed does).
 func RebuildSearchIndex(ctx context.Context, db *pgxpool.Pool) error {
 	def, err := SearchIndexDef(ctx, db)
 	if err != nil {
@@ -263,8 +264,7 @@ func RebuildSearchIndex(ctx context.Context, db *pgxpool.Pool) error {
 	if _, err := db.Exec(ctx, `DROP INDEX messages_search`); err != nil {
 		return err
 	}
-	_, err = db.Exec(ctx, def)
-	return err
+	return buildSearchIndex(ctx, db, def)
 }
 
 // copyMonth writes n messages sent in [lo, hi) into random conversations.
