@@ -14,6 +14,7 @@ import (
 	"github.com/chatterly/chatterly/api/convtest"
 	"github.com/chatterly/chatterly/api/pgtest"
 	"github.com/chatterly/chatterly/shared/id"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 )
 
@@ -322,8 +323,9 @@ func TestSearchIndexQuery(t *testing.T) {
 	require.True(t, holds, "the index terms of %q hold its pairs and its words' prefixes", body)
 }
 
-// The search index is on every partition of messages, the ones the
-// worker makes later included, and leaves deleted messages out.
+// The search index, and statistics on its expression, are on every
+// partition of messages, the ones the worker makes later included; the
+// index leaves deleted messages out.
 func TestSearchIndexOnNewPartitions(t *testing.T) {
 	t.Parallel()
 	s := apitest.Start(t, nil)
@@ -332,23 +334,27 @@ func TestSearchIndexOnNewPartitions(t *testing.T) {
 	var made int
 	require.NoError(t, s.Deps.DB.QueryRow(ctx, "SELECT chatterly_ensure_partitions('messages', $1, 1)", future).Scan(&made))
 	require.Equal(t, 1, made)
-	var indexes []string
-	rows, err := s.Deps.DB.Query(ctx, `SELECT c.relname || ': ' || pg_get_indexdef(i.indexrelid)
+	texts := func(query string) []string {
+		rows, err := s.Deps.DB.Query(ctx, query)
+		require.NoError(t, err)
+		out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		require.NoError(t, err)
+		return out
+	}
+	indexes := texts(`SELECT c.relname || ': ' || pg_get_indexdef(i.indexrelid)
   FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid JOIN pg_index i ON i.indrelid = c.oid
  WHERE h.inhparent = 'messages'::regclass AND pg_get_indexdef(i.indexrelid) LIKE '%gin%'`)
-	require.NoError(t, err)
-	for rows.Next() {
-		var d string
-		require.NoError(t, rows.Scan(&d))
-		indexes = append(indexes, d)
-	}
-	require.NoError(t, rows.Err())
 	var parts int
 	require.NoError(t, s.Deps.DB.QueryRow(ctx, `SELECT count(*) FROM pg_inherits WHERE inhparent = 'messages'::regclass`).Scan(&parts))
 	require.Len(t, indexes, parts, "every partition has the search index: %v", indexes)
 	for _, d := range indexes {
 		require.Contains(t, d, "(ARRAY[conversation_id]), chatterly_search_terms(search_vector, body)) WHERE (deleted_at IS NULL)")
 	}
+	// And statistics on the index's expression (migration 0012).
+	without := texts(`SELECT c.relname FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
+ WHERE h.inhparent = 'messages'::regclass AND NOT EXISTS (SELECT FROM pg_statistic_ext x
+   WHERE x.stxrelid = c.oid AND pg_get_statisticsobjdef_expressions(x.oid)::text = '{"chatterly_search_terms(search_vector, body)"}')`)
+	require.Empty(t, without, "partitions without statistics on the search index's expression")
 }
 
 // Hits are ranked in batches of the newest SEARCH_RANK_WINDOW matches:
@@ -399,4 +405,86 @@ func TestSearchRanksTheNewestMatchesFirstInBatches(t *testing.T) {
 	// A cursor of another shape (an older server's) is refused.
 	r := s.Do("GET", "/search/messages?"+q("lunch", "cursor", "0.1_"+e.String()).Encode(), ann.Token, nil)
 	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
+}
+
+// Words asked together (migration 0012): when the planner expects them in
+// few messages of the month, in every conversation, a month is read by
+// asking the index for the words alone and dropping the rows of other
+// conversations; when it expects many, by asking for words and
+// conversations; when it expected few but the words come together far
+// more often (its estimate takes them as independent), the read stops at
+// four times the expected and the month is read the second way. Which
+// way ran shows in the search index's entries read in the transaction:
+// the first way reads every conversation's matches. Each way finds the
+// same messages.
+func TestSearchWordsAskedTogether(t *testing.T) {
+	t.Parallel()
+	s := apitest.Start(t, nil)
+	ctx := context.Background()
+	ann := convtest.NewUser(t, s, "ann")
+	bob := convtest.NewUser(t, s, "bob")
+	mine := convtest.Create(t, s, ann, "group", "mine")
+	for _, name := range []string{"two", "three", "four"} {
+		convtest.Create(t, s, ann, "group", name)
+	}
+	theirs := convtest.Create(t, s, bob, "group", "theirs")
+	// 1,000 messages this month: "alpha beta" 100 times, "gamma delta"
+	// 896, "tuesday lunch" twice in ann's conversation and twice in bob's.
+	_, err := s.Deps.DB.Exec(ctx, `INSERT INTO messages (id, conversation_id, user_id, body, created_at)
+SELECT $1::bigint + k, CASE WHEN k > 998 THEN $3::bigint ELSE $2::bigint END, CASE WHEN k > 998 THEN $5::bigint ELSE $4::bigint END,
+       CASE WHEN k <= 100 THEN 'alpha beta' WHEN k <= 996 THEN 'gamma delta' ELSE 'tuesday lunch' END, now()
+  FROM generate_series(1, 1000) k`, int64(id.Floor(time.Now().Add(-time.Hour))), int64(mine.ID), int64(theirs.ID), int64(ann.ID), int64(bob.ID))
+	require.NoError(t, err)
+	_, err = s.Deps.DB.Exec(ctx, `ANALYZE messages`)
+	require.NoError(t, err)
+
+	var month string
+	require.NoError(t, s.Deps.DB.QueryRow(ctx, `SELECT i.indexrelid::regclass::text FROM pg_index i
+ WHERE i.indrelid = (SELECT tableoid FROM messages LIMIT 1) AND pg_get_indexdef(i.indexrelid) LIKE '%gin%'`).Scan(&month))
+	// read searches words as ann (her four conversations) and returns how
+	// many messages it found, the planner's estimate for the month and
+	// how many entries the month's search index returned.
+	read := func(words ...string) (found int, estimate float64, entries int64) {
+		no := make([]bool, len(words))
+		tx, err := s.Deps.DB.Begin(ctx)
+		require.NoError(t, err)
+		defer func() { require.NoError(t, tx.Rollback(ctx)) }()
+		require.NoError(t, tx.QueryRow(ctx, `SELECT chatterly_search_matches(chatterly_search_index_query($1, $2, $2), 0, 9223372036854775807)`,
+			words, no).Scan(&estimate))
+		// The counter is of the connection's stats not yet reported, which
+		// are reported only between transactions: the difference within
+		// one is this search's.
+		var before int64
+		require.NoError(t, tx.QueryRow(ctx, `SELECT pg_stat_get_xact_tuples_returned($1::regclass)`, month).Scan(&before))
+		require.NoError(t, tx.QueryRow(ctx, `SELECT count(*) FROM chatterly_search_recent(
+  chatterly_search_query($1, $2, $2), chatterly_search_index_query($1, $2, $2),
+  ARRAY(SELECT conversation_id FROM memberships WHERE user_id = $3), 0, 9223372036854775807, 0, 500)`,
+			words, no, int64(ann.ID)).Scan(&found))
+		require.NoError(t, tx.QueryRow(ctx, `SELECT pg_stat_get_xact_tuples_returned($1::regclass)`, month).Scan(&entries))
+		return found, estimate, entries - before
+	}
+	// Rare: the words alone, every conversation's matches read.
+	found, estimate, entries := read("tuesday", "lunch")
+	require.Equal(t, 2, found)
+	require.LessOrEqual(t, estimate, 20.0, "4 conversations, at most 5 each")
+	require.EqualValues(t, 4, entries, "the index was asked for the words alone")
+	// Common: words and conversations, no estimate of 0.5 % (there are
+	// statistics on the index's expression).
+	found, estimate, entries = read("gamma", "delta")
+	require.Equal(t, 500, found, "the newest 500 of 896")
+	require.Greater(t, estimate, 500.0)
+	require.EqualValues(t, 896, entries, "the index was asked once, for words and conversations")
+	// Estimated at 10 (a tenth times a tenth of 1,000), found in 100: the
+	// read of the words alone stops, the month is read again.
+	found, estimate, entries = read("alpha", "beta")
+	require.Equal(t, 100, found)
+	require.InDelta(t, 10, estimate, 5)
+	require.EqualValues(t, 200, entries, "the index was asked for the words alone, then with the conversations")
+
+	// Through the API, as ann: her two, never bob's.
+	p := find(t, s, ann, q("tuesday lunch"))
+	require.Len(t, p.Items, 2)
+	for _, h := range p.Items {
+		require.Equal(t, mine.ID, h.ConversationID)
+	}
 }
