@@ -34,6 +34,9 @@ test("mentions: badge, bell, browser notification, highlight, levels and mute, a
   await ann.page.goto("/");
   await expect(sidebarLink(ann.page, name)).toBeVisible();
   const bell = ann.page.getByRole("button", { name: /^Notifications/ });
+  // Her own stream (where notifications come) is subscribed: what is sent
+  // before it is not replayed.
+  await expect(bell).toHaveAttribute("data-live", "true");
 
   // bob mentions ann: badge, bell and browser notification.
   const first = `@${ann.username} can you look? ${unique("m")}`;

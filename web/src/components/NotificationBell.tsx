@@ -2,10 +2,12 @@
 import Link from "next/link";
 import { useState } from "react";
 import { browserPermission, notificationTitle, useNotifications } from "@/hooks/useNotifications";
+import { useLive } from "@/hooks/useSession";
 
 /** The bell: this session's notifications, newest first, and the browser permission to show them outside the page. */
 export function NotificationBell() {
   const { items, unseen, seen } = useNotifications();
+  const live = useLive();
   const [open, setOpen] = useState(false);
   const [permission, setPermission] = useState(browserPermission);
   const toggle = () => {
@@ -15,11 +17,12 @@ export function NotificationBell() {
   const ask = async () => setPermission(await Notification.requestPermission());
   return (
     <div className="relative">
-      <button type="button" aria-label={`Notifications${unseen ? `, ${unseen} new` : ""}`} aria-expanded={open} onClick={toggle} onKeyDown={(e) => e.key === "Escape" && setOpen(false)} className="relative rounded px-2 py-1 text-sm hover:bg-slate-200">
+      <button type="button" aria-label={`Notifications${unseen ? `, ${unseen} new` : ""}`} aria-expanded={open} data-live={live ? "true" : "false"} title={live ? "Notifications" : "Notifications (connecting: new ones show once connected)"} onClick={toggle} onKeyDown={(e) => e.key === "Escape" && setOpen(false)} className="relative rounded px-2 py-1 text-sm hover:bg-slate-200">
         <svg aria-hidden="true" viewBox="0 0 24 24" className="h-5 w-5 fill-none stroke-current stroke-2 text-slate-700">
           <path d="M6 8a6 6 0 1 1 12 0c0 7 3 9 3 9H3s3-2 3-9" />
           <path d="M10.3 21a1.94 1.94 0 0 0 3.4 0" />
         </svg>
+        {!live && <span aria-hidden="true" data-testid="not-live" className="absolute -bottom-0.5 -right-0.5 h-2 w-2 rounded-full bg-amber-500" />}
         {unseen > 0 && (
           <span data-testid="notification-count" className="absolute -right-1 -top-1 rounded-full bg-red-600 px-1.5 text-[10px] font-semibold text-white">
             {unseen}

@@ -14,11 +14,21 @@ import type { Envelope } from "@/lib/types";
 import { authStore, callStore, conversationStore, notificationStore, personalStore, searchStore } from "@/state/stores";
 import { handleUserEvent } from "./useCall";
 
-const holder = createStore<{ cable: Cable | null }>(() => ({ cable: null }));
+const holder = createStore<{ cable: Cable | null; live: boolean }>(() => ({ cable: null, live: false }));
 
 /** The session's cable (null while signed out or before it opens). */
 export function useCable(): Cable | null {
   return useStore(holder, (s) => s.cable);
+}
+
+/**
+ * Whether the person's own stream (calls, notifications, read markers of
+ * other devices) is subscribed: its events are not replayed, so what is
+ * published while it is not is not seen live (the conversation list's
+ * counts still catch up).
+ */
+export function useLive(): boolean {
+  return useStore(holder, (s) => s.live);
 }
 
 const LIST_REFRESH_MS = 5000;
@@ -55,7 +65,14 @@ export function useSessionRuntime(): void {
       void attempt();
     };
     const cable = openCable(url, onDead);
-    const own = cable.subscribe({ channel: "CallChannel" }, { received: (m) => handleUserEvent(m as Envelope, userId) });
+    const own = cable.subscribe(
+      { channel: "CallChannel" },
+      {
+        connected: () => holder.setState({ live: true }),
+        disconnected: () => holder.setState({ live: false }),
+        received: (m) => handleUserEvent(m as Envelope, userId),
+      },
+    );
     setSignalChannel(own);
     holder.setState({ cable });
 
@@ -70,7 +87,7 @@ export function useSessionRuntime(): void {
       setSignalChannel(null);
       own.unsubscribe();
       cable.close();
-      holder.setState({ cable: null });
+      holder.setState({ cable: null, live: false });
       conversationStore.getState().reset(null);
       callStore.getState().clear();
       personalStore.getState().reset();

@@ -8,6 +8,8 @@ import { createConsumer, type Consumer, type Subscription } from "@rails/actionc
 export interface ChannelHandlers {
   /** Subscribed (again): after every (re)connect, so a caller can catch up. */
   connected?(): void;
+  /** The socket closed: nothing arrives until connected() again. */
+  disconnected?(): void;
   received(message: unknown): void;
   rejected?(): void;
 }
@@ -34,6 +36,7 @@ export function openCable(url: () => string, onDead: () => void): Cable {
         h.connected?.();
       },
       disconnected({ willAttemptReconnect }: { willAttemptReconnect: boolean | undefined }) {
+        h.disconnected?.();
         if (willAttemptReconnect === false && !dead) {
           dead = true;
           onDead();
