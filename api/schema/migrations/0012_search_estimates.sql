@@ -94,6 +94,9 @@ $$;
 -- request", are counted as if independent), so that read stops at four
 -- times the expected count: the slice then asks for words and
 -- conversations as before, and so do the older months of the search.
+-- No parallel workers: with these estimates the planner gave a frequent
+-- word's month a bitmap scan in two workers, and the search took 14.2 ms
+-- against 8.0 without them (psql, 10 M messages).
 CREATE OR REPLACE FUNCTION chatterly_search_recent(q tsquery, iq tsquery, convs bigint[], lo bigint, hi bigint, author bigint, n int)
 RETURNS TABLE (id bigint, conversation_id bigint, body text, rank real)
 LANGUAGE plpgsql STABLE SET plan_cache_mode = force_custom_plan SET max_parallel_workers_per_gather = 0 AS $$
