@@ -22,7 +22,7 @@ export function NotificationBell() {
           <path d="M6 8a6 6 0 1 1 12 0c0 7 3 9 3 9H3s3-2 3-9" />
           <path d="M10.3 21a1.94 1.94 0 0 0 3.4 0" />
         </svg>
-        {!live && <span aria-hidden="true" data-testid="not-live" className="absolute -bottom-0.5 -right-0.5 h-2 w-2 rounded-full bg-amber-500" />}
+        {!live && <span aria-hidden="true" className="absolute -bottom-0.5 -right-0.5 h-2 w-2 rounded-full bg-amber-500" />}
         {unseen > 0 && (
           <span data-testid="notification-count" className="absolute -right-1 -top-1 rounded-full bg-red-600 px-1.5 text-[10px] font-semibold text-white">
             {unseen}
